@@ -1,0 +1,421 @@
+#include "api/api_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace th {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+HttpResponse HttpResponse::json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse HttpResponse::error(int status, std::string_view reason) {
+  return json(status, nlohmann::json{{"error", reason}}.dump());
+}
+
+namespace {
+
+std::vector<std::string> splitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    if (path[pos] == '/') {
+      ++pos;
+      continue;
+    }
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+std::optional<std::string> urlDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      auto hex = [](char h) -> int {
+        if (h >= '0' && h <= '9') return h - '0';
+        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Comparison whose time does not depend on where the strings differ.
+bool sameSecret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;
+  ApiServer::Handler handler;
+};
+
+}  // namespace
+
+class WsSession;
+
+struct ApiServer::Impl {
+  explicit Impl(ApiOptions o) : options(std::move(o)) {}
+
+  HttpResponse handle(const http::request<http::string_body>& request);
+
+  ApiOptions options;
+  std::vector<Route> routes;
+  net::io_context ioc{2};
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  uint16_t bound_port = 0;
+  std::mutex clients_mutex;
+  std::vector<std::weak_ptr<WsSession>> clients;
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> dropped{0};
+  std::atomic<size_t> client_count{0};
+
+  void accept();
+};
+
+// One WebSocket client. Outgoing messages queue per client; the queue is
+// bounded so a client that stops reading is dropped, never buffered forever.
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(tcp::socket&& socket, ApiServer::Impl& server) : ws_(std::move(socket)), server_(server) {}
+
+  void run(http::request<http::string_body> request) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(server_.options.max_frame_bytes);
+    request_ = std::move(request);
+    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) { self->onAccept(ec); });
+  }
+
+  void send(std::shared_ptr<const std::string> message) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)] {
+      if (self->closed_) return;
+      if (self->queue_.size() >= self->server_.options.max_queued_messages) {
+        self->server_.dropped.fetch_add(1);
+        self->close(websocket::close_code::policy_error, "client too slow: message queue full");
+        return;
+      }
+      self->queue_.push_back(message);
+      if (self->queue_.size() == 1) self->write();
+    });
+  }
+
+ private:
+  void onAccept(beast::error_code ec) {
+    if (ec) return;
+    {
+      std::lock_guard lock(server_.clients_mutex);
+      server_.clients.push_back(weak_from_this());
+      server_.client_count.fetch_add(1);
+    }
+    registered_ = true;
+    send(std::make_shared<const std::string>(R"({"type":"hello","protocol":"tradehost.events.v1"})"));
+    read();
+  }
+
+  void read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+  }
+
+  void onRead(beast::error_code ec) {
+    if (ec) {
+      // A frame over the size limit makes Beast fail the connection with
+      // close code 1009; anything else is the client going away.
+      finish();
+      return;
+    }
+    auto text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    nlohmann::json reply;
+    auto message = nlohmann::json::parse(text, nullptr, false);
+    if (message.is_discarded() || !message.is_object() || !message.contains("op")) {
+      reply = {{"type", "error"}, {"error", "expected a JSON object with an \"op\" field"}};
+    } else if (message["op"] == "ping") {
+      reply = {{"type", "pong"}};
+    } else {
+      reply = {{"type", "error"}, {"error", fmt::format("unknown op {}", message["op"].dump())}};
+    }
+    send(std::make_shared<const std::string>(reply.dump()));
+    read();
+  }
+
+  void write() {
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->finish();
+        return;
+      }
+      self->queue_.pop_front();
+      if (!self->queue_.empty()) self->write();
+    });
+  }
+
+  void close(websocket::close_code code, const char* reason) {
+    closed_ = true;
+    queue_.clear();
+    ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) { self->finish(); });
+  }
+
+  void finish() {
+    closed_ = true;
+    if (registered_) {
+      registered_ = false;
+      server_.client_count.fetch_sub(1);
+    }
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  ApiServer::Impl& server_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer buffer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  bool closed_ = false;
+  bool registered_ = false;
+};
+
+// One HTTP connection: read a request, answer it, repeat while keep-alive.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, ApiServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+  }
+
+  void onRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof) return shutdown();
+    if (ec == http::error::body_limit) {
+      return reply(HttpResponse::error(413, fmt::format("request body exceeds {} bytes", server_.options.max_body_bytes)),
+                   11, false);
+    }
+    if (ec == http::error::header_limit) return reply(HttpResponse::error(431, "request headers too large"), 11, false);
+    if (ec && ec.category() == beast::http::make_error_code(http::error::bad_method).category()) {
+      return reply(HttpResponse::error(400, fmt::format("malformed HTTP request: {}", ec.message())), 11, false);
+    }
+    if (ec) return shutdown();
+
+    auto request = parser_->release();
+    if (websocket::is_upgrade(request)) {
+      if (request.target() != "/ws") return reply(HttpResponse::error(404, "WebSocket endpoint is /ws"), 11, false);
+      if (server_.client_count.load() >= server_.options.max_clients) {
+        return reply(HttpResponse::error(503, "too many WebSocket clients"), request.version(), false);
+      }
+      stream_.expires_never();
+      std::make_shared<WsSession>(stream_.release_socket(), server_)->run(std::move(request));
+      return;
+    }
+    server_.requests.fetch_add(1);
+    reply(server_.handle(request), request.version(), request.keep_alive());
+  }
+
+  void reply(HttpResponse response, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version);
+    res->set(http::field::server, "tradehost");
+    res->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+      if (!ec && keep_alive) return self->read();
+      self->shutdown();
+    });
+  }
+
+  void shutdown() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  ApiServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+HttpResponse ApiServer::Impl::handle(const http::request<http::string_body>& request) {
+  std::string_view target(request.target().data(), request.target().size());
+  auto question = target.find('?');
+  auto raw_path = target.substr(0, question);
+  auto path = urlDecode(raw_path);
+  if (!path || raw_path.empty() || raw_path[0] != '/') return HttpResponse::error(400, "malformed request target");
+
+  HttpRequest req;
+  req.method = std::string(request.method_string());
+  req.path = *path;
+  req.body = request.body();
+  if (question != std::string_view::npos) {
+    auto query = target.substr(question + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      auto pair = query.substr(0, amp);
+      auto eq = pair.find('=');
+      auto key = urlDecode(pair.substr(0, eq));
+      auto value = urlDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+      if (!key || !value) return HttpResponse::error(400, "malformed query string");
+      if (!key->empty()) req.query[*key] = *value;
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+  }
+
+  auto segments = splitPath(req.path);
+  std::string allowed;
+  for (const auto& route : routes) {
+    if (route.segments.size() != segments.size()) continue;
+    std::vector<std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      const auto& want = route.segments[i];
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        params.push_back(segments[i]);
+      } else {
+        match = want == segments[i];
+      }
+    }
+    if (!match) continue;
+    if (route.method != req.method) {
+      if (!allowed.empty()) allowed += ", ";
+      allowed += route.method;
+      continue;
+    }
+    bool mutating = req.method == "POST" || req.method == "PUT" || req.method == "DELETE";
+    if (mutating) {
+      if (options.token.empty()) {
+        return HttpResponse::error(403, "mutating endpoints are disabled: start the host with TRADEHOST_TOKEN set");
+      }
+      auto header = request[http::field::authorization];
+      std::string_view auth(header.data(), header.size());
+      if (!auth.starts_with("Bearer ") || !sameSecret(auth.substr(7), options.token)) {
+        auto r = HttpResponse::error(401, "missing or wrong bearer token (Authorization: Bearer $TRADEHOST_TOKEN)");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+      }
+    }
+    req.params = std::move(params);
+    try {
+      return route.handler(req);
+    } catch (const std::exception& e) {
+      return HttpResponse::error(500, fmt::format("internal error: {}", e.what()));
+    }
+  }
+  if (!allowed.empty()) {
+    auto r = HttpResponse::error(405, fmt::format("method {} not allowed on {} (allowed: {})", req.method, req.path, allowed));
+    r.headers.emplace_back("Allow", allowed);
+    return r;
+  }
+  return HttpResponse::error(404, fmt::format("no such endpoint: {}", req.path));
+}
+
+void ApiServer::Impl::accept() {
+  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;
+    if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->run();
+    accept();
+  });
+}
+
+ApiServer::ApiServer(ApiOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::route(const std::string& method, const std::string& pattern, Handler handler) {
+  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(handler)});
+}
+
+Result<void> ApiServer::start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) return fail(ErrorCode::InvalidArgument, fmt::format("api: bad listen address '{}': {}", impl_->options.host, ec.message()));
+  tcp::endpoint endpoint(address, impl_->options.port);
+  impl_->acceptor.emplace(impl_->ioc);
+  impl_->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor->bind(endpoint, ec);
+  if (!ec) impl_->acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail(ErrorCode::Io, fmt::format("api: cannot listen on {}:{}: {}", impl_->options.host, impl_->options.port,
+                                           ec.message()));
+  }
+  impl_->bound_port = impl_->acceptor->local_endpoint().port();
+  impl_->accept();
+  for (int i = 0; i < 2; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return {};
+}
+
+void ApiServer::stop() {
+  if (impl_->threads.empty()) return;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+uint16_t ApiServer::port() const { return impl_->bound_port; }
+
+void ApiServer::broadcast(std::string message) {
+  auto shared = std::make_shared<const std::string>(std::move(message));
+  std::lock_guard lock(impl_->clients_mutex);
+  auto& clients = impl_->clients;
+  std::erase_if(clients, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
+  for (auto& weak : clients) {
+    if (auto client = weak.lock()) client->send(shared);
+  }
+}
+
+size_t ApiServer::clientCount() const { return impl_->client_count.load(); }
+uint64_t ApiServer::requestsServed() const { return impl_->requests.load(); }
+uint64_t ApiServer::clientsDropped() const { return impl_->dropped.load(); }
+
+}  // namespace th

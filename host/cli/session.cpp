@@ -1,0 +1,366 @@
+#include "cli/session.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "api/api_server.h"
+#include "core/time.h"
+#include "store/journal_codec.h"
+
+namespace th {
+namespace {
+
+constexpr std::string_view kEventKinds[] = {"trade", "quote", "bar", "order", "fill", "connection", "task"};
+
+// Bars: symbol, NUL, big-endian start, big-endian duration → ordered by time.
+std::string barKey(const BarEvent& bar) {
+  std::string key(bar.symbol.view());
+  key.push_back('\0');
+  for (int64_t v : {bar.start_ns, bar.duration_ns}) {
+    for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
+  }
+  return key;
+}
+
+std::string barValue(const BarEvent& bar) {
+  double fields[] = {bar.open, bar.high, bar.low, bar.close, bar.volume, bar.vwap};
+  std::string value(reinterpret_cast<const char*>(fields), sizeof fields);
+  value.append(reinterpret_cast<const char*>(&bar.trade_count), sizeof bar.trade_count);
+  value.append(reinterpret_cast<const char*>(&bar.flags), sizeof bar.flags);
+  return value;
+}
+
+spdlog::level::level_enum toSpdlog(int32_t level) {
+  switch (level) {
+    case TH_LOG_DEBUG: return spdlog::level::debug;
+    case TH_LOG_INFO: return spdlog::level::info;
+    case TH_LOG_WARN: return spdlog::level::warn;
+    default: return spdlog::level::err;
+  }
+}
+
+}  // namespace
+
+Session::Session(HostConfig config, std::string plugin_dir, std::string token)
+    : config_(std::move(config)), plugin_dir_(std::move(plugin_dir)), token_(std::move(token)), registry_(*this) {
+  if (config_.simulated) {
+    int64_t start = config_.clock_start_ns ? config_.clock_start_ns : WallClock().nowNs();
+    clock_ = std::make_unique<SimulatedClock>(start, config_.speed);
+  } else {
+    clock_ = std::make_unique<WallClock>();
+  }
+}
+
+Session::~Session() { stop("session destroyed"); }
+
+Result<void> Session::start() {
+  started_ = std::chrono::steady_clock::now();
+  last_heartbeat_ = started_;
+  auto store_dir = (std::filesystem::path(config_.var_dir) / config_.store_dir).string();
+  auto store = Store::open(store_dir);
+  if (!store) return std::unexpected(store.error());
+  store_ = std::move(*store);
+  batch_.emplace(store_->batch());
+  spdlog::info("store {} opened; journal continues after sequence {}", store_dir, store_->lastSequence());
+
+  nlohmann::json started = {{"version", TRADEHOST_VERSION},
+                            {"config", config_.source},
+                            {"clock", config_.simulated ? "simulated" : "live"},
+                            {"clock_start", formatExchangeTime(clock_->nowNs())},
+                            {"speed", config_.speed}};
+  journalHostRecord(static_cast<uint16_t>(JournalKind::HostStarted), started.dump());
+  if (auto committed = store_->commit(*batch_); !committed) return std::unexpected(committed.error());
+
+  for (const auto& plugin : config_.plugins) {
+    auto path = resolvePluginPath(plugin.library, plugin_dir_);
+    auto added = registry_.add(plugin.id, path, plugin.config_json);
+    if (!added) return std::unexpected(added.error());
+    const auto& info = (*added)->info();
+    spdlog::info("plugin '{}' loaded: {} {} ({}, ABI {}.{}) from {}", plugin.id, info.name, info.version,
+                 kindName(info.kind), info.abi_major, info.abi_minor, path);
+  }
+
+  core_ = std::make_unique<CoreLoop>(queue_, *clock_, *this);
+  core_->start();
+
+  // Brokers first, so no market event reaches a simulated broker before it
+  // can act on it; then data, then subscriptions.
+  for (int32_t kind : {TH_KIND_BROKER, TH_KIND_DATA}) {
+    for (const auto& instance : registry_.all()) {
+      if (instance->info().kind != kind) continue;
+      if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());
+    }
+  }
+  for (const auto& sub : config_.subscriptions) {
+    auto* provider = registry_.find(sub.provider);
+    if (!provider || !provider->isData()) {
+      return fail(ErrorCode::InvalidArgument, fmt::format("{}: subscriptions: '{}' is not a data plugin", config_.source, sub.provider));
+    }
+    for (const auto& symbol : sub.symbols) {
+      if (auto ok = provider->subscribe(symbol, sub.streams); !ok) return std::unexpected(ok.error());
+    }
+    spdlog::info("subscribed {} to {} symbol(s): {}", sub.provider, sub.symbols.size(), fmt::join(sub.symbols, ", "));
+  }
+
+  ApiOptions options;
+  options.host = config_.api_host;
+  options.port = config_.api_port;
+  options.max_body_bytes = config_.max_body_bytes;
+  options.max_frame_bytes = config_.max_frame_bytes;
+  options.max_clients = config_.max_clients;
+  options.token = token_;
+  api_ = std::make_unique<ApiServer>(options);
+  registerHostRoutes(*api_, *this);
+  if (auto ok = api_->start(); !ok) return std::unexpected(ok.error());
+  spdlog::info("API listening on http://{}:{} (health: /api/v1/health, metrics: /metrics, events: ws /ws){}",
+               config_.api_host, api_->port(), token_.empty() ? "; TRADEHOST_TOKEN unset: mutating endpoints disabled" : "");
+  return {};
+}
+
+void Session::stop(const std::string& reason) {
+  if (stopped_) return;
+  stopped_ = true;
+  // Data first, so no more market events arrive; then brokers.
+  for (int32_t kind : {TH_KIND_DATA, TH_KIND_BROKER}) {
+    for (const auto& instance : registry_.all()) {
+      if (instance->info().kind != kind || instance->state() != PluginState::Connected) continue;
+      if (auto ok = instance->disconnect(); !ok) spdlog::warn("{}", ok.error().message);
+    }
+  }
+  if (core_) core_->stop();  // drains and commits what is pending
+  if (store_) {
+    journalHostRecord(static_cast<uint16_t>(JournalKind::HostStopped), nlohmann::json{{"reason", reason}}.dump());
+    batch_->requireSync();
+    if (auto ok = store_->commit(*batch_); !ok) spdlog::error("{}", ok.error().message);
+    spdlog::info("stopped ({}); journal ends at sequence {}", reason, store_->lastSequence());
+  }
+  if (api_) api_->stop();
+  registry_.clear();
+  batch_.reset();
+  store_.reset();
+}
+
+uint16_t Session::apiPort() const { return api_ ? api_->port() : 0; }
+
+void Session::journalHostRecord(uint16_t kind, const std::string& json) { batch_->journal(kind, clock_->nowNs(), json); }
+
+std::string Session::sourceName(uint16_t source) const {
+  if (auto* instance = registry_.at(source)) return instance->id();
+  return "host";
+}
+
+void Session::post(uint16_t source, EventPayload&& payload) { queue_.push(Event{source, std::move(payload)}); }
+
+void Session::log(const std::string& plugin, int32_t level, std::string_view message) {
+  spdlog::log(toSpdlog(level), "[{}] {}", plugin, message);
+}
+
+void Session::process(const Event& event) {
+  counts_[event.payload.index()].fetch_add(1, std::memory_order_relaxed);
+  if (auto* task = std::get_if<TaskEvent>(&event.payload)) {
+    task->run();
+    return;
+  }
+  auto source = sourceName(event.source);
+  if (auto encoded = encodeEvent(event, source)) {
+    uint64_t seq = batch_->journal(static_cast<uint16_t>(encoded->kind), event.timestamp(), encoded->payload);
+    if (event.needsSync() && config_.sync_orders) batch_->requireSync();
+    if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
+      batch_->put(Family::Bars, barKey(*bar), barValue(*bar));
+      bars_stored_.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Trades and quotes are too many to push to every client; they are in
+    // the journal. Everything else is pushed once committed.
+    if (!std::holds_alternative<TradeEvent>(event.payload) && !std::holds_alternative<QuoteEvent>(event.payload)) {
+      JournalRecord record{seq, static_cast<uint16_t>(encoded->kind), event.timestamp(), std::move(encoded->payload)};
+      outbox_.push_back(fmt::format(R"({{"type":"event","event":{}}})", journalRecordJson(record)));
+    }
+  }
+  if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
+    spdlog::info("plugin '{}' connection: state {} {}", source, connection->state, connection->reason);
+  }
+  feedBrokers(event);
+}
+
+void Session::feedBrokers(const Event& event) {
+  const TradeEvent* trade = std::get_if<TradeEvent>(&event.payload);
+  const QuoteEvent* quote = std::get_if<QuoteEvent>(&event.payload);
+  const BarEvent* bar = std::get_if<BarEvent>(&event.payload);
+  if (!trade && !quote && !bar) return;
+  for (const auto& instance : registry_.all()) {
+    if (!instance->wantsMarketFeed() || instance->state() != PluginState::Connected) continue;
+    if (trade) {
+      auto s = trade->symbol.view();
+      th_trade t{sizeof(th_trade), s.data(), static_cast<uint32_t>(s.size()), trade->ts_ns, trade->price, trade->size, trade->sequence};
+      instance->feedTrade(t);
+    } else if (quote) {
+      auto s = quote->symbol.view();
+      th_quote q{sizeof(th_quote), s.data(), static_cast<uint32_t>(s.size()), quote->ts_ns, quote->bid, quote->ask, quote->bid_size, quote->ask_size};
+      instance->feedQuote(q);
+    } else {
+      auto s = bar->symbol.view();
+      th_bar b{sizeof(th_bar), s.data(), static_cast<uint32_t>(s.size()), bar->flags, bar->start_ns, bar->duration_ns,
+               bar->open, bar->high, bar->low, bar->close, bar->volume, bar->vwap, bar->trade_count};
+      instance->feedBar(b);
+    }
+  }
+}
+
+void Session::endGroup() {
+  if (auto ok = store_->commit(*batch_); !ok) {
+    // The events stay processed in memory; the health endpoint turns
+    // degraded and says why, and the operator decides.
+    store_errors_.fetch_add(1);
+    std::lock_guard lock(store_error_mutex_);
+    last_store_error_ = ok.error().message;
+    spdlog::error("journal commit failed: {}", ok.error().message);
+    *batch_ = store_->batch();
+  }
+  if (api_) {
+    for (auto& message : outbox_) api_->broadcast(std::move(message));
+  }
+  outbox_.clear();
+  idle();
+}
+
+void Session::idle() {
+  auto now = std::chrono::steady_clock::now();
+  if (!api_ || now - last_heartbeat_ < std::chrono::seconds(1)) return;
+  last_heartbeat_ = now;
+  api_->broadcast(fmt::format(R"({{"type":"heartbeat","time":"{}","journal_seq":{},"events":{}}})",
+                              formatExchangeTime(clock_->nowNs()), store_->lastSequence(), core_->eventsProcessed()));
+}
+
+std::string Session::pluginsJson() const {
+  auto list = nlohmann::json::array();
+  for (const auto& instance : registry_.all()) {
+    const auto& info = instance->info();
+    nlohmann::json p = {{"id", instance->id()},
+                        {"kind", kindName(info.kind)},
+                        {"name", info.name},
+                        {"version", info.version},
+                        {"abi", fmt::format("{}.{}", info.abi_major, info.abi_minor)},
+                        {"path", info.path},
+                        {"state", toString(instance->state())},
+                        {"reason", instance->stateReason()}};
+    if (instance->isBroker()) p["capabilities"] = capabilityNames(info.capabilities);
+    list.push_back(std::move(p));
+  }
+  return list.dump();
+}
+
+std::string Session::healthJson() const {
+  bool degraded = store_errors_.load() > 0;
+  for (const auto& instance : registry_.all()) {
+    if (instance->state() != PluginState::Connected) degraded = true;
+  }
+  nlohmann::json j;
+  j["status"] = degraded ? "degraded" : "ok";
+  j["version"] = TRADEHOST_VERSION;
+  j["uptime_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  j["clock"] = {{"mode", clock_->simulated() ? "simulated" : "live"}, {"now", formatExchangeTime(clock_->nowNs())}};
+  j["journal"] = {{"last_sequence", store_ ? store_->lastSequence() : 0}, {"writes", store_ ? store_->journalWrites() : 0}};
+  j["events_processed"] = core_ ? core_->eventsProcessed() : 0;
+  j["queue_depth"] = queue_.depth();
+  j["plugins"] = nlohmann::json::parse(pluginsJson());
+  if (store_errors_.load() > 0) {
+    std::lock_guard lock(store_error_mutex_);
+    j["store_error"] = last_store_error_;
+  }
+  return j.dump();
+}
+
+std::string Session::metricsText() const {
+  std::string out;
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  metric("tradehost_events_processed_total", "counter", "Events processed by the core thread, by kind.");
+  for (size_t i = 0; i < std::size(kEventKinds); ++i) {
+    out += fmt::format("tradehost_events_processed_total{{kind=\"{}\"}} {}\n", kEventKinds[i], counts_[i].load());
+  }
+  metric("tradehost_queue_depth", "gauge", "Events waiting for the core thread.");
+  out += fmt::format("tradehost_queue_depth {}\n", queue_.depth());
+  metric("tradehost_journal_writes_total", "counter", "Journal records committed.");
+  out += fmt::format("tradehost_journal_writes_total {}\n", store_ ? store_->journalWrites() : 0);
+  metric("tradehost_journal_last_sequence", "gauge", "Sequence of the last committed journal record.");
+  out += fmt::format("tradehost_journal_last_sequence {}\n", store_ ? store_->lastSequence() : 0);
+  metric("tradehost_store_commits_total", "counter", "Store commits (one per group of events).");
+  out += fmt::format("tradehost_store_commits_total {}\n", store_ ? store_->commits() : 0);
+  metric("tradehost_store_synced_commits_total", "counter", "Store commits that synced the write-ahead log.");
+  out += fmt::format("tradehost_store_synced_commits_total {}\n", store_ ? store_->syncedCommits() : 0);
+  metric("tradehost_store_errors_total", "counter", "Failed store commits.");
+  out += fmt::format("tradehost_store_errors_total {}\n", store_errors_.load());
+  metric("tradehost_bars_stored_total", "counter", "Bars written to the bars column family.");
+  out += fmt::format("tradehost_bars_stored_total {}\n", bars_stored_.load());
+  metric("tradehost_plugin_state", "gauge", "1 for the state each plugin is in.");
+  for (const auto& instance : registry_.all()) {
+    for (auto state : {PluginState::Created, PluginState::Connecting, PluginState::Connected, PluginState::Disconnected,
+                       PluginState::Failed}) {
+      out += fmt::format("tradehost_plugin_state{{plugin=\"{}\",state=\"{}\"}} {}\n", instance->id(), toString(state),
+                         instance->state() == state ? 1 : 0);
+    }
+  }
+  metric("tradehost_api_requests_total", "counter", "HTTP requests answered.");
+  out += fmt::format("tradehost_api_requests_total {}\n", api_ ? api_->requestsServed() : 0);
+  metric("tradehost_ws_clients", "gauge", "Connected WebSocket clients.");
+  out += fmt::format("tradehost_ws_clients {}\n", api_ ? api_->clientCount() : 0);
+  metric("tradehost_ws_clients_dropped_total", "counter", "WebSocket clients dropped for falling behind.");
+  out += fmt::format("tradehost_ws_clients_dropped_total {}\n", api_ ? api_->clientsDropped() : 0);
+  metric("tradehost_uptime_seconds", "gauge", "Seconds since the session started.");
+  out += fmt::format("tradehost_uptime_seconds {:.3f}\n",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  return out;
+}
+
+Result<std::string> Session::setPluginConnected(const std::string& id, bool connected) {
+  auto* instance = registry_.find(id);
+  if (!instance) return fail(ErrorCode::NotFound, fmt::format("no plugin with id '{}'", id));
+  auto ok = connected ? instance->connect() : instance->disconnect();
+  if (!ok) return std::unexpected(ok.error());
+  spdlog::info("plugin '{}' {} through the API", id, connected ? "connected" : "disconnected");
+  // Re-subscribe after a reconnect: the provider forgot its streams.
+  if (connected && instance->isData()) {
+    for (const auto& sub : config_.subscriptions) {
+      if (sub.provider != id) continue;
+      for (const auto& symbol : sub.symbols) {
+        if (auto s = instance->subscribe(symbol, sub.streams); !s) return std::unexpected(s.error());
+      }
+    }
+  }
+  queue_.push(Event{instance->index(), ConnectionEvent{connected ? TH_CONN_CONNECTED : TH_CONN_DISCONNECTED,
+                                                       connected ? "connected through the API" : "disconnected through the API"}});
+  return nlohmann::json{{"id", id}, {"state", toString(instance->state())}}.dump();
+}
+
+Result<std::string> Session::journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const {
+  if (!kind.empty() && journalKindName(0) == "unknown") {
+    bool known = false;
+    for (uint16_t k : {1, 2, 3, 10, 11, 12, 20, 21, 22}) known |= journalKindName(k) == kind;
+    if (!known) return fail(ErrorCode::InvalidArgument, fmt::format("kind: unknown journal kind '{}'", kind));
+  }
+  std::string out = "[";
+  uint64_t next = from_seq;
+  size_t found = 0;
+  // Read in pages so a kind filter over a long journal stays bounded.
+  for (int page = 0; page < 100 && found < limit; ++page) {
+    auto records = store_->readJournal(next, 1000);
+    if (!records) return std::unexpected(records.error());
+    if (records->empty()) break;
+    for (const auto& record : *records) {
+      next = record.sequence + 1;
+      if (!kind.empty() && journalKindName(record.kind) != kind) continue;
+      if (found++) out += ',';
+      out += journalRecordJson(record);
+      if (found == limit) break;
+    }
+  }
+  out += "]";
+  return out;
+}
+
+}  // namespace th

@@ -1,0 +1,84 @@
+// A running host: the `tradehost run` job. It opens the store, loads and
+// connects the configured plugins, runs the core thread, serves the API, and
+// stops cleanly. The session is the core thread's event processor: every
+// event is journalled (one store commit per group of whole events, synced
+// when it holds an order or fill), bars are kept, simulated brokers get the
+// market feed, and committed events are pushed to WebSocket clients.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/host_routes.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/core_loop.h"
+#include "plugin/plugin.h"
+#include "store/store.h"
+
+namespace th {
+
+class ApiServer;
+
+class Session final : public EventProcessor, public PluginEventSink, public HostView {
+ public:
+  Session(HostConfig config, std::string plugin_dir, std::string token);
+  ~Session() override;
+
+  // Brings everything up; the error says which part failed and why.
+  [[nodiscard]] Result<void> start();
+  // Stops plugins, drains the core, journals the stop and closes the store.
+  void stop(const std::string& reason);
+  uint16_t apiPort() const;
+
+  // EventProcessor (core thread)
+  void process(const Event& event) override;
+  void endGroup() override;
+  void idle() override;
+
+  // PluginEventSink (any thread)
+  void post(uint16_t source, EventPayload&& payload) override;
+  int64_t nowNs() const override { return clock_->nowNs(); }
+  void log(const std::string& plugin, int32_t level, std::string_view message) override;
+
+  // HostView (API threads)
+  std::string healthJson() const override;
+  std::string metricsText() const override;
+  std::string pluginsJson() const override;
+  Result<std::string> setPluginConnected(const std::string& id, bool connected) override;
+  Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const override;
+
+ private:
+  void journalHostRecord(uint16_t kind, const std::string& json);
+  void feedBrokers(const Event& event);
+  std::string sourceName(uint16_t source) const;
+
+  HostConfig config_;
+  std::string plugin_dir_;
+  std::string token_;
+  std::unique_ptr<Clock> clock_;
+  EventQueue queue_;
+  std::unique_ptr<Store> store_;
+  PluginRegistry registry_;
+  std::unique_ptr<CoreLoop> core_;
+  std::unique_ptr<ApiServer> api_;
+  std::chrono::steady_clock::time_point started_;
+
+  // Core thread only.
+  std::optional<Batch> batch_;
+  std::vector<std::string> outbox_;  // WebSocket messages of the group, sent after commit
+  std::chrono::steady_clock::time_point last_heartbeat_;
+
+  std::atomic<uint64_t> counts_[7] = {};  // events processed, by EventPayload index
+  std::atomic<uint64_t> store_errors_{0};
+  std::atomic<uint64_t> bars_stored_{0};
+  mutable std::mutex store_error_mutex_;
+  std::string last_store_error_;
+  bool stopped_ = false;
+};
+
+}  // namespace th

@@ -1,0 +1,47 @@
+// Time for the host. Live sessions read the wall clock; simulations read a
+// simulated clock that is paced against the wall clock (`speed` simulated
+// seconds per real second) and never runs behind the events it has seen, so a
+// replay at full speed (speed 0) is driven purely by event timestamps.
+// All times are int64 nanoseconds since the epoch, UTC.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace th {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t nowNs() const = 0;
+  // Events carry their own time; a simulated clock follows them. Called on
+  // the core thread only.
+  virtual void observe(int64_t event_ns) { (void)event_ns; }
+  virtual bool simulated() const = 0;
+};
+
+class WallClock final : public Clock {
+ public:
+  int64_t nowNs() const override;
+  bool simulated() const override { return false; }
+};
+
+class SimulatedClock final : public Clock {
+ public:
+  // speed > 0: simulated time = start + speed × elapsed wall time.
+  // speed == 0: time moves only with observed events.
+  SimulatedClock(int64_t start_ns, double speed);
+  int64_t nowNs() const override;
+  void observe(int64_t event_ns) override;
+  bool simulated() const override { return true; }
+  double speed() const { return speed_; }
+
+ private:
+  int64_t start_ns_;
+  double speed_;
+  std::chrono::steady_clock::time_point wall_start_;
+  std::atomic<int64_t> observed_ns_;
+};
+
+}  // namespace th

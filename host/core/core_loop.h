@@ -1,0 +1,53 @@
+// The core thread. It takes events from the queue in the order they were
+// posted and hands them, one at a time, to the processor — the only code that
+// changes trading state. Events are delivered in groups (everything that was
+// pending at once) so the processor can commit a group to the store with one
+// write; each event is still processed whole before the next begins.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/event_queue.h"
+
+namespace th {
+
+class EventProcessor {
+ public:
+  virtual ~EventProcessor() = default;
+  // Called on the core thread for every event, in order.
+  virtual void process(const Event& event) = 0;
+  // Called on the core thread after each group; commit what the group did.
+  virtual void endGroup() {}
+  // Called on the core thread when nothing arrived for a while (timers, health).
+  virtual void idle() {}
+};
+
+class CoreLoop {
+ public:
+  CoreLoop(EventQueue& queue, Clock& clock, EventProcessor& processor);
+  ~CoreLoop();
+  CoreLoop(const CoreLoop&) = delete;
+  CoreLoop& operator=(const CoreLoop&) = delete;
+
+  void start();
+  // Closes the queue, lets the core drain what is pending, and joins.
+  void stop();
+  bool onCoreThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  uint64_t eventsProcessed() const { return processed_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+
+  EventQueue& queue_;
+  Clock& clock_;
+  EventProcessor& processor_;
+  std::thread thread_;
+  std::atomic<uint64_t> processed_{0};
+};
+
+}  // namespace th

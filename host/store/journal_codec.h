@@ -1,0 +1,41 @@
+// How host events are written to the journal and read back. Market events,
+// the bulk of the journal, use a compact binary layout; every record can be
+// turned into JSON for the API and the command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/event.h"
+#include "store/store.h"
+
+namespace th {
+
+enum class JournalKind : uint16_t {
+  HostStarted = 1,   // payload: JSON {"version", "config", "clock"}
+  HostStopped = 2,   // payload: JSON {"reason"}
+  PluginState = 3,   // payload: JSON {"plugin", "state", "reason"}
+  Trade = 10,
+  Quote = 11,
+  Bar = 12,
+  Order = 20,
+  Fill = 21,
+  Connection = 22,
+};
+
+std::string_view journalKindName(uint16_t kind);
+
+// The journal kind and payload for an event; nullopt for events that are not
+// journalled (tasks). `source` is the plugin id that produced it.
+struct EncodedEvent {
+  JournalKind kind;
+  std::string payload;
+};
+std::optional<EncodedEvent> encodeEvent(const Event& event, std::string_view source);
+
+// Decodes a record into JSON text: {"seq", "kind", "ts", "source", ...fields}.
+// A payload that does not decode yields {"seq", "kind", "error"}.
+std::string journalRecordJson(const JournalRecord& record);
+
+}  // namespace th
