@@ -111,6 +111,7 @@ class RecordingHost {
     api_.on_connection = [](void* c, int32_t state, const char* r, uint32_t n) {
       auto* h = static_cast<RecordingHost*>(c);
       h->record([&] { h->connections.push_back({state, str(r, n)}); });
+      if (h->after_connection) h->after_connection(state, str(r, n));
     };
   }
 
@@ -130,6 +131,12 @@ class RecordingHost {
 
   // Host clock as the plugin sees it; max() lets a simulated feed run freely.
   std::atomic<int64_t> now_ns{std::numeric_limits<int64_t>::max()};
+
+  // Optional. Runs inside on_connection, on the plugin's thread, after the
+  // change is recorded and waiters are woken: a test can hold the plugin in
+  // its callback to probe what the plugin does meanwhile. Set it before the
+  // plugin starts.
+  std::function<void(int32_t state, const std::string& reason)> after_connection;
 
   std::vector<LogRecord> logs;
   std::vector<TradeRecord> trades;

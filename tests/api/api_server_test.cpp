@@ -1,0 +1,183 @@
+// The API server on a real socket on 127.0.0.1: routing, the bearer token,
+// 4xx answers with reasons, size limits, and WebSocket fan-out.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/api_server.h"
+#include "support/http_client.h"
+
+namespace th {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using test::http;
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void startServer(std::string token, size_t max_body = 1024, size_t max_frame = 4096, size_t max_queue = 4096) {
+    ApiOptions options;
+    options.port = 0;
+    options.token = std::move(token);
+    options.max_body_bytes = max_body;
+    options.max_frame_bytes = max_frame;
+    options.max_queued_messages = max_queue;
+    server_ = std::make_unique<ApiServer>(options);
+    server_->route("GET", "/api/v1/health", [](const HttpRequest&) { return HttpResponse::json(200, R"({"status":"ok"})"); });
+    server_->route("GET", "/api/v1/echo/{name}", [](const HttpRequest& r) {
+      nlohmann::json j = {{"name", r.params.at(0)}, {"query", r.query}};
+      return HttpResponse::json(200, j.dump());
+    });
+    server_->route("POST", "/api/v1/things", [this](const HttpRequest& r) {
+      ++mutations_;
+      return HttpResponse::json(201, nlohmann::json{{"received", r.body.size()}}.dump());
+    });
+    server_->route("GET", "/api/v1/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom"); });
+    ASSERT_TRUE(server_->start());
+    port_ = server_->port();
+    ASSERT_NE(port_, 0);
+  }
+
+  std::string reason(const test::HttpResult& r) { return nlohmann::json::parse(r.body).at("error").get<std::string>(); }
+
+  std::unique_ptr<ApiServer> server_;
+  uint16_t port_ = 0;
+  std::atomic<int> mutations_{0};
+};
+
+TEST_F(ApiServerTest, RoutesWithParametersAndDecodedQuery) {
+  startServer("secret");
+  auto r = http(port_, "GET", "/api/v1/echo/SPY?from=2026-11-20&note=a%20b");
+  ASSERT_EQ(r.status, 200);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["name"], "SPY");
+  EXPECT_EQ(j["query"]["note"], "a b");
+  EXPECT_NE(r.head.find("Content-Type: application/json"), std::string::npos);
+}
+
+TEST_F(ApiServerTest, UnknownPathAndWrongMethodAreExplained) {
+  startServer("secret");
+  auto missing = http(port_, "GET", "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(reason(missing), "no such endpoint: /api/v1/nothing");
+  auto wrong = http(port_, "DELETE", "/api/v1/health", "", {{"Authorization", "Bearer secret"}});
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_NE(wrong.head.find("Allow: GET"), std::string::npos);
+}
+
+TEST_F(ApiServerTest, MutatingCallsNeedTheBearerToken) {
+  startServer("secret");
+  auto none = http(port_, "POST", "/api/v1/things", "{}");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.head.find("WWW-Authenticate: Bearer"), std::string::npos);
+  auto wrong = http(port_, "POST", "/api/v1/things", "{}", {{"Authorization", "Bearer secreT"}});
+  EXPECT_EQ(wrong.status, 401);
+  auto right = http(port_, "POST", "/api/v1/things", "{}", {{"Authorization", "Bearer secret"}});
+  EXPECT_EQ(right.status, 201);
+  EXPECT_EQ(mutations_.load(), 1);
+}
+
+TEST_F(ApiServerTest, WithoutATokenMutationsAreDisabled) {
+  startServer("");
+  auto r = http(port_, "POST", "/api/v1/things", "{}", {{"Authorization", "Bearer "}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(reason(r).find("TRADEHOST_TOKEN"), std::string::npos);
+  EXPECT_EQ(mutations_.load(), 0);
+}
+
+TEST_F(ApiServerTest, OversizedBodyIsRefused) {
+  startServer("secret", 1024);
+  auto r = http(port_, "POST", "/api/v1/things", std::string(5000, 'x'), {{"Authorization", "Bearer secret"}});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(reason(r), "request body exceeds 1024 bytes");
+  EXPECT_EQ(mutations_.load(), 0);
+}
+
+TEST_F(ApiServerTest, MalformedRequestsGet400) {
+  startServer("secret");
+  auto garbage = test::rawHttp(port_, "THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(garbage.status, 400);
+  EXPECT_NE(reason(garbage).find("malformed HTTP request"), std::string::npos);
+  auto bad_escape = http(port_, "GET", "/api/v1/echo/x?y=%zz");
+  EXPECT_EQ(bad_escape.status, 400);
+  EXPECT_EQ(reason(bad_escape), "malformed query string");
+}
+
+TEST_F(ApiServerTest, HandlerExceptionBecomes500AndServerCarriesOn) {
+  startServer("secret");
+  auto r = http(port_, "GET", "/api/v1/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(reason(r), "internal error: kaboom");
+  EXPECT_EQ(http(port_, "GET", "/api/v1/health").status, 200);
+}
+
+class WsClient {
+ public:
+  explicit WsClient(uint16_t port) : ws_(ioc_) {
+    tcp::resolver resolver(ioc_);
+    net::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.handshake("127.0.0.1", "/ws");
+  }
+  std::string read() {
+    beast::flat_buffer buffer;
+    ws_.read(buffer);
+    return beast::buffers_to_string(buffer.data());
+  }
+  void write(const std::string& text) { ws_.write(net::buffer(text)); }
+  websocket::stream<tcp::socket>& stream() { return ws_; }
+
+ private:
+  net::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+};
+
+TEST_F(ApiServerTest, WebSocketClientsGetEveryBroadcastInOrder) {
+  startServer("secret");
+  WsClient a(port_), b(port_);
+  EXPECT_NE(a.read().find("hello"), std::string::npos);
+  EXPECT_NE(b.read().find("hello"), std::string::npos);
+  for (int i = 0; i < 10 && server_->clientCount() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(server_->clientCount(), 2u);
+  for (int i = 0; i < 100; ++i) server_->broadcast(R"({"n":)" + std::to_string(i) + "}");
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(a.read(), R"({"n":)" + std::to_string(i) + "}");
+    EXPECT_EQ(b.read(), R"({"n":)" + std::to_string(i) + "}");
+  }
+  a.write(R"({"op":"ping"})");
+  EXPECT_EQ(a.read(), R"({"type":"pong"})");
+  a.write("not json");
+  EXPECT_NE(a.read().find("expected a JSON object"), std::string::npos);
+}
+
+TEST_F(ApiServerTest, OversizedFrameClosesTheConnection) {
+  startServer("secret", 1024, 4096);
+  WsClient client(port_);
+  client.read();  // hello
+  client.write(std::string(10000, 'x'));
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  client.stream().read(buffer, ec);
+  ASSERT_TRUE(ec);
+  EXPECT_EQ(client.stream().reason().code, websocket::close_code::too_big);
+}
+
+TEST_F(ApiServerTest, ClientThatStopsReadingIsDroppedNotBuffered) {
+  startServer("secret", 1024, 4096, 64);
+  WsClient slow(port_);
+  slow.read();  // hello, then never read again
+  std::string big(60000, 'x');
+  for (int i = 0; i < 2000 && server_->clientsDropped() == 0; ++i) server_->broadcast(big);
+  for (int i = 0; i < 100 && server_->clientsDropped() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(server_->clientsDropped(), 1u);
+  EXPECT_EQ(http(port_, "GET", "/api/v1/health").status, 200);
+}
+
+}  // namespace
+}  // namespace th

@@ -1,0 +1,35 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/clock.h"
+
+namespace th {
+namespace {
+
+TEST(SimulatedClock, PacedClockRunsAtItsSpeed) {
+  SimulatedClock clock(1'000'000'000'000LL, 3600);  // an hour per real second
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int64_t advanced = clock.nowNs() - 1'000'000'000'000LL;
+  // 50 ms of wall time at 3600× is at least 180 simulated seconds.
+  EXPECT_GE(advanced, 180'000'000'000LL);
+}
+
+TEST(SimulatedClock, NeverRunsBehindObservedEvents) {
+  SimulatedClock clock(100, 1);
+  clock.observe(5'000'000'000'000LL);
+  EXPECT_GE(clock.nowNs(), 5'000'000'000'000LL);
+  clock.observe(10);  // an older event does not move time back
+  EXPECT_GE(clock.nowNs(), 5'000'000'000'000LL);
+}
+
+TEST(SimulatedClock, SpeedZeroMovesOnlyWithEvents) {
+  SimulatedClock clock(42, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(clock.nowNs(), 42);
+  clock.observe(99);
+  EXPECT_EQ(clock.nowNs(), 99);
+}
+
+}  // namespace
+}  // namespace th
