@@ -60,6 +60,7 @@ Session::~Session() { stop("session destroyed"); }
 Result<void> Session::start() {
   started_ = std::chrono::steady_clock::now();
   last_heartbeat_ = started_;
+  last_status_ = started_;
   auto store_dir = (std::filesystem::path(config_.var_dir) / config_.store_dir).string();
   auto store = Store::open(store_dir);
   if (!store) return std::unexpected(store.error());
@@ -183,7 +184,24 @@ void Session::process(const Event& event) {
   if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
     spdlog::info("plugin '{}' connection: state {} {}", source, connection->state, connection->reason);
   }
+  if (auto* trade = std::get_if<TradeEvent>(&event.payload)) trackPrice(trade->symbol.view(), trade->price);
+  if (auto* bar = std::get_if<BarEvent>(&event.payload)) trackPrice(bar->symbol.view(), bar->close);
   feedBrokers(event);
+}
+
+void Session::trackPrice(std::string_view symbol, double price) {
+  auto it = prices_.find(symbol);
+  if (it == prices_.end()) it = prices_.emplace(std::string(symbol), PriceTrack{price, price}).first;
+  it->second.last = price;
+}
+
+void Session::logStatus() {
+  std::string prices;
+  for (const auto& [symbol, track] : prices_) {
+    prices += fmt::format(" {} {:.2f} ({:+.2f}%)", symbol, track.last, 100.0 * (track.last / track.first - 1.0));
+  }
+  spdlog::info("{} |{} | {} events, journal at {}", formatExchangeTime(clock_->nowNs()), prices.empty() ? " no trades yet" : prices,
+               core_->eventsProcessed(), store_->lastSequence());
 }
 
 void Session::feedBrokers(const Event& event) {
@@ -229,6 +247,10 @@ void Session::endGroup() {
 
 void Session::idle() {
   auto now = std::chrono::steady_clock::now();
+  if (now - last_status_ >= std::chrono::seconds(5)) {
+    last_status_ = now;
+    logStatus();
+  }
   if (!api_ || now - last_heartbeat_ < std::chrono::seconds(1)) return;
   last_heartbeat_ = now;
   api_->broadcast(fmt::format(R"({{"type":"heartbeat","time":"{}","journal_seq":{},"events":{}}})",
@@ -338,7 +360,7 @@ Result<std::string> Session::setPluginConnected(const std::string& id, bool conn
 }
 
 Result<std::string> Session::journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const {
-  if (!kind.empty() && journalKindName(0) == "unknown") {
+  if (!kind.empty()) {
     bool known = false;
     for (uint16_t k : {1, 2, 3, 10, 11, 12, 20, 21, 22}) known |= journalKindName(k) == kind;
     if (!known) return fail(ErrorCode::InvalidArgument, fmt::format("kind: unknown journal kind '{}'", kind));

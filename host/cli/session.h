@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +57,8 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   void journalHostRecord(uint16_t kind, const std::string& json);
   void feedBrokers(const Event& event);
   std::string sourceName(uint16_t source) const;
+  void trackPrice(std::string_view symbol, double price);
+  void logStatus();
 
   HostConfig config_;
   std::string plugin_dir_;
@@ -72,6 +75,11 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   std::optional<Batch> batch_;
   std::vector<std::string> outbox_;  // WebSocket messages of the group, sent after commit
   std::chrono::steady_clock::time_point last_heartbeat_;
+  std::chrono::steady_clock::time_point last_status_;
+  struct PriceTrack {
+    double first = 0, last = 0;
+  };
+  std::map<std::string, PriceTrack, std::less<>> prices_;  // for the status line
 
   std::atomic<uint64_t> counts_[7] = {};  // events processed, by EventPayload index
   std::atomic<uint64_t> store_errors_{0};

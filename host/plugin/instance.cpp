@@ -7,16 +7,9 @@
 
 namespace th {
 
-struct PluginInstance::Context {
-  PluginEventSink* sink;
-  uint16_t index;
-  std::string id;
-  PluginInstance* instance;
-};
-
 namespace {
 
-using Context = PluginInstance::Context;
+using Context = PluginCallbackContext;
 
 Context& ctx(void* host_ctx) { return *static_cast<Context*>(host_ctx); }
 
@@ -136,7 +129,7 @@ std::string_view toString(PluginState state) {
 PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library, std::string id, uint16_t index,
                                PluginEventSink& sink)
     : library_(std::move(library)), id_(std::move(id)), index_(index),
-      context_(std::make_unique<Context>(Context{&sink, index, id_, this})) {}
+      context_(std::make_unique<PluginCallbackContext>(PluginCallbackContext{&sink, index, id_, this})) {}
 
 PluginInstance::~PluginInstance() { destroy(); }
 

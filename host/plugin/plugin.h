@@ -70,7 +70,18 @@ class PluginLibrary {
   th_broker_api broker_{};
 };
 
-// The host API table handed to every plugin. Its host_ctx is a PluginContext.
+class PluginInstance;
+
+// The host_ctx each plugin instance is given: where its callbacks go.
+// `instance` may be null (benchmarks, tools) when no state is tracked.
+struct PluginCallbackContext {
+  PluginEventSink* sink = nullptr;
+  uint16_t index = 0;
+  std::string id;
+  PluginInstance* instance = nullptr;
+};
+
+// The host API table handed to every plugin; its host_ctx is a PluginCallbackContext.
 const th_host_api* hostApi();
 
 enum class PluginState { Created, Connecting, Connected, Disconnected, Failed };
@@ -121,15 +132,13 @@ class PluginInstance {
   void feedQuote(const th_quote& quote);
   void feedBar(const th_bar& bar);
 
-  struct Context;  // the host_ctx given to the plugin
-
  private:
   Error pluginError(std::string_view call, th_status status, const char* message) const;
 
   std::shared_ptr<PluginLibrary> library_;
   std::string id_;
   uint16_t index_;
-  std::unique_ptr<Context> context_;
+  std::unique_ptr<PluginCallbackContext> context_;
   th_plugin* instance_ = nullptr;
   mutable std::mutex call_mutex_;
   mutable std::mutex state_mutex_;

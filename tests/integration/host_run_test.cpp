@@ -1,0 +1,173 @@
+// `tradehost run` as an operator runs it: the real binary, the embedded
+// configuration (synthetic market + paper broker), RocksDB in a temp dir and
+// the API on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace th {
+namespace {
+
+using namespace std::chrono_literals;
+using test::http;
+
+constexpr const char* kToken = "TRADEHOST_TOKEN=integration-secret";
+
+struct Journal {
+  int exit_code;
+  uint64_t records, last, gaps;
+};
+
+Journal verifyJournal(const test::TempDir& dir) {
+  auto [code, out] = test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--verify"}, dir / "verify.log");
+  Journal j{code, 0, 0, 0};
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex(R"(journal: (\d+) records, last sequence (\d+), (\d+) gap)"))) {
+    j.records = std::stoull(m[1]);
+    j.last = std::stoull(m[2]);
+    j.gaps = std::stoull(m[3]);
+  } else {
+    ADD_FAILURE() << "unexpected journal --verify output: " << out;
+  }
+  return j;
+}
+
+nlohmann::json healthOf(uint16_t port) { return nlohmann::json::parse(http(port, "GET", "/api/v1/health").body); }
+
+class HostRun {
+ public:
+  explicit HostRun(const test::TempDir& dir, const std::string& log = "run.log", std::vector<std::string> extra = {})
+      : process_(args(dir, std::move(extra)), dir / log, {kToken}) {
+    auto port = process_.waitForOutput(R"(API listening on http://127\.0\.0\.1:(\d+))", 60s);
+    if (!port) throw std::runtime_error("host did not start:\n" + process_.output());
+    port_ = static_cast<uint16_t>(std::stoi(*port));
+  }
+  uint16_t port() const { return port_; }
+  test::Process& process() { return process_; }
+
+ private:
+  static std::vector<std::string> args(const test::TempDir& dir, std::vector<std::string> extra) {
+    std::vector<std::string> a = {test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--speed", "600"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  test::Process process_;
+  uint16_t port_ = 0;
+};
+
+TEST(HostRun, ServesHealthMetricsAndPluginControlThenStopsCleanly) {
+  test::TempDir dir;
+  HostRun host(dir);
+  auto port = host.port();
+
+  ASSERT_TRUE(test::eventually([&] { return healthOf(port)["journal"]["last_sequence"].get<uint64_t>() > 100; }, 30s))
+      << host.process().output();
+  auto health_response = http(port, "GET", "/api/v1/health");
+  ASSERT_EQ(health_response.status, 200);
+  auto health = nlohmann::json::parse(health_response.body);
+  EXPECT_EQ(health["status"], "ok") << health.dump();
+  EXPECT_EQ(health["clock"]["mode"], "simulated");
+  ASSERT_EQ(health["plugins"].size(), 2u);
+  for (const auto& p : health["plugins"]) EXPECT_EQ(p["state"], "connected") << p.dump();
+  EXPECT_GT(health["uptime_s"].get<double>(), 0);
+
+  auto metrics = http(port, "GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics.body, m, std::regex(R"(tradehost_events_processed_total\{kind="trade"\} (\d+))")));
+  EXPECT_GT(std::stoull(m[1]), 0u);
+  EXPECT_NE(metrics.body.find(R"(tradehost_plugin_state{plugin="paper",state="connected"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.body.find("tradehost_journal_writes_total"), std::string::npos);
+
+  // Market data reached the journal: bars from the synthetic market.
+  ASSERT_TRUE(test::eventually([&] {
+    auto bars = nlohmann::json::parse(http(port, "GET", "/api/v1/journal?kind=bar&limit=3").body);
+    return bars.size() == 3 && bars[0]["source"] == "synthetic";
+  }, 30s));
+  EXPECT_EQ(http(port, "GET", "/api/v1/journal?limit=0").status, 400);
+  EXPECT_EQ(http(port, "GET", "/api/v1/journal?kind=nonsense").status, 400);
+
+  // Mutations need the token; with it the operator can take a feed down and up.
+  EXPECT_EQ(http(port, "POST", "/api/v1/plugins/synthetic/disconnect").status, 401);
+  auto down = http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", {{"Authorization", "Bearer integration-secret"}});
+  ASSERT_EQ(down.status, 200) << down.body;
+  auto degraded = healthOf(port);
+  EXPECT_EQ(degraded["status"], "degraded");
+  auto up = http(port, "POST", "/api/v1/plugins/synthetic/connect", "", {{"Authorization", "Bearer integration-secret"}});
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(healthOf(port)["status"], "ok");
+  EXPECT_EQ(http(port, "POST", "/api/v1/plugins/nope/connect", "", {{"Authorization", "Bearer integration-secret"}}).status, 404);
+
+  host.process().signal(SIGTERM);
+  auto code = host.process().wait(30s);
+  ASSERT_TRUE(code) << "host did not stop on SIGTERM";
+  EXPECT_EQ(*code, 0) << host.process().output();
+  auto journal = verifyJournal(dir);
+  EXPECT_EQ(journal.exit_code, 0);
+  EXPECT_EQ(journal.gaps, 0u);
+  EXPECT_EQ(journal.records, journal.last);
+  auto [code2, last] = test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--from",
+                                       std::to_string(journal.last), "--limit", "1"}, dir / "last.log");
+  EXPECT_NE(last.find("\"host_stopped\""), std::string::npos) << last;
+  EXPECT_NE(last.find("signal 15"), std::string::npos) << last;
+}
+
+// The acceptance test of the store: kill -9 mid-session, restart, and the
+// journal continues from where it stopped, with no gap, twice over.
+TEST(HostRun, KillNineAndRestartContinuesTheJournalWithoutAGap) {
+  test::TempDir dir;
+  uint64_t previous_last = 0;
+  for (int round = 0; round < 3; ++round) {
+    HostRun host(dir, "run" + std::to_string(round) + ".log");
+    auto start = healthOf(host.port());
+    uint64_t first_seen = start["journal"]["last_sequence"].get<uint64_t>();
+    // The restart's host_started record is the first after the old journal.
+    EXPECT_EQ(first_seen, previous_last + 1) << "round " << round;
+    ASSERT_TRUE(test::eventually([&] { return healthOf(host.port())["journal"]["last_sequence"].get<uint64_t>() > first_seen + 200; }, 30s));
+    host.process().signal(SIGKILL);
+    ASSERT_TRUE(host.process().wait(10s));
+    auto journal = verifyJournal(dir);
+    ASSERT_EQ(journal.exit_code, 0);
+    ASSERT_EQ(journal.gaps, 0u);
+    ASSERT_EQ(journal.records, journal.last);
+    ASSERT_GT(journal.last, first_seen + 200);
+    previous_last = journal.last;
+  }
+}
+
+TEST(HostRun, DurationStopsTheSessionByItself) {
+  test::TempDir dir;
+  test::Process run({test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--duration", "2s"},
+                    dir / "run.log");
+  auto code = run.wait(60s);
+  ASSERT_TRUE(code) << "still running after --duration 2s";
+  EXPECT_EQ(*code, 0) << run.output();
+  EXPECT_NE(run.output().find("duration elapsed"), std::string::npos) << run.output();
+}
+
+TEST(HostRun, BadConfigurationNamesFileLineAndKey) {
+  test::TempDir dir;
+  { std::ofstream(dir / "host.yaml") << "schema: 1\napi:\n  listen: 127.0.0.1:0\n  colour: blue\n"; }
+  auto [code, out] = test::runToEnd({test::tradehostBinary(), "run", "--config", dir / "host.yaml"}, dir / "out.log");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find(dir / "host.yaml" + ":4:3: api.colour: unknown key"), std::string::npos) << out;
+}
+
+TEST(HostRun, BrokenPluginInConfigStopsStartupWithTheLoadersReason) {
+  test::TempDir dir;
+  {
+    std::ofstream(dir / "host.yaml") << "schema: 1\nplugins:\n  - id: feed\n    library: "
+                                      << TH_TEST_PLUGIN_DIR << "/libbroken_abi_major.so\n";
+  }
+  auto [code, out] = test::runToEnd({test::tradehostBinary(), "run", "--config", dir / "host.yaml", "--var", dir.str(),
+                                     "--api", "127.0.0.1:0"}, dir / "out.log");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("libbroken_abi_major.so: ABI major mismatch"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace th
