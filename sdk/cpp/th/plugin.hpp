@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace th {
 
@@ -220,6 +221,7 @@ struct DataAdapter {
   static th_status lookup(th_plugin* p, const char* s, uint32_t n, th_instrument* out, char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!out) throw Error(TH_ERR_INVALID_ARGUMENT, "lookup: out is required");
+      if (out->struct_size <= sizeof out->struct_size) throw Error(TH_ERR_ABI, "lookup: out->struct_size is too small");
       th_instrument local = readStruct<th_instrument>(nullptr);
       self<T>(p)->lookup(view(s, n), local);
       size_t size = out->struct_size < sizeof local ? out->struct_size : sizeof local;
@@ -228,9 +230,20 @@ struct DataAdapter {
       return TH_OK;
     });
   }
+  // Optional functions are offered (non-NULL) only when T overrides them:
+  // a provider without option chains must say so by leaving the slot empty.
+  static constexpr bool kHasOptionChain =
+      !std::is_same_v<decltype(&T::optionChain), decltype(&DataProvider::optionChain)>;
+  static constexpr bool kHasLookup = !std::is_same_v<decltype(&T::lookup), decltype(&DataProvider::lookup)>;
   static const th_data_api* table() {
-    static const th_data_api api = {sizeof(th_data_api), connect,    disconnect, subscribe,
-                                     unsubscribe,         history,    optionChain, lookup};
+    static const th_data_api api = {sizeof(th_data_api),
+                                     connect,
+                                     disconnect,
+                                     subscribe,
+                                     unsubscribe,
+                                     history,
+                                     kHasOptionChain ? optionChain : nullptr,
+                                     kHasLookup ? lookup : nullptr};
     return &api;
   }
 };
@@ -273,6 +286,7 @@ struct BrokerAdapter {
   static th_status account(th_plugin* p, th_account* out, char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!out) throw Error(TH_ERR_INVALID_ARGUMENT, "account: out is required");
+      if (out->struct_size <= sizeof out->struct_size) throw Error(TH_ERR_ABI, "account: out->struct_size is too small");
       th_account local = readStruct<th_account>(nullptr);
       self<T>(p)->account(local);
       size_t size = out->struct_size < sizeof local ? out->struct_size : sizeof local;
