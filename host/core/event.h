@@ -86,6 +86,10 @@ struct Event {
 
   int64_t timestamp() const;
   std::string_view kindName() const;
+  bool isMarketData() const {
+    return std::holds_alternative<TradeEvent>(payload) || std::holds_alternative<QuoteEvent>(payload) ||
+           std::holds_alternative<BarEvent>(payload);
+  }
   // Order and fill events must reach the disk before anything acts on them.
   bool needsSync() const {
     return std::holds_alternative<OrderEvent>(payload) || std::holds_alternative<FillEvent>(payload);

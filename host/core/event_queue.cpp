@@ -8,7 +8,7 @@ bool EventQueue::push(Event&& event) {
   bool wake = false;
   {
     std::unique_lock lock(mutex_);
-    if (pending_.size() >= capacity_ && std::this_thread::get_id() != consumer_) {
+    if (event.isMarketData() && pending_.size() >= capacity_ && std::this_thread::get_id() != consumer_) {
       not_full_.wait(lock, [&] { return pending_.size() < capacity_ || closed_; });
     }
     if (closed_) return false;

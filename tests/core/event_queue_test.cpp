@@ -63,6 +63,15 @@ TEST(CoreLoop, StopDrainsPendingEvents) {
   EXPECT_EQ(recorder.seen.size(), 1000u);
 }
 
+TEST(EventQueue, OrderEventsNeverWaitOnAFullQueue) {
+  EventQueue queue(4);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(queue.push(Event{1, TradeEvent{}}));
+  // No consumer runs: a market event would wait here, an order event must not.
+  EXPECT_TRUE(queue.push(Event{1, OrderEvent{}}));
+  EXPECT_TRUE(queue.push(Event{1, FillEvent{}}));
+  EXPECT_EQ(queue.depth(), 6u);
+}
+
 TEST(EventQueue, PushAfterCloseIsRefused) {
   EventQueue queue;
   queue.close();
