@@ -1,0 +1,205 @@
+// The market feed side of the paper broker: each quote, trade or bar updates
+// what the venue knows of its symbol, expires DAY orders past the close, and
+// gives the symbol's open orders their chance to fill.
+#include <algorithm>
+#include <cmath>
+
+#include "paper_broker.h"
+
+namespace th::paper {
+namespace {
+
+void updateFeed(SymbolFeed& feed, const MarketEvent& event) {
+  switch (event.kind) {
+    case EventKind::kQuote:
+      feed.has_quotes = true;
+      feed.bid = std::max(event.bid, 0.0);
+      feed.ask = std::max(event.ask, 0.0);
+      if (feed.bid > 0 && feed.ask > 0) {
+        feed.mark = (feed.bid + feed.ask) / 2;
+      } else if (feed.bid > 0 || feed.ask > 0) {
+        feed.mark = std::max(feed.bid, feed.ask);
+      }
+      break;
+    case EventKind::kTrade:
+      feed.has_trades = true;
+      if (event.price > 0) feed.mark = event.price;
+      break;
+    case EventKind::kBar:
+      if (event.close > 0) feed.mark = event.close;
+      break;
+  }
+}
+
+}  // namespace
+
+void PaperBroker::onQuote(const th_quote& quote) {
+  MarketEvent event;
+  event.kind = EventKind::kQuote;
+  event.symbol = view(quote.symbol, quote.symbol_len);
+  event.ts_ns = quote.ts_ns;
+  event.bid = quote.bid;
+  event.ask = quote.ask;
+  event.bid_size = quote.bid_size;
+  event.ask_size = quote.ask_size;
+  onMarketEvent(event, true);
+}
+
+void PaperBroker::onTrade(const th_trade& trade) {
+  MarketEvent event;
+  event.kind = EventKind::kTrade;
+  event.symbol = view(trade.symbol, trade.symbol_len);
+  event.ts_ns = trade.ts_ns;
+  event.price = trade.price;
+  event.size = trade.size;
+  onMarketEvent(event, true);
+}
+
+void PaperBroker::onBar(const th_bar& bar) {
+  MarketEvent event;
+  event.kind = EventKind::kBar;
+  event.symbol = view(bar.symbol, bar.symbol_len);
+  event.ts_ns = bar.start_ns;
+  event.open = bar.open;
+  event.high = bar.high;
+  event.low = bar.low;
+  event.close = bar.close;
+  event.volume = bar.volume;
+  // A bar still forming is sent again as it grows; filling against each
+  // version would use the same volume several times. It only moves the mark.
+  onMarketEvent(event, (bar.flags & TH_BAR_FINAL) != 0);
+}
+
+void PaperBroker::onMarketEvent(const MarketEvent& event, bool may_fill) {
+  if (event.symbol.empty()) return;
+  std::lock_guard lock(mutex_);
+  auto feed = state_.symbols.find(event.symbol);
+  if (feed == state_.symbols.end()) feed = state_.symbols.emplace(std::string(event.symbol), SymbolFeed{}).first;
+  updateFeed(feed->second, event);
+  // While disconnected the venue cannot report, so nothing trades; orders
+  // resume with the first event after connect().
+  if (!connected_) return;
+
+  std::vector<Report> reports;
+  bool changed = expireDayOrders(event.ts_ns, reports);
+  if (may_fill) changed = matchOrders(event, feed->second, reports) || changed;
+  if (!changed) return;
+  // A feed callback has no error channel: a failed save is logged and the
+  // next change saves again. The fills happened; the host must hear of them.
+  try {
+    file_.save(state_);
+  } catch (const std::exception& e) {
+    host().log(TH_LOG_ERROR, e.what());
+  }
+  publish(reports);
+}
+
+// DAY orders end at the first market event, of any symbol, at or after the
+// session close of their day: that event is the first sign the close passed.
+bool PaperBroker::expireDayOrders(int64_t ts_ns, std::vector<Report>& reports) {
+  std::vector<size_t> expired;
+  for (size_t index : open_) {
+    const Order& order = state_.orders[index];
+    if (order.time_in_force == TH_TIF_DAY && ts_ns >= order.expires_ns) expired.push_back(index);
+  }
+  for (size_t index : expired) {
+    closeOrder(index, TH_STATUS_EXPIRED, "day order expired at session close", ts_ns, reports);
+  }
+  return !expired.empty();
+}
+
+bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports) {
+  // Liquidity the event offers each side, shared by the orders in submit
+  // order (time priority); -1 until first needed.
+  double available[2] = {-1, -1};
+  auto liquidity = [&](int32_t side) -> double& {
+    double& units = available[side == TH_SIDE_BUY ? 0 : 1];
+    if (units < 0) {
+      const double offered = FillModel::offered(event, side);
+      // Whole units: a fraction of a quote's size is not something to trade.
+      units = offered > 0 ? std::floor(config_.participation * offered + 1e-9) : 0.0;
+    }
+    return units;
+  };
+
+  bool changed = false;
+  const std::vector<size_t> candidates(open_.begin(), open_.end());  // fills and cancels edit open_
+  for (size_t index : candidates) {
+    Order& order = state_.orders[index];
+    if (order.symbol != event.symbol || event.ts_ns < order.workable_ns) continue;
+    const Opportunity opportunity = model_.assess(order, event, feed);
+    if (opportunity.triggers && !order.triggered) {
+      order.triggered = true;
+      changed = true;
+    }
+    if (!opportunity.assessed) continue;
+
+    double quantity = 0;
+    if (opportunity.price) {
+      double& units = liquidity(order.side);
+      quantity = std::min(order.remaining(), units);
+      if (order.time_in_force == TH_TIF_FOK && quantity < order.remaining()) quantity = 0;
+      units -= quantity;
+    }
+    if (quantity > 0) {
+      fillOrder(index, quantity, *opportunity.price, event.ts_ns, reports);
+      changed = true;
+    }
+    if (!order.isOpen()) continue;
+    if (order.time_in_force == TH_TIF_IOC) {
+      closeOrder(index, TH_STATUS_CANCELED,
+                 "immediate-or-cancel: the unfilled rest was canceled at the first opportunity", event.ts_ns, reports);
+      changed = true;
+    } else if (order.time_in_force == TH_TIF_FOK) {
+      closeOrder(index, TH_STATUS_CANCELED, "fill-or-kill: could not fill in full at the first opportunity",
+                 event.ts_ns, reports);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+void PaperBroker::fillOrder(size_t index, double quantity, double price, int64_t ts_ns, std::vector<Report>& reports) {
+  Order& order = state_.orders[index];
+  Fill fill;
+  fill.fill_id = "F-" + state_.account_epoch + "-" + std::to_string(state_.next_fill_number++);
+  fill.client_order_id = order.client_order_id;
+  fill.broker_order_id = order.broker_order_id;
+  fill.symbol = order.symbol;
+  fill.asset_class = order.asset_class;
+  fill.side = order.side;
+  fill.quantity = quantity;
+  fill.price = price;
+  fill.commission = commission(order.asset_class, quantity);
+  fill.multiplier = multiplierFor(order.asset_class);
+  fill.ts_ns = ts_ns;
+  state_.account.applyFill(fill);
+
+  const double filled = order.filled_quantity + quantity;
+  order.average_fill_price = (order.average_fill_price * order.filled_quantity + price * quantity) / filled;
+  order.filled_quantity = filled;
+  order.updated_ns = ts_ns;
+  order.reason.clear();
+  if (filled >= order.quantity - 1e-9) {
+    order.status = TH_STATUS_FILLED;
+    open_.erase(index);
+  } else {
+    order.status = TH_STATUS_PARTIALLY_FILLED;
+  }
+  state_.fills.push_back(fill);
+  // The fill first, so the order state that follows accounts for a fill the host already has.
+  reports.push_back(std::move(fill));
+  reports.push_back(order);
+}
+
+void PaperBroker::closeOrder(size_t index, int32_t status, std::string reason, int64_t ts_ns,
+                             std::vector<Report>& reports) {
+  Order& order = state_.orders[index];
+  order.status = status;
+  order.reason = std::move(reason);
+  order.updated_ns = ts_ns;
+  open_.erase(index);
+  reports.push_back(order);
+}
+
+}  // namespace th::paper

@@ -1,0 +1,93 @@
+// The paper broker: a simulated venue behind the broker ABI. It accepts
+// orders, fills them from the market feed the host gives it (quotes, trades,
+// bars, in event order) with the fill model of fill_model.h, keeps its own
+// account, and saves everything to its state file after each change so a
+// restarted host can reconcile against it. No timers or threads: the same
+// events in the same order always give the same fills.
+//
+// The host may call the market feed from its core thread and submit or cancel
+// from another, so one mutex guards all state; host callbacks are made under
+// it, which keeps every order's reports in the order they happened (the ABI
+// promises callbacks never call back into the plugin).
+//
+// The implementation is split by concern: paper_broker.cpp holds the order
+// entry API, validation and the reconciliation lists; order_matching.cpp
+// holds the market feed, fills and expiry.
+#pragma once
+
+#include <th/plugin.hpp>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "fill_model.h"
+#include "paper_config.h"
+#include "session_calendar.h"
+#include "state_file.h"
+
+namespace th::paper {
+
+class PaperBroker final : public Broker {
+ public:
+  PaperBroker(Host host, std::string_view config_json);
+  ~PaperBroker() override;
+
+  void connect() override;
+  void disconnect() override;
+  void submit(const th_order_request& request) override;
+  void cancel(std::string_view client_order_id) override;
+  void replace(std::string_view client_order_id, const th_order_request& changes) override;
+  void openOrders(th_order_sink sink, void* sink_ctx) override;
+  void positions(th_position_sink sink, void* sink_ctx) override;
+  void fills(int64_t since_ns, th_fill_sink sink, void* sink_ctx) override;
+  void account(th_account& out) override;
+  void onTrade(const th_trade& trade) override;
+  void onQuote(const th_quote& quote) override;
+  void onBar(const th_bar& bar) override;
+
+ private:
+  // What the host hears about a change, in order: an order's new state or a fill.
+  using Report = std::variant<Order, Fill>;
+
+  // paper_broker.cpp
+  void requireConnected(const char* operation) const;
+  size_t openOrderIndex(std::string_view client_order_id, const char* operation) const;
+  std::string rejectReason(const th_order_request& request, const Order& order) const;
+  std::string shortSaleReason(const Order& order, double quantity, const Order* excluding) const;
+  std::string buyingPowerReason(const Order& order, double quantity, const Order* excluding) const;
+  std::optional<double> reservePrice(const Order& order) const;
+  double commission(int32_t asset_class, double quantity) const;
+  double estimatedCost(const Order& order, double quantity) const;
+  double reservation(const Order& order) const;
+  double buyingPower() const;
+  void indexOrder(size_t index);
+  // Saves; on failure restores the order at `index` (or removes a new one) and rethrows.
+  void saveOrRestore(size_t index, const std::optional<Order>& before);
+  void publish(const std::vector<Report>& reports) const;
+
+  // order_matching.cpp
+  void onMarketEvent(const MarketEvent& event, bool may_fill);
+  bool expireDayOrders(int64_t ts_ns, std::vector<Report>& reports);
+  bool matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports);
+  void fillOrder(size_t index, double quantity, double price, int64_t ts_ns, std::vector<Report>& reports);
+  void closeOrder(size_t index, int32_t status, std::string reason, int64_t ts_ns, std::vector<Report>& reports);
+
+  const PaperConfig config_;
+  const SessionCalendar calendar_;
+  const FillModel model_;
+  StateFile file_;
+
+  mutable std::mutex mutex_;
+  bool connected_ = false;
+  PaperState state_;
+  std::map<std::string, size_t, std::less<>> by_client_id_;  // every order ever seen → index in state_.orders
+  std::set<size_t> open_;                                    // indices of open orders; ascending is submit order
+};
+
+}  // namespace th::paper
