@@ -121,20 +121,25 @@ TEST(HostRun, ServesHealthMetricsAndPluginControlThenStopsCleanly) {
 TEST(HostRun, KillNineAndRestartContinuesTheJournalWithoutAGap) {
   test::TempDir dir;
   uint64_t previous_last = 0;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 4; ++round) {
     HostRun host(dir, "run" + std::to_string(round) + ".log");
-    auto start = healthOf(host.port());
-    uint64_t first_seen = start["journal"]["last_sequence"].get<uint64_t>();
-    // The restart's host_started record is the first after the old journal.
-    EXPECT_EQ(first_seen, previous_last + 1) << "round " << round;
-    ASSERT_TRUE(test::eventually([&] { return healthOf(host.port())["journal"]["last_sequence"].get<uint64_t>() > first_seen + 200; }, 30s));
+    // Kill at a different point each round, always mid-stream.
+    uint64_t target = previous_last + 200 + static_cast<uint64_t>(round) * 373;
+    ASSERT_TRUE(test::eventually([&] { return healthOf(host.port())["journal"]["last_sequence"].get<uint64_t>() > target; }, 30s));
     host.process().signal(SIGKILL);
     ASSERT_TRUE(host.process().wait(10s));
     auto journal = verifyJournal(dir);
     ASSERT_EQ(journal.exit_code, 0);
     ASSERT_EQ(journal.gaps, 0u);
     ASSERT_EQ(journal.records, journal.last);
-    ASSERT_GT(journal.last, first_seen + 200);
+    ASSERT_GT(journal.last, target);
+    // The restart's first record follows the old journal directly.
+    auto [code, first] = test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--from",
+                                         std::to_string(previous_last + 1), "--limit", "1"}, dir / "first.log");
+    auto record = nlohmann::json::parse(first, nullptr, false);
+    ASSERT_FALSE(record.is_discarded()) << first;
+    EXPECT_EQ(record["seq"], previous_last + 1) << "round " << round;
+    EXPECT_EQ(record["kind"], "host_started") << "round " << round;
     previous_last = journal.last;
   }
 }
