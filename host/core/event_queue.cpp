@@ -1,48 +1,150 @@
 #include "core/event_queue.h"
 
+#include <bit>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TH_CPU_RELAX() _mm_pause()
+#else
+#define TH_CPU_RELAX() std::this_thread::yield()
+#endif
+
 namespace th {
 
-EventQueue::EventQueue(size_t capacity) : capacity_(capacity) { pending_.reserve(4096); }
+EventQueue::EventQueue(size_t capacity)
+    : mask_(std::bit_ceil(std::max<size_t>(capacity, 2)) - 1), slots_(new Slot[mask_ + 1]) {
+  for (size_t i = 0; i <= mask_; ++i) slots_[i].sequence.store(i, std::memory_order_relaxed);
+}
+
+EventQueue::~EventQueue() = default;
+
+size_t EventQueue::depth() const {
+  uint64_t tail = tail_.load(std::memory_order_relaxed), head = head_.load(std::memory_order_relaxed);
+  size_t overflow = overflow_active_.load(std::memory_order_relaxed) ? 1 : 0;
+  return static_cast<size_t>(tail > head ? tail - head : 0) + overflow;
+}
+
+// Claims the next slot if the ring has room. On success `event` is moved.
+bool EventQueue::tryPushRing(Event& event) {
+  uint64_t pos = tail_.load(std::memory_order_relaxed);
+  for (;;) {
+    Slot& slot = slots_[pos & mask_];
+    uint64_t sequence = slot.sequence.load(std::memory_order_acquire);
+    auto diff = static_cast<int64_t>(sequence - pos);
+    if (diff == 0) {
+      if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        slot.event = std::move(event);
+        slot.sequence.store(pos + 1, std::memory_order_release);
+        return true;
+      }
+    } else if (diff < 0) {
+      return false;  // the consumer has not freed this slot yet: full
+    } else {
+      pos = tail_.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+bool EventQueue::pushOverflow(Event&& event) {
+  {
+    std::lock_guard lock(overflow_mutex_);
+    overflow_.push_back(std::move(event));
+    overflow_active_.store(true, std::memory_order_release);
+  }
+  return true;
+}
+
+void EventQueue::wakeConsumer() {
+  // Pairs with the fence in popAll: either the consumer sees our event when
+  // it re-checks, or we see it sleeping and wake it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (consumer_sleeping_.load(std::memory_order_relaxed)) {
+    { std::lock_guard lock(sleep_mutex_); }
+    not_empty_.notify_one();
+  }
+}
 
 bool EventQueue::push(Event&& event) {
-  bool wake = false;
-  {
-    std::unique_lock lock(mutex_);
-    if (event.isMarketData() && pending_.size() >= capacity_ && std::this_thread::get_id() != consumer_) {
-      not_full_.wait(lock, [&] { return pending_.size() < capacity_ || closed_; });
+  if (closed_.load(std::memory_order_acquire)) return false;
+  const bool may_wait = event.isMarketData() && std::this_thread::get_id() != consumer_;
+  for (;;) {
+    // Once anything went to the overflow list, everything follows it there
+    // until the consumer has drained it, so no producer is reordered.
+    if (overflow_active_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(overflow_mutex_);
+      if (overflow_active_.load(std::memory_order_relaxed)) {
+        overflow_.push_back(std::move(event));
+        break;
+      }
     }
-    if (closed_) return false;
-    pending_.push_back(std::move(event));
-    depth_.store(pending_.size(), std::memory_order_relaxed);
-    // Only signal when the consumer sleeps: a notify per event would cost
-    // more than the push itself.
-    wake = consumer_waiting_;
-    consumer_waiting_ = false;
+    if (tryPushRing(event)) break;
+    if (!may_wait) {
+      pushOverflow(std::move(event));
+      break;
+    }
+    std::unique_lock lock(sleep_mutex_);
+    producers_waiting_.fetch_add(1);
+    not_full_.wait_for(lock, std::chrono::milliseconds(5), [&] { return depth() <= mask_ || closed_.load(); });
+    producers_waiting_.fetch_sub(1);
+    if (closed_.load(std::memory_order_acquire)) return false;
   }
-  if (wake) not_empty_.notify_one();
+  wakeConsumer();
   return true;
 }
 
 bool EventQueue::popAll(std::vector<Event>& out, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  if (pending_.empty() && !closed_) {
-    consumer_waiting_ = true;
-    not_empty_.wait_for(lock, timeout, [&] { return !pending_.empty() || closed_; });
-    consumer_waiting_ = false;
+  auto ready = [&] {
+    const Slot& slot = slots_[head_.load(std::memory_order_relaxed) & mask_];
+    return slot.sequence.load(std::memory_order_acquire) == head_.load(std::memory_order_relaxed) + 1 ||
+           overflow_active_.load(std::memory_order_acquire);
+  };
+  // Spin a little before sleeping: waking a sleeping consumer costs the
+  // producer a futex system call, far more than the event itself, and under
+  // load the next event is usually microseconds away.
+  for (int spins = 0; spins < 2000 && !ready(); ++spins) TH_CPU_RELAX();
+  if (!ready()) {
+    if (closed_.load(std::memory_order_acquire)) return false;
+    consumer_sleeping_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!ready()) {
+      std::unique_lock lock(sleep_mutex_);
+      not_empty_.wait_for(lock, timeout, [&] { return ready() || closed_.load(); });
+    }
+    consumer_sleeping_.store(false, std::memory_order_relaxed);
   }
-  if (pending_.empty()) return !closed_;
-  out.swap(pending_);
-  depth_.store(0, std::memory_order_relaxed);
-  lock.unlock();
-  not_full_.notify_all();
+  // The ring first: everything there was published before anything in the
+  // overflow list (producers switch to the list only once it is active).
+  uint64_t head = head_.load(std::memory_order_relaxed);
+  for (size_t n = 0; n <= mask_; ++n) {
+    Slot& slot = slots_[head & mask_];
+    if (slot.sequence.load(std::memory_order_acquire) != head + 1) break;
+    out.push_back(std::move(slot.event));
+    slot.sequence.store(head + mask_ + 1, std::memory_order_release);
+    ++head;
+  }
+  head_.store(head, std::memory_order_relaxed);
+  if (overflow_active_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(overflow_mutex_);
+    // A producer may have claimed a ring slot just before the list became
+    // active and not published it yet; its events must come first.
+    bool ring_settled = tail_.load(std::memory_order_acquire) == head;
+    if (ring_settled) {
+      for (auto& e : overflow_) out.push_back(std::move(e));
+      overflow_.clear();
+      overflow_active_.store(false, std::memory_order_release);
+    }
+  }
+  if (producers_waiting_.load(std::memory_order_relaxed) > 0) {
+    { std::lock_guard lock(sleep_mutex_); }
+    not_full_.notify_all();
+  }
+  if (out.empty()) return !closed_.load(std::memory_order_acquire);
   return true;
 }
 
 void EventQueue::close() {
-  {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-  }
+  closed_.store(true, std::memory_order_release);
+  { std::lock_guard lock(sleep_mutex_); }
   not_empty_.notify_all();
   not_full_.notify_all();
 }

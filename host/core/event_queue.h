@@ -1,15 +1,26 @@
 // The core queue: many producers (plugin threads, I/O threads), one consumer
-// (the core thread). Producers append under a short lock; the consumer swaps
-// the whole pending vector out at once, so the lock is held for a pointer
-// swap rather than per event. The queue is bounded: a producer that finds it
-// full waits, which is how a replay at full speed is slowed to what the core
-// can process. The core thread itself never waits (it is the only consumer,
-// so waiting on itself would deadlock); its own posts may exceed the bound.
+// (the core thread).
+//
+// A bounded ring of slots, each with a sequence number (Vyukov's MPSC/MPMC
+// scheme): a producer claims a slot with one compare-and-swap on the tail
+// and publishes it with one release store; the consumer reads slots in
+// order without any lock. Each producer's events arrive in the order it
+// posted them.
+//
+// When the ring is full, producers of market data (trades, quotes, bars)
+// wait: that is how a replay at full speed is slowed to what the core can
+// process. Order, fill, connection and task events never wait — they are
+// few, must not be lost, and may be posted while a plugin's call lock is held
+// (waiting there could deadlock against the core thread feeding that
+// plugin). They go to an overflow list instead, and while it is non-empty
+// every producer appends there too, so no producer's events are reordered.
+// The core thread itself never waits.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -20,29 +31,49 @@ namespace th {
 
 class EventQueue {
  public:
-  explicit EventQueue(size_t capacity = 1u << 20);
+  // `capacity` is rounded up to a power of two.
+  explicit EventQueue(size_t capacity = 1u << 16);
+  ~EventQueue();
 
   // Returns false once the queue is closed (the event is dropped).
   bool push(Event&& event);
-  // Moves everything pending into `out` (which must be empty); waits up to
+  // Moves everything pending (up to the ring's size) into `out`; waits up to
   // `timeout` for the first event. Returns false when closed and drained.
   bool popAll(std::vector<Event>& out, std::chrono::milliseconds timeout);
   void close();
 
   void setConsumerThread(std::thread::id id) { consumer_ = id; }
-  size_t depth() const { return depth_.load(std::memory_order_relaxed); }
-  size_t capacity() const { return capacity_; }
+  size_t depth() const;
+  size_t capacity() const { return mask_ + 1; }
 
  private:
-  const size_t capacity_;
-  std::mutex mutex_;
+  struct Slot {
+    std::atomic<uint64_t> sequence;
+    Event event;
+  };
+
+  bool tryPushRing(Event& event);
+  bool pushOverflow(Event&& event);
+  void wakeConsumer();
+
+  const size_t mask_;
+  std::unique_ptr<Slot[]> slots_;
+  alignas(64) std::atomic<uint64_t> tail_{0};  // next slot to claim (producers)
+  alignas(64) std::atomic<uint64_t> head_{0};  // next slot to read (consumer only writes)
+  alignas(64) std::atomic<bool> consumer_sleeping_{false};
+  std::atomic<bool> overflow_active_{false};
+  std::atomic<bool> closed_{false};
+  std::atomic<int> producers_waiting_{0};
+  std::thread::id consumer_;
+
+  std::mutex overflow_mutex_;
+  std::vector<Event> overflow_;  // guarded by overflow_mutex_
+
+  // Only for sleeping: the consumer when there is nothing to do, producers
+  // of market data when the ring is full.
+  std::mutex sleep_mutex_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
-  std::vector<Event> pending_;
-  bool closed_ = false;
-  bool consumer_waiting_ = false;
-  std::atomic<size_t> depth_{0};
-  std::thread::id consumer_;
 };
 
 }  // namespace th

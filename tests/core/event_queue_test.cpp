@@ -63,13 +63,64 @@ TEST(CoreLoop, StopDrainsPendingEvents) {
   EXPECT_EQ(recorder.seen.size(), 1000u);
 }
 
-TEST(EventQueue, OrderEventsNeverWaitOnAFullQueue) {
+TEST(EventQueue, OrderEventsNeverWaitOnAFullQueueAndKeepTheirPlace) {
   EventQueue queue(4);
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(queue.push(Event{1, TradeEvent{}}));
+  for (uint64_t i = 0; i < 4; ++i) ASSERT_TRUE(queue.push(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, i}}));
   // No consumer runs: a market event would wait here, an order event must not.
-  EXPECT_TRUE(queue.push(Event{1, OrderEvent{}}));
+  OrderEvent order;
+  order.client_order_id = "O-1";
+  EXPECT_TRUE(queue.push(Event{1, order}));
   EXPECT_TRUE(queue.push(Event{1, FillEvent{}}));
-  EXPECT_EQ(queue.depth(), 6u);
+  std::vector<Event> out;
+  ASSERT_TRUE(queue.popAll(out, std::chrono::milliseconds(10)));
+  ASSERT_EQ(out.size(), 6u);
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(std::get<TradeEvent>(out[i].payload).sequence, i);
+  EXPECT_EQ(std::get<OrderEvent>(out[4].payload).client_order_id, "O-1");
+  EXPECT_TRUE(std::holds_alternative<FillEvent>(out[5].payload));
+  // The ring is usable again afterwards.
+  out.clear();
+  EXPECT_TRUE(queue.push(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, 9}}));
+  ASSERT_TRUE(queue.popAll(out, std::chrono::milliseconds(10)));
+  ASSERT_EQ(out.size(), 1u);
+}
+
+// Producers mixing market data (which waits when full) with order events
+// (which never wait) through a tiny ring: every event arrives, each
+// producer's in its own order.
+TEST(CoreLoop, MixedTrafficThroughATinyRingKeepsEveryProducersOrder) {
+  EventQueue queue(8);
+  SimulatedClock clock(0, 0);
+  struct Check final : EventProcessor {
+    void process(const Event& e) override {
+      uint64_t seq = std::holds_alternative<TradeEvent>(e.payload) ? std::get<TradeEvent>(e.payload).sequence
+                                                                   : std::get<FillEvent>(e.payload).quantity;
+      if (seq != next[e.source]) ++errors;
+      next[e.source] = seq + 1;
+      ++count;
+    }
+    uint64_t next[8] = {};
+    uint64_t errors = 0, count = 0;
+  } check;
+  CoreLoop core(queue, clock, check);
+  core.start();
+  std::vector<std::thread> producers;
+  for (uint16_t p = 1; p <= 4; ++p) {
+    producers.emplace_back([&, p] {
+      for (uint64_t i = 0; i < 20000; ++i) {
+        if (i % 7 == 3) {
+          FillEvent fill;
+          fill.quantity = static_cast<double>(i);
+          queue.push(Event{p, fill});
+        } else {
+          queue.push(Event{p, TradeEvent{Symbol("A"), 1, 1, 1, i}});
+        }
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  core.stop();
+  EXPECT_EQ(check.count, 80000u);
+  EXPECT_EQ(check.errors, 0u);
 }
 
 TEST(EventQueue, PushAfterCloseIsRefused) {
