@@ -29,7 +29,7 @@ void BM_JournalTradesUnsynced(benchmark::State& state) {
   }
   state.SetItemsProcessed(events);
 }
-BENCHMARK(BM_JournalTradesUnsynced)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JournalTradesUnsynced)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Order events, `group` per synced commit: what the core thread does with the
 // order and fill events that arrive together.
@@ -56,7 +56,7 @@ void BM_JournalOrdersSynced(benchmark::State& state) {
   }
   state.SetItemsProcessed(events);
 }
-BENCHMARK(BM_JournalOrdersSynced)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JournalOrdersSynced)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace th

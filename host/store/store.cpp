@@ -19,14 +19,6 @@ constexpr std::array<std::string_view, kFamilyCount> kFamilyNames = {
 // Journal value: kind (u16 LE), event time (i64 LE), then the payload.
 constexpr size_t kJournalHeader = sizeof(uint16_t) + sizeof(int64_t);
 
-std::string encodeJournal(uint16_t kind, int64_t ts_ns, std::string_view payload) {
-  std::string value(kJournalHeader + payload.size(), '\0');
-  std::memcpy(value.data(), &kind, sizeof kind);
-  std::memcpy(value.data() + sizeof kind, &ts_ns, sizeof ts_ns);
-  std::memcpy(value.data() + kJournalHeader, payload.data(), payload.size());
-  return value;
-}
-
 uint64_t decodeSequence(std::string_view key) {
   uint64_t sequence = 0;
   for (unsigned char c : key.substr(0, 8)) sequence = (sequence << 8) | c;
@@ -74,9 +66,15 @@ uint64_t Batch::journal(uint16_t kind, int64_t ts_ns, std::string_view payload) 
   }
   if (journal_count_ == 0) first_sequence_ = sequence;
   ++journal_count_;
+  // Key and value are handed over in parts, so the record is copied once,
+  // into the batch itself.
   auto key = Store::sequenceKey(sequence);
-  auto value = encodeJournal(kind, ts_ns, payload);
-  batch_->Put(store_->handle(Family::Journal), key, value);
+  char header[kJournalHeader];
+  std::memcpy(header, &kind, sizeof kind);
+  std::memcpy(header + sizeof kind, &ts_ns, sizeof ts_ns);
+  rocksdb::Slice key_part(key), value_parts[] = {rocksdb::Slice(header, sizeof header),
+                                                  rocksdb::Slice(payload.data(), payload.size())};
+  batch_->Put(store_->handle(Family::Journal), rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
   ++count_;
   return sequence;
 }
