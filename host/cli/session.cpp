@@ -182,7 +182,9 @@ void Session::process(const Event& event) {
     }
   }
   if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
-    spdlog::info("plugin '{}' connection: state {} {}", source, connection->state, connection->reason);
+    static constexpr std::string_view kStates[] = {"disconnected", "connecting", "connected", "failed"};
+    auto state = connection->state >= 0 && connection->state <= 3 ? kStates[connection->state] : "unknown";
+    spdlog::info("plugin '{}' {}{}{}", source, state, connection->reason.empty() ? "" : ": ", connection->reason);
   }
   if (auto* trade = std::get_if<TradeEvent>(&event.payload)) trackPrice(trade->symbol.view(), trade->price);
   if (auto* bar = std::get_if<BarEvent>(&event.payload)) trackPrice(bar->symbol.view(), bar->close);
