@@ -1,5 +1,6 @@
 #include "api/api_server.h"
 
+#include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -7,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -196,7 +196,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void close(websocket::close_code code, const char* reason) {
     closed_ = true;
     queue_.clear();
-    ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) { self->finish(); });
+    ws_.async_close(websocket::close_reason(code, reason),
+                    [self = shared_from_this()](beast::error_code) { self->finish(); });
   }
 
   void finish() {
@@ -238,8 +239,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void onRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::eof) return shutdown();
     if (ec == http::error::body_limit) {
-      return reply(HttpResponse::error(413, fmt::format("request body exceeds {} bytes", server_.options.max_body_bytes)),
-                   11, false);
+      return reply(
+          HttpResponse::error(413, fmt::format("request body exceeds {} bytes", server_.options.max_body_bytes)), 11,
+          false);
     }
     if (ec == http::error::header_limit) return reply(HttpResponse::error(431, "request headers too large"), 11, false);
     if (ec && ec.category() == beast::http::make_error_code(http::error::bad_method).category()) {
@@ -352,7 +354,8 @@ HttpResponse ApiServer::Impl::handle(const http::request<http::string_body>& req
     }
   }
   if (!allowed.empty()) {
-    auto r = HttpResponse::error(405, fmt::format("method {} not allowed on {} (allowed: {})", req.method, req.path, allowed));
+    auto r = HttpResponse::error(
+        405, fmt::format("method {} not allowed on {} (allowed: {})", req.method, req.path, allowed));
     r.headers.emplace_back("Allow", allowed);
     return r;
   }
@@ -378,7 +381,9 @@ void ApiServer::route(const std::string& method, const std::string& pattern, Han
 Result<void> ApiServer::start() {
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->options.host, ec);
-  if (ec) return fail(ErrorCode::InvalidArgument, fmt::format("api: bad listen address '{}': {}", impl_->options.host, ec.message()));
+  if (ec)
+    return fail(ErrorCode::InvalidArgument,
+                fmt::format("api: bad listen address '{}': {}", impl_->options.host, ec.message()));
   tcp::endpoint endpoint(address, impl_->options.port);
   impl_->acceptor.emplace(impl_->ioc);
   impl_->acceptor->open(endpoint.protocol(), ec);
@@ -386,8 +391,8 @@ Result<void> ApiServer::start() {
   if (!ec) impl_->acceptor->bind(endpoint, ec);
   if (!ec) impl_->acceptor->listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return fail(ErrorCode::Io, fmt::format("api: cannot listen on {}:{}: {}", impl_->options.host, impl_->options.port,
-                                           ec.message()));
+    return fail(ErrorCode::Io,
+                fmt::format("api: cannot listen on {}:{}: {}", impl_->options.host, impl_->options.port, ec.message()));
   }
   impl_->bound_port = impl_->acceptor->local_endpoint().port();
   impl_->accept();

@@ -18,14 +18,16 @@ std::optional<T> parseNumber(const std::string& text) {
 }  // namespace
 
 void registerHostRoutes(ApiServer& server, HostView& host) {
-  server.route("GET", "/api/v1/health", [&host](const HttpRequest&) { return HttpResponse::json(200, host.healthJson()); });
+  server.route("GET", "/api/v1/health",
+               [&host](const HttpRequest&) { return HttpResponse::json(200, host.healthJson()); });
   server.route("GET", "/metrics", [&host](const HttpRequest&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = host.metricsText();
     return r;
   });
-  server.route("GET", "/api/v1/plugins", [&host](const HttpRequest&) { return HttpResponse::json(200, host.pluginsJson()); });
+  server.route("GET", "/api/v1/plugins",
+               [&host](const HttpRequest&) { return HttpResponse::json(200, host.pluginsJson()); });
   for (bool connect : {true, false}) {
     server.route("POST", connect ? "/api/v1/plugins/{id}/connect" : "/api/v1/plugins/{id}/disconnect",
                  [&host, connect](const HttpRequest& req) {
@@ -47,12 +49,14 @@ void registerHostRoutes(ApiServer& server, HostView& host) {
     }
     if (auto it = req.query.find("limit"); it != req.query.end()) {
       auto v = parseNumber<size_t>(it->second);
-      if (!v || *v == 0 || *v > 10000) return HttpResponse::error(400, fmt::format("limit: '{}' must be 1..10000", it->second));
+      if (!v || *v == 0 || *v > 10000)
+        return HttpResponse::error(400, fmt::format("limit: '{}' must be 1..10000", it->second));
       limit = *v;
     }
     auto kind = req.query.contains("kind") ? req.query.at("kind") : std::string();
     auto result = host.journalJson(from, limit, kind);
-    if (!result) return HttpResponse::error(result.error().code == ErrorCode::InvalidArgument ? 400 : 500, result.error().message);
+    if (!result)
+      return HttpResponse::error(result.error().code == ErrorCode::InvalidArgument ? 400 : 500, result.error().message);
     return HttpResponse::json(200, *result);
   });
 }

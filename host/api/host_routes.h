@@ -12,9 +12,9 @@ namespace th {
 class HostView {
  public:
   virtual ~HostView() = default;
-  virtual std::string healthJson() const = 0;     // GET /api/v1/health
-  virtual std::string metricsText() const = 0;    // GET /metrics (Prometheus text format)
-  virtual std::string pluginsJson() const = 0;    // GET /api/v1/plugins
+  virtual std::string healthJson() const = 0;   // GET /api/v1/health
+  virtual std::string metricsText() const = 0;  // GET /metrics (Prometheus text format)
+  virtual std::string pluginsJson() const = 0;  // GET /api/v1/plugins
   // POST /api/v1/plugins/{id}/connect|disconnect; the error names what failed.
   virtual Result<std::string> setPluginConnected(const std::string& id, bool connected) = 0;
   // GET /api/v1/journal?from_seq=&limit=&kind=

@@ -70,12 +70,15 @@ int pluginListCommand(const PluginListOptions& options) {
     auto library = PluginLibrary::load(file);
     if (!library) {
       ++failures;
-      if (options.json) list.push_back({{"path", file}, {"error", library.error().message}});
-      else std::cout << fmt::format("{:<12} {}\n", "(error)", library.error().message);
+      if (options.json)
+        list.push_back({{"path", file}, {"error", library.error().message}});
+      else
+        std::cout << fmt::format("{:<12} {}\n", "(error)", library.error().message);
       continue;
     }
     const auto& info = (*library)->info();
-    if (options.json) list.push_back(infoJson(info));
+    if (options.json)
+      list.push_back(infoJson(info));
     else
       std::cout << fmt::format("{:<12} {:<7} {:<9} {:<5} {}\n", info.id, kindName(info.kind), info.version,
                                fmt::format("{}.{}", info.abi_major, info.abi_minor), file);
@@ -95,11 +98,12 @@ int pluginInspectCommand(const PluginInspectOptions& options) {
     std::cout << infoJson(info).dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("id:          {}\nname:        {}\nversion:     {}\nkind:        {}\nABI:         {}.{} (host {}.{})\n"
-                           "description: {}\nfile:        {}\ndescriptor:  {} bytes, function table {} bytes\nfunctions:   {}\n",
-                           info.id, info.name, info.version, kindName(info.kind), info.abi_major, info.abi_minor,
-                           TH_ABI_VERSION_MAJOR, TH_ABI_VERSION_MINOR, info.description, info.path, info.descriptor_size,
-                           info.table_size, fmt::join(info.functions, ", "));
+  std::cout << fmt::format(
+      "id:          {}\nname:        {}\nversion:     {}\nkind:        {}\nABI:         {}.{} (host {}.{})\n"
+      "description: {}\nfile:        {}\ndescriptor:  {} bytes, function table {} bytes\nfunctions:   {}\n",
+      info.id, info.name, info.version, kindName(info.kind), info.abi_major, info.abi_minor, TH_ABI_VERSION_MAJOR,
+      TH_ABI_VERSION_MINOR, info.description, info.path, info.descriptor_size, info.table_size,
+      fmt::join(info.functions, ", "));
   if (info.kind == TH_KIND_BROKER) std::cout << fmt::format("capabilities: {}\n", capabilityNames(info.capabilities));
   return 0;
 }
@@ -136,12 +140,15 @@ int pluginCheckCommand(const PluginCheckOptions& options) {
   }
   if (options.json) {
     auto steps = nlohmann::json::array();
-    for (const auto& s : report->steps) steps.push_back({{"step", s.name}, {"result", toString(s.outcome)}, {"detail", s.detail}});
-    std::cout << nlohmann::json{{"plugin", infoJson(report->info)}, {"steps", steps}, {"passed", report->passed()}}.dump(2) << "\n";
+    for (const auto& s : report->steps)
+      steps.push_back({{"step", s.name}, {"result", toString(s.outcome)}, {"detail", s.detail}});
+    std::cout
+        << nlohmann::json{{"plugin", infoJson(report->info)}, {"steps", steps}, {"passed", report->passed()}}.dump(2)
+        << "\n";
   } else {
     const auto& info = report->info;
-    std::cout << fmt::format("{} {} ({} plugin '{}', ABI {}.{})\n", info.name, info.version, kindName(info.kind), info.id,
-                             info.abi_major, info.abi_minor);
+    std::cout << fmt::format("{} {} ({} plugin '{}', ABI {}.{})\n", info.name, info.version, kindName(info.kind),
+                             info.id, info.abi_major, info.abi_minor);
     if (info.kind == TH_KIND_DATA) std::cout << fmt::format("simulated clock from {}\n", formatExchangeTime(at));
     size_t pass = 0, fail = 0, skip = 0;
     for (const auto& s : report->steps) {

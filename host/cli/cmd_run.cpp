@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <filesystem>
 #include <charconv>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -28,7 +28,11 @@ int64_t parseDurationMs(const std::string& text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || value < 0) return -1;
   std::string_view unit(ptr, text.data() + text.size() - ptr);
-  double scale = unit.empty() || unit == "s" ? 1000 : unit == "ms" ? 1 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : -1;
+  double scale = unit.empty() || unit == "s" ? 1000
+                 : unit == "ms"              ? 1
+                 : unit == "m"               ? 60'000
+                 : unit == "h"               ? 3'600'000
+                                             : -1;
   if (scale < 0) return -1;
   return static_cast<int64_t>(value * scale);
 }
@@ -41,7 +45,8 @@ int runCommand(const RunOptions& options) {
     config = options.config_path.empty() ? parseHostConfig(embeddedHostConfig(), "<embedded config/host.yaml>")
                                          : loadHostConfig(options.config_path);
     if (!options.var_dir.empty()) config.var_dir = options.var_dir;
-    if (!options.api_listen.empty()) std::tie(config.api_host, config.api_port) = parseListen(options.api_listen, "--api");
+    if (!options.api_listen.empty())
+      std::tie(config.api_host, config.api_port) = parseListen(options.api_listen, "--api");
     if (options.speed >= 0) config.speed = options.speed;
     expandVariables(config);
   } catch (const ConfigError& e) {
@@ -114,7 +119,8 @@ int journalCommand(const JournalOptions& options) {
         ++count;
       }
     }
-    std::cout << fmt::format("journal: {} records, last sequence {}, {} gap(s)\n", count, (*store)->lastSequence(), gaps);
+    std::cout << fmt::format("journal: {} records, last sequence {}, {} gap(s)\n", count, (*store)->lastSequence(),
+                             gaps);
     return gaps == 0 ? 0 : 1;
   }
   size_t printed = 0;

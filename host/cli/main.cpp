@@ -1,6 +1,6 @@
 // tradehost — the command line front end.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--api", run.api_listen, "HOST:PORT for the HTTP/WebSocket API (overrides api.listen)");
   run_cmd->add_option("--duration", run.duration, "Stop after this long, e.g. 30s, 5m (default: until SIGINT/SIGTERM)");
   run_cmd->add_option("--speed", run.speed, "Simulated seconds per real second (overrides clock.speed)");
-  run_cmd->add_option("--plugin-dir", run.plugin_dir, "Where plugin names resolve (default: build/plugins beside the binary)");
+  run_cmd->add_option("--plugin-dir", run.plugin_dir,
+                      "Where plugin names resolve (default: build/plugins beside the binary)");
 
   auto* plugin_cmd = app.add_subcommand("plugin", "Inspect and test plugins");
   plugin_cmd->require_subcommand(1);
@@ -35,9 +36,11 @@ int main(int argc, char** argv) {
   th::PluginCheckOptions check;
   auto* check_cmd = plugin_cmd->add_subcommand("check", "Drive a plugin through the ABI contract and report each step");
   check_cmd->add_option("file", check.file, "Plugin .so")->required();
-  check_cmd->add_option("--config", check.config, "Plugin config as JSON text or @file.json (default: see docs/plugins.md)");
+  check_cmd->add_option("--config", check.config,
+                        "Plugin config as JSON text or @file.json (default: see docs/plugins.md)");
   check_cmd->add_option("--symbol", check.symbol, "Symbol to exercise (default SPY)");
-  check_cmd->add_option("--at", check.at, "Simulated start time for data plugins (default: 10:00 ET of the last weekday)");
+  check_cmd->add_option("--at", check.at,
+                        "Simulated start time for data plugins (default: 10:00 ET of the last weekday)");
   check_cmd->add_flag("--json", check.json, "Print JSON");
 
   th::ConfigValidateOptions validate;

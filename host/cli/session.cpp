@@ -21,7 +21,8 @@ std::string barKey(const BarEvent& bar) {
   std::string key(bar.symbol.view());
   key.push_back('\0');
   for (int64_t v : {bar.start_ns, bar.duration_ns}) {
-    for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      key.push_back(static_cast<char>((static_cast<uint64_t>(v) >> shift) & 0xff));
   }
   return key;
 }
@@ -36,10 +37,14 @@ std::string barValue(const BarEvent& bar) {
 
 spdlog::level::level_enum toSpdlog(int32_t level) {
   switch (level) {
-    case TH_LOG_DEBUG: return spdlog::level::debug;
-    case TH_LOG_INFO: return spdlog::level::info;
-    case TH_LOG_WARN: return spdlog::level::warn;
-    default: return spdlog::level::err;
+    case TH_LOG_DEBUG:
+      return spdlog::level::debug;
+    case TH_LOG_INFO:
+      return spdlog::level::info;
+    case TH_LOG_WARN:
+      return spdlog::level::warn;
+    default:
+      return spdlog::level::err;
   }
 }
 
@@ -99,7 +104,8 @@ Result<void> Session::start() {
   for (const auto& sub : config_.subscriptions) {
     auto* provider = registry_.find(sub.provider);
     if (!provider || !provider->isData()) {
-      return fail(ErrorCode::InvalidArgument, fmt::format("{}: subscriptions: '{}' is not a data plugin", config_.source, sub.provider));
+      return fail(ErrorCode::InvalidArgument,
+                  fmt::format("{}: subscriptions: '{}' is not a data plugin", config_.source, sub.provider));
     }
     for (const auto& symbol : sub.symbols) {
       if (auto ok = provider->subscribe(symbol, sub.streams); !ok) return std::unexpected(ok.error());
@@ -118,7 +124,8 @@ Result<void> Session::start() {
   registerHostRoutes(*api_, *this);
   if (auto ok = api_->start(); !ok) return std::unexpected(ok.error());
   spdlog::info("API listening on http://{}:{} (health: /api/v1/health, metrics: /metrics, events: ws /ws){}",
-               config_.api_host, api_->port(), token_.empty() ? "; TRADEHOST_TOKEN unset: mutating endpoints disabled" : "");
+               config_.api_host, api_->port(),
+               token_.empty() ? "; TRADEHOST_TOKEN unset: mutating endpoints disabled" : "");
   return {};
 }
 
@@ -147,7 +154,9 @@ void Session::stop(const std::string& reason) {
 
 uint16_t Session::apiPort() const { return api_ ? api_->port() : 0; }
 
-void Session::journalHostRecord(uint16_t kind, const std::string& json) { batch_->journal(kind, clock_->nowNs(), json); }
+void Session::journalHostRecord(uint16_t kind, const std::string& json) {
+  batch_->journal(kind, clock_->nowNs(), json);
+}
 
 std::string Session::sourceName(uint16_t source) const {
   if (auto* instance = registry_.at(source)) return instance->id();
@@ -202,8 +211,8 @@ void Session::logStatus() {
   for (const auto& [symbol, track] : prices_) {
     prices += fmt::format(" {} {:.2f} ({:+.2f}%)", symbol, track.last, 100.0 * (track.last / track.first - 1.0));
   }
-  spdlog::info("{} |{} | {} events, journal at {}", formatExchangeTime(clock_->nowNs()), prices.empty() ? " no trades yet" : prices,
-               core_->eventsProcessed(), store_->lastSequence());
+  spdlog::info("{} |{} | {} events, journal at {}", formatExchangeTime(clock_->nowNs()),
+               prices.empty() ? " no trades yet" : prices, core_->eventsProcessed(), store_->lastSequence());
 }
 
 void Session::feedBrokers(const Event& event) {
@@ -215,16 +224,22 @@ void Session::feedBrokers(const Event& event) {
     if (!instance->wantsMarketFeed() || instance->state() != PluginState::Connected) continue;
     if (trade) {
       auto s = trade->symbol.view();
-      th_trade t{sizeof(th_trade), s.data(), static_cast<uint32_t>(s.size()), trade->ts_ns, trade->price, trade->size, trade->sequence};
+      th_trade t{sizeof(th_trade), s.data(),       static_cast<uint32_t>(s.size()), trade->ts_ns, trade->price,
+                 trade->size,      trade->sequence};
       instance->feedTrade(t);
     } else if (quote) {
       auto s = quote->symbol.view();
-      th_quote q{sizeof(th_quote), s.data(), static_cast<uint32_t>(s.size()), quote->ts_ns, quote->bid, quote->ask, quote->bid_size, quote->ask_size};
+      th_quote q{sizeof(th_quote), s.data(),       static_cast<uint32_t>(s.size()),
+                 quote->ts_ns,     quote->bid,     quote->ask,
+                 quote->bid_size,  quote->ask_size};
       instance->feedQuote(q);
     } else {
       auto s = bar->symbol.view();
-      th_bar b{sizeof(th_bar), s.data(), static_cast<uint32_t>(s.size()), bar->flags, bar->start_ns, bar->duration_ns,
-               bar->open, bar->high, bar->low, bar->close, bar->volume, bar->vwap, bar->trade_count};
+      th_bar b{sizeof(th_bar),  s.data(),      static_cast<uint32_t>(s.size()),
+               bar->flags,      bar->start_ns, bar->duration_ns,
+               bar->open,       bar->high,     bar->low,
+               bar->close,      bar->volume,   bar->vwap,
+               bar->trade_count};
       instance->feedBar(b);
     }
   }
@@ -287,7 +302,8 @@ std::string Session::healthJson() const {
   j["version"] = TRADEHOST_VERSION;
   j["uptime_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   j["clock"] = {{"mode", clock_->simulated() ? "simulated" : "live"}, {"now", formatExchangeTime(clock_->nowNs())}};
-  j["journal"] = {{"last_sequence", store_ ? store_->lastSequence() : 0}, {"writes", store_ ? store_->journalWrites() : 0}};
+  j["journal"] = {{"last_sequence", store_ ? store_->lastSequence() : 0},
+                  {"writes", store_ ? store_->journalWrites() : 0}};
   j["events_processed"] = core_ ? core_->eventsProcessed() : 0;
   j["queue_depth"] = queue_.depth();
   j["plugins"] = nlohmann::json::parse(pluginsJson());
@@ -356,8 +372,9 @@ Result<std::string> Session::setPluginConnected(const std::string& id, bool conn
       }
     }
   }
-  queue_.push(Event{instance->index(), ConnectionEvent{connected ? TH_CONN_CONNECTED : TH_CONN_DISCONNECTED,
-                                                       connected ? "connected through the API" : "disconnected through the API"}});
+  queue_.push(Event{instance->index(),
+                    ConnectionEvent{connected ? TH_CONN_CONNECTED : TH_CONN_DISCONNECTED,
+                                    connected ? "connected through the API" : "disconnected through the API"}});
   return nlohmann::json{{"id", id}, {"state", toString(instance->state())}}.dump();
 }
 

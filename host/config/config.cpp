@@ -1,7 +1,7 @@
 #include "config/config.h"
 
-#include <th/plugin.h>
 #include <fmt/format.h>
+#include <th/plugin.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -57,7 +57,8 @@ class MapReader {
     if (!has(key)) return fallback;
     auto n = node_[key];
     bool value = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value)) throw error(n, qualified(key), "expected true or false");
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value))
+      throw error(n, qualified(key), "expected true or false");
     return value;
   }
   double number(const std::string& key, double fallback, double min, double max) const {
@@ -69,10 +70,12 @@ class MapReader {
     if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
       throw error(n, qualified(key), fmt::format("expected a number, got '{}'", text));
     }
-    if (value < min || value > max) throw error(n, qualified(key), fmt::format("{} is outside [{}, {}]", text, min, max));
+    if (value < min || value > max)
+      throw error(n, qualified(key), fmt::format("{} is outside [{}, {}]", text, min, max));
     return value;
   }
-  std::string oneOf(const std::string& key, std::string fallback, std::initializer_list<std::string_view> values) const {
+  std::string oneOf(const std::string& key, std::string fallback,
+                    std::initializer_list<std::string_view> values) const {
     auto value = string(key, fallback);
     if (std::find(values.begin(), values.end(), value) == values.end()) {
       std::string expected;
@@ -126,10 +129,14 @@ uint32_t parseStreams(const MapReader& reader, const std::string& key) {
   uint32_t mask = 0;
   for (const auto& item : n) {
     auto s = item.IsScalar() ? item.Scalar() : std::string();
-    if (s == "trades") mask |= TH_STREAM_TRADES;
-    else if (s == "quotes") mask |= TH_STREAM_QUOTES;
-    else if (s == "bars") mask |= TH_STREAM_BARS_1M;
-    else throw reader.error(item, reader.qualified(key), fmt::format("unknown stream '{}' (trades, quotes, bars)", s));
+    if (s == "trades")
+      mask |= TH_STREAM_TRADES;
+    else if (s == "quotes")
+      mask |= TH_STREAM_QUOTES;
+    else if (s == "bars")
+      mask |= TH_STREAM_BARS_1M;
+    else
+      throw reader.error(item, reader.qualified(key), fmt::format("unknown stream '{}' (trades, quotes, bars)", s));
   }
   return mask;
 }
@@ -155,7 +162,8 @@ HostConfig parseHostConfig(const std::string& text, const std::string& source) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+    throw ConfigError(
+        fmt::format("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   HostConfig config;
   config.source = source;
@@ -187,8 +195,10 @@ HostConfig parseHostConfig(const std::string& text, const std::string& source) {
                         fmt::format("expected HOST:PORT (e.g. 127.0.0.1:8080), got '{}'", api.string("listen", "")));
       }
     }
-    config.max_body_bytes = static_cast<size_t>(api.number("max_body_bytes", double(config.max_body_bytes), 1024, 1 << 30));
-    config.max_frame_bytes = static_cast<size_t>(api.number("max_frame_bytes", double(config.max_frame_bytes), 1024, 1 << 30));
+    config.max_body_bytes =
+        static_cast<size_t>(api.number("max_body_bytes", double(config.max_body_bytes), 1024, 1 << 30));
+    config.max_frame_bytes =
+        static_cast<size_t>(api.number("max_frame_bytes", double(config.max_frame_bytes), 1024, 1 << 30));
     config.max_clients = static_cast<size_t>(api.number("max_clients", double(config.max_clients), 1, 100000));
   }
   if (top.has("store")) {
@@ -227,7 +237,8 @@ HostConfig parseHostConfig(const std::string& text, const std::string& source) {
       }
       auto symbols = entry.node("symbols");
       if (!symbols.IsSequence() || symbols.size() == 0) {
-        throw entry.error(symbols.IsDefined() ? symbols : list[i], entry.qualified("symbols"), "expected a non-empty list");
+        throw entry.error(symbols.IsDefined() ? symbols : list[i], entry.qualified("symbols"),
+                          "expected a non-empty list");
       }
       for (const auto& s : symbols) sub.symbols.push_back(s.as<std::string>());
       sub.streams = parseStreams(entry, "streams");

@@ -5,8 +5,7 @@
 namespace th {
 
 int64_t WallClock::nowNs() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -17,9 +16,9 @@ int64_t SimulatedClock::nowNs() const {
   int64_t observed = observed_ns_.load(std::memory_order_relaxed);
   if (speed_ <= 0) return observed;
   auto elapsed = std::chrono::steady_clock::now() - wall_start_;
-  auto paced = start_ns_ + static_cast<int64_t>(
-                               static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()) *
-                               speed_);
+  auto paced = start_ns_ +
+               static_cast<int64_t>(
+                   static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()) * speed_);
   return std::max(paced, observed);
 }
 

@@ -41,8 +41,8 @@ ExchangeTime toExchangeTime(int64_t utc_ns) {
 int64_t fromExchangeTime(int32_t yyyymmdd, int32_t hour, int32_t minute, int32_t second) {
   date::year_month_day ymd{date::year(yyyymmdd / 10000), date::month(static_cast<unsigned>(yyyymmdd / 100 % 100)),
                            date::day(static_cast<unsigned>(yyyymmdd % 100))};
-  auto local = date::local_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-               std::chrono::seconds(second);
+  auto local =
+      date::local_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) + std::chrono::seconds(second);
   // During the autumn repeat hour, take the earlier instant; in the spring
   // gap, the later. Sessions never fall there, but user input might.
   auto sys = newYork()->to_sys(local, date::choose::earliest);
@@ -92,7 +92,8 @@ Result<int64_t> parseTime(std::string_view text) {
   int32_t ymd = y * 10000 + mo * 100 + d;
   if (pos == text.size()) return fromExchangeTime(ymd, h, mi, s);
   // An explicit offset: the wall time is in that offset, not exchange time.
-  date::year_month_day civil{date::year(y), date::month(static_cast<unsigned>(mo)), date::day(static_cast<unsigned>(d))};
+  date::year_month_day civil{date::year(y), date::month(static_cast<unsigned>(mo)),
+                             date::day(static_cast<unsigned>(d))};
   auto base = date::sys_days(civil) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s);
   int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(base.time_since_epoch()).count();
   std::string_view zone = text.substr(pos);

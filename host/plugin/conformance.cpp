@@ -134,16 +134,22 @@ class Checker {
   }
 
   void quote(double bid, double ask, double size) {
-    th_quote q{sizeof(th_quote), symbol_.c_str(), static_cast<uint32_t>(symbol_.size()),
-               sink_.nowNs() + 1'000'000'000, bid, ask, size, size};
+    th_quote q{sizeof(th_quote),
+               symbol_.c_str(),
+               static_cast<uint32_t>(symbol_.size()),
+               sink_.nowNs() + 1'000'000'000,
+               bid,
+               ask,
+               size,
+               size};
     plugin_.feedQuote(q);
   }
 
   bool openOrderListed(const std::string& id) {
     bool found = false;
     expect(plugin_.openOrders([&](const th_order_state& o) {
-             if (std::string_view(o.client_order_id, o.client_order_id_len) == id) found = true;
-           }),
+      if (std::string_view(o.client_order_id, o.client_order_id_len) == id) found = true;
+    }),
            "open_orders");
     return found;
   }
@@ -160,8 +166,10 @@ class Checker {
 };
 
 void Checker::runBroker() {
-  const std::string run = fmt::format("chk{}", std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
-  const auto resting = run + "-rest", market = run + "-mkt", flat = run + "-flat", bad = run + "-bad", kept = run + "-keep";
+  const std::string run =
+      fmt::format("chk{}", std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
+  const auto resting = run + "-rest", market = run + "-mkt", flat = run + "-flat", bad = run + "-bad",
+             kept = run + "-keep";
   bool connected = false;
   step("connect", [&] {
     expect(plugin_.connect(), "connect");
@@ -171,7 +179,8 @@ void Checker::runBroker() {
   if (!connected) return;
   step("account", [&] {
     auto a = expect(plugin_.account(), "account");
-    return fmt::format("account '{}' equity {:.2f} {} buying power {:.2f}", a.account_id, a.equity, a.currency, a.buying_power);
+    return fmt::format("account '{}' equity {:.2f} {} buying power {:.2f}", a.account_id, a.equity, a.currency,
+                       a.buying_power);
   });
   step("submit (resting limit order)", [&] {
     auto o = order(resting, TH_SIDE_BUY, TH_ORDER_LIMIT, 1, 1.00);
@@ -184,7 +193,9 @@ void Checker::runBroker() {
     size_t before = sink_.read([&](auto& ev) { return ordersFor(ev, resting).size(); });
     th_status status = TH_OK;
     auto result = plugin_.submit(order(resting, TH_SIDE_BUY, TH_ORDER_LIMIT, 1, 1.00), &status);
-    require(!result && status == TH_ERR_DUPLICATE, fmt::format("second submit with the same id returned status {}, expected TH_ERR_DUPLICATE ({})", status, static_cast<int>(TH_ERR_DUPLICATE)));
+    require(!result && status == TH_ERR_DUPLICATE,
+            fmt::format("second submit with the same id returned status {}, expected TH_ERR_DUPLICATE ({})", status,
+                        static_cast<int>(TH_ERR_DUPLICATE)));
     std::this_thread::sleep_for(300ms);
     size_t after = sink_.read([&](auto& ev) { return ordersFor(ev, resting).size(); });
     require(after == before, "the duplicate produced order reports");
@@ -201,7 +212,8 @@ void Checker::runBroker() {
     require(!openOrderListed(resting), "the canceled order is still listed by open_orders");
     th_status status = TH_OK;
     auto again = plugin_.cancel(resting, &status);
-    require(!again && status == TH_ERR_NOT_FOUND, fmt::format("cancel of a closed order returned status {}, expected TH_ERR_NOT_FOUND", status));
+    require(!again && status == TH_ERR_NOT_FOUND,
+            fmt::format("cancel of a closed order returned status {}, expected TH_ERR_NOT_FOUND", status));
     return std::string("canceled; second cancel refused");
   });
   step("reject", [&] {
@@ -234,22 +246,24 @@ void Checker::runBroker() {
     require(total == 300, fmt::format("fills add up to {}, expected 300", total));
     double position = 0;
     expect(plugin_.positions([&](const th_position& p) {
-             if (std::string_view(p.symbol, p.symbol_len) == symbol_) position = p.quantity;
-           }),
+      if (std::string_view(p.symbol, p.symbol_len) == symbol_) position = p.quantity;
+    }),
            "positions");
     require(position >= 300, fmt::format("position in {} is {}, expected at least 300", symbol_, position));
     expect(plugin_.submit(order(flat, TH_SIDE_SELL, TH_ORDER_MARKET, 300, 0)), "submit market sell 300");
     quote(99.99, 100.00, 1000);
-    require(sink_.waitFor([&](auto& ev) { return hasStatus(ev, flat, TH_STATUS_FILLED); }, 5s), "the closing sell did not fill");
+    require(sink_.waitFor([&](auto& ev) { return hasStatus(ev, flat, TH_STATUS_FILLED); }, 5s),
+            "the closing sell did not fill");
     return fmt::format("{} then 300 of 300 filled; position closed", first);
   });
   step("fills since", [&]() -> std::string {
     if (!feed) throw Skipped("no fills were made");
     size_t n = 0;
-    expect(plugin_.fills(0, [&](const th_fill& f) {
-             auto id = std::string_view(f.client_order_id, f.client_order_id_len);
-             if (id == market || id == flat) ++n;
-           }),
+    expect(plugin_.fills(0,
+                         [&](const th_fill& f) {
+                           auto id = std::string_view(f.client_order_id, f.client_order_id_len);
+                           if (id == market || id == flat) ++n;
+                         }),
            "fills");
     require(n >= 2, fmt::format("fills() listed {} fills of the check's orders, expected at least 2", n));
     return fmt::format("{} fills listed", n);
@@ -281,15 +295,17 @@ void Checker::runData(int64_t at_ns) {
   });
   if (!connected) return;
   step("lookup", [&]() -> std::string {
-    if (std::find(plugin_.info().functions.begin(), plugin_.info().functions.end(), "lookup") == plugin_.info().functions.end()) {
+    if (std::find(plugin_.info().functions.begin(), plugin_.info().functions.end(), "lookup") ==
+        plugin_.info().functions.end()) {
       throw Skipped("no lookup function");
     }
     auto instrument = expect(plugin_.lookup(symbol_), "lookup");
     return fmt::format("{} on {} tick {}", instrument.symbol, instrument.exchange, instrument.tick_size);
   });
   step("history", [&] {
-    th_history_request request{sizeof(th_history_request), symbol_.c_str(), static_cast<uint32_t>(symbol_.size()),
-                               at_ns - 30LL * 60 * 1'000'000'000, at_ns, 60'000'000'000};
+    th_history_request request{
+        sizeof(th_history_request),        symbol_.c_str(), static_cast<uint32_t>(symbol_.size()),
+        at_ns - 30LL * 60 * 1'000'000'000, at_ns,           60'000'000'000};
     std::vector<th_bar> bars;
     expect(plugin_.history(request, [&](const th_bar& b) { bars.push_back(b); }), "history");
     require(!bars.empty(), "no bars for the 30 minutes before --at");
@@ -297,7 +313,8 @@ void Checker::runData(int64_t at_ns) {
       const auto& b = bars[i];
       require(b.start_ns >= request.from_ns && b.start_ns < request.to_ns, "a bar lies outside the requested range");
       require(i == 0 || b.start_ns > bars[i - 1].start_ns, "bars are not in ascending time order");
-      require(b.low <= std::min(b.open, b.close) && b.high >= std::max(b.open, b.close), "a bar's high/low do not contain open/close");
+      require(b.low <= std::min(b.open, b.close) && b.high >= std::max(b.open, b.close),
+              "a bar's high/low do not contain open/close");
       require(b.flags & TH_BAR_HISTORY, "a history bar lacks the TH_BAR_HISTORY flag");
     }
     return fmt::format("{} bars", bars.size());
@@ -314,10 +331,11 @@ void Checker::runData(int64_t at_ns) {
       throw Skipped("no option_chain function");
     }
     size_t calls = 0, puts = 0, crossed = 0;
-    expect(plugin_.optionChain(symbol_, 0, [&](const th_option_quote& q) {
-             (q.right == TH_OPTION_CALL ? calls : puts)++;
-             if (q.bid > q.ask) ++crossed;
-           }),
+    expect(plugin_.optionChain(symbol_, 0,
+                               [&](const th_option_quote& q) {
+                                 (q.right == TH_OPTION_CALL ? calls : puts)++;
+                                 if (q.bid > q.ask) ++crossed;
+                               }),
            "option_chain");
     require(calls > 0 && puts > 0, fmt::format("{} calls and {} puts, expected both", calls, puts));
     require(crossed == 0, fmt::format("{} contracts have bid > ask", crossed));
@@ -341,16 +359,18 @@ void Checker::runData(int64_t at_ns) {
 }  // namespace
 
 bool CheckReport::passed() const {
-  return !steps.empty() && std::none_of(steps.begin(), steps.end(), [](const CheckStep& s) {
-    return s.outcome == CheckStep::Outcome::Fail;
-  });
+  return !steps.empty() && std::none_of(steps.begin(), steps.end(),
+                                        [](const CheckStep& s) { return s.outcome == CheckStep::Outcome::Fail; });
 }
 
 std::string_view toString(CheckStep::Outcome outcome) {
   switch (outcome) {
-    case CheckStep::Outcome::Pass: return "PASS";
-    case CheckStep::Outcome::Fail: return "FAIL";
-    case CheckStep::Outcome::Skip: return "SKIP";
+    case CheckStep::Outcome::Pass:
+      return "PASS";
+    case CheckStep::Outcome::Fail:
+      return "FAIL";
+    case CheckStep::Outcome::Skip:
+      return "SKIP";
   }
   return "FAIL";
 }
@@ -371,8 +391,10 @@ Result<CheckReport> checkPlugin(const std::string& path, const std::string& conf
     return std::string();
   });
   if (!created) return report;
-  if (instance.isBroker()) checker.runBroker();
-  else checker.runData(at_ns);
+  if (instance.isBroker())
+    checker.runBroker();
+  else
+    checker.runData(at_ns);
   instance.destroy();
   return report;
 }

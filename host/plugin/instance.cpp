@@ -14,7 +14,9 @@ using Context = PluginCallbackContext;
 Context& ctx(void* host_ctx) { return *static_cast<Context*>(host_ctx); }
 
 std::string copy(const char* data, uint32_t len) { return data ? std::string(data, len) : std::string(); }
-std::string_view view(const char* data, uint32_t len) { return data ? std::string_view(data, len) : std::string_view(); }
+std::string_view view(const char* data, uint32_t len) {
+  return data ? std::string_view(data, len) : std::string_view();
+}
 
 // Each callback copies the plugin's struct by its declared size before
 // reading it, so a plugin built against an older minor still works.
@@ -34,7 +36,8 @@ int64_t hostNow(void* c) { return ctx(c).sink->nowNs(); }
 
 void hostTrade(void* c, const th_trade* in) {
   auto t = take(in);
-  ctx(c).sink->post(ctx(c).index, TradeEvent{Symbol(view(t.symbol, t.symbol_len)), t.ts_ns, t.price, t.size, t.sequence});
+  ctx(c).sink->post(ctx(c).index,
+                    TradeEvent{Symbol(view(t.symbol, t.symbol_len)), t.ts_ns, t.price, t.size, t.sequence});
 }
 
 void hostQuote(void* c, const th_quote* in) {
@@ -91,17 +94,25 @@ void hostConnection(void* c, int32_t state, const char* reason, uint32_t len) {
   auto& context = ctx(c);
   auto text = copy(reason, len);
   if (context.instance) {
-    PluginState s = state == TH_CONN_CONNECTED      ? PluginState::Connected
-                    : state == TH_CONN_CONNECTING   ? PluginState::Connecting
-                    : state == TH_CONN_FAILED       ? PluginState::Failed
-                                                    : PluginState::Disconnected;
+    PluginState s = state == TH_CONN_CONNECTED    ? PluginState::Connected
+                    : state == TH_CONN_CONNECTING ? PluginState::Connecting
+                    : state == TH_CONN_FAILED     ? PluginState::Failed
+                                                  : PluginState::Disconnected;
     context.instance->setState(s, text);
   }
   context.sink->post(context.index, ConnectionEvent{state, std::move(text)});
 }
 
-const th_host_api kHostApi = {sizeof(th_host_api), TH_ABI_VERSION_MAJOR, TH_ABI_VERSION_MINOR, hostLog, hostNow,
-                              hostTrade,           hostQuote,            hostBar,              hostOrder, hostFill,
+const th_host_api kHostApi = {sizeof(th_host_api),
+                              TH_ABI_VERSION_MAJOR,
+                              TH_ABI_VERSION_MINOR,
+                              hostLog,
+                              hostNow,
+                              hostTrade,
+                              hostQuote,
+                              hostBar,
+                              hostOrder,
+                              hostFill,
                               hostConnection};
 
 // Calls a plugin function that reports through a status and an error buffer.
@@ -117,18 +128,25 @@ const th_host_api* hostApi() { return &kHostApi; }
 
 std::string_view toString(PluginState state) {
   switch (state) {
-    case PluginState::Created: return "created";
-    case PluginState::Connecting: return "connecting";
-    case PluginState::Connected: return "connected";
-    case PluginState::Disconnected: return "disconnected";
-    case PluginState::Failed: return "failed";
+    case PluginState::Created:
+      return "created";
+    case PluginState::Connecting:
+      return "connecting";
+    case PluginState::Connected:
+      return "connected";
+    case PluginState::Disconnected:
+      return "disconnected";
+    case PluginState::Failed:
+      return "failed";
   }
   return "unknown";
 }
 
 PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library, std::string id, uint16_t index,
                                PluginEventSink& sink)
-    : library_(std::move(library)), id_(std::move(id)), index_(index),
+    : library_(std::move(library)),
+      id_(std::move(id)),
+      index_(index),
       context_(std::make_unique<PluginCallbackContext>(PluginCallbackContext{&sink, index, id_, this})) {}
 
 PluginInstance::~PluginInstance() { destroy(); }
@@ -173,12 +191,12 @@ void PluginInstance::setState(PluginState state, std::string reason) {
   state_reason_ = std::move(reason);
 }
 
-#define TH_PLUGIN_CALL(NAME, ...)                                                                      \
-  do {                                                                                                 \
+#define TH_PLUGIN_CALL(NAME, ...)                                                                        \
+  do {                                                                                                   \
     if (!instance_) return fail(ErrorCode::Unavailable, fmt::format("plugin '{}' is not running", id_)); \
-    char message[1024];                                                                                \
-    th_status s = callPlugin(message, [&](char* e, uint32_t n) { return __VA_ARGS__; });             \
-    if (s != TH_OK) return std::unexpected(pluginError(NAME, s, message));                             \
+    char message[1024];                                                                                  \
+    th_status s = callPlugin(message, [&](char* e, uint32_t n) { return __VA_ARGS__; });                 \
+    if (s != TH_OK) return std::unexpected(pluginError(NAME, s, message));                               \
   } while (0)
 
 Result<void> PluginInstance::connect() {
@@ -211,21 +229,25 @@ Result<void> PluginInstance::disconnect() {
 Result<void> PluginInstance::subscribe(std::string_view symbol, uint32_t streams) {
   std::lock_guard lock(call_mutex_);
   TH_PLUGIN_CALL("subscribe", library_->data().subscribe(instance_, symbol.data(), static_cast<uint32_t>(symbol.size()),
-                                                          streams, e, n));
+                                                         streams, e, n));
   return {};
 }
 
 Result<void> PluginInstance::unsubscribe(std::string_view symbol, uint32_t streams) {
   std::lock_guard lock(call_mutex_);
   TH_PLUGIN_CALL("unsubscribe", library_->data().unsubscribe(instance_, symbol.data(),
-                                                              static_cast<uint32_t>(symbol.size()), streams, e, n));
+                                                             static_cast<uint32_t>(symbol.size()), streams, e, n));
   return {};
 }
 
 // history, option_chain and lookup are concurrent by the ABI: no call lock.
-Result<void> PluginInstance::history(const th_history_request& request, const std::function<void(const th_bar&)>& sink) {
-  auto trampoline = [](void* c, const th_bar* bar) { (*static_cast<const std::function<void(const th_bar&)>*>(c))(take(bar)); };
-  TH_PLUGIN_CALL("history", library_->data().history(instance_, &request, trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
+Result<void> PluginInstance::history(const th_history_request& request,
+                                     const std::function<void(const th_bar&)>& sink) {
+  auto trampoline = [](void* c, const th_bar* bar) {
+    (*static_cast<const std::function<void(const th_bar&)>*>(c))(take(bar));
+  };
+  TH_PLUGIN_CALL("history", library_->data().history(instance_, &request, trampoline,
+                                                     const_cast<void*>(static_cast<const void*>(&sink)), e, n));
   return {};
 }
 
@@ -237,9 +259,9 @@ Result<void> PluginInstance::optionChain(std::string_view underlying, int64_t as
   auto trampoline = [](void* c, const th_option_quote* q) {
     (*static_cast<const std::function<void(const th_option_quote&)>*>(c))(take(q));
   };
-  TH_PLUGIN_CALL("option_chain", library_->data().option_chain(instance_, underlying.data(),
-                                                                static_cast<uint32_t>(underlying.size()), as_of_ns,
-                                                                trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
+  TH_PLUGIN_CALL("option_chain", library_->data().option_chain(
+                                     instance_, underlying.data(), static_cast<uint32_t>(underlying.size()), as_of_ns,
+                                     trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
   return {};
 }
 
@@ -248,7 +270,8 @@ Result<th_instrument> PluginInstance::lookup(std::string_view symbol) {
   th_instrument out;
   std::memset(&out, 0, sizeof out);
   out.struct_size = sizeof out;
-  TH_PLUGIN_CALL("lookup", library_->data().lookup(instance_, symbol.data(), static_cast<uint32_t>(symbol.size()), &out, e, n));
+  TH_PLUGIN_CALL("lookup",
+                 library_->data().lookup(instance_, symbol.data(), static_cast<uint32_t>(symbol.size()), &out, e, n));
   return out;
 }
 
@@ -256,7 +279,8 @@ Result<void> PluginInstance::submit(const th_order_request& order, th_status* pl
   std::lock_guard lock(call_mutex_);
   if (!instance_) return fail(ErrorCode::Unavailable, fmt::format("plugin '{}' is not running", id_));
   char message[1024];
-  th_status s = callPlugin(message, [&](char* e, uint32_t n) { return library_->broker().submit(instance_, &order, e, n); });
+  th_status s =
+      callPlugin(message, [&](char* e, uint32_t n) { return library_->broker().submit(instance_, &order, e, n); });
   if (plugin_status) *plugin_status = s;
   if (s != TH_OK) return std::unexpected(pluginError("submit", s, message));
   return {};
@@ -267,7 +291,8 @@ Result<void> PluginInstance::cancel(std::string_view client_order_id, th_status*
   if (!instance_) return fail(ErrorCode::Unavailable, fmt::format("plugin '{}' is not running", id_));
   char message[1024];
   th_status s = callPlugin(message, [&](char* e, uint32_t n) {
-    return library_->broker().cancel(instance_, client_order_id.data(), static_cast<uint32_t>(client_order_id.size()), e, n);
+    return library_->broker().cancel(instance_, client_order_id.data(), static_cast<uint32_t>(client_order_id.size()),
+                                     e, n);
   });
   if (plugin_status) *plugin_status = s;
   if (s != TH_OK) return std::unexpected(pluginError("cancel", s, message));
@@ -279,7 +304,8 @@ Result<void> PluginInstance::openOrders(const std::function<void(const th_order_
   auto trampoline = [](void* c, const th_order_state* o) {
     (*static_cast<const std::function<void(const th_order_state&)>*>(c))(take(o));
   };
-  TH_PLUGIN_CALL("open_orders", library_->broker().open_orders(instance_, trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
+  TH_PLUGIN_CALL("open_orders", library_->broker().open_orders(
+                                    instance_, trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
   return {};
 }
 
@@ -288,14 +314,18 @@ Result<void> PluginInstance::positions(const std::function<void(const th_positio
   auto trampoline = [](void* c, const th_position* p) {
     (*static_cast<const std::function<void(const th_position&)>*>(c))(take(p));
   };
-  TH_PLUGIN_CALL("positions", library_->broker().positions(instance_, trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
+  TH_PLUGIN_CALL("positions", library_->broker().positions(instance_, trampoline,
+                                                           const_cast<void*>(static_cast<const void*>(&sink)), e, n));
   return {};
 }
 
 Result<void> PluginInstance::fills(int64_t since_ns, const std::function<void(const th_fill&)>& sink) {
   std::lock_guard lock(call_mutex_);
-  auto trampoline = [](void* c, const th_fill* f) { (*static_cast<const std::function<void(const th_fill&)>*>(c))(take(f)); };
-  TH_PLUGIN_CALL("fills", library_->broker().fills(instance_, since_ns, trampoline, const_cast<void*>(static_cast<const void*>(&sink)), e, n));
+  auto trampoline = [](void* c, const th_fill* f) {
+    (*static_cast<const std::function<void(const th_fill&)>*>(c))(take(f));
+  };
+  TH_PLUGIN_CALL("fills", library_->broker().fills(instance_, since_ns, trampoline,
+                                                   const_cast<void*>(static_cast<const void*>(&sink)), e, n));
   return {};
 }
 
@@ -342,7 +372,8 @@ Result<PluginInstance*> PluginRegistry::add(const std::string& id, const std::st
     }
   }
   auto index = static_cast<uint16_t>(instances_.size() + 1);
-  auto instance = std::make_unique<PluginInstance>(std::shared_ptr<PluginLibrary>(std::move(*library)), id, index, sink_);
+  auto instance =
+      std::make_unique<PluginInstance>(std::shared_ptr<PluginLibrary>(std::move(*library)), id, index, sink_);
   if (auto created = instance->create(config_json); !created) return std::unexpected(created.error());
   instances_.push_back(std::move(instance));
   return instances_.back().get();

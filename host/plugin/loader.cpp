@@ -1,6 +1,6 @@
 // Loading a plugin library and validating what it declares.
-#include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
+#include <boost/dll/shared_library.hpp>
 
 #include <cstring>
 #include <filesystem>
@@ -29,7 +29,10 @@ bool isElf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   in.read(magic, sizeof magic);
-  return in.gcount() == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+  return in.gcount() == 4 && std::memcmp(magic,
+                                         "\x7f"
+                                         "ELF",
+                                         4) == 0;
 }
 
 bool validId(std::string_view id) {
@@ -46,17 +49,22 @@ std::string cstr(const char* s) { return s ? std::string(s) : std::string(); }
 
 std::string_view kindName(int32_t kind) {
   switch (kind) {
-    case TH_KIND_DATA: return "data";
-    case TH_KIND_BROKER: return "broker";
-    default: return "unknown";
+    case TH_KIND_DATA:
+      return "data";
+    case TH_KIND_BROKER:
+      return "broker";
+    default:
+      return "unknown";
   }
 }
 
 std::string capabilityNames(uint32_t capabilities) {
-  static constexpr std::pair<uint32_t, std::string_view> names[] = {
-      {TH_BROKER_NATIVE_BRACKET, "native_bracket"}, {TH_BROKER_NATIVE_OCO, "native_oco"},
-      {TH_BROKER_OPTIONS, "options"},               {TH_BROKER_SHORTING, "shorting"},
-      {TH_BROKER_REPLACE, "replace"},               {TH_BROKER_MARKET_FEED, "market_feed"}};
+  static constexpr std::pair<uint32_t, std::string_view> names[] = {{TH_BROKER_NATIVE_BRACKET, "native_bracket"},
+                                                                    {TH_BROKER_NATIVE_OCO, "native_oco"},
+                                                                    {TH_BROKER_OPTIONS, "options"},
+                                                                    {TH_BROKER_SHORTING, "shorting"},
+                                                                    {TH_BROKER_REPLACE, "replace"},
+                                                                    {TH_BROKER_MARKET_FEED, "market_feed"}};
   std::string out;
   for (auto [bit, name] : names) {
     if (!(capabilities & bit)) continue;
@@ -98,20 +106,22 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
     return std::unexpected(loadError(path, fmt::format("ABI mismatch reported by the plugin: {}", message)));
   }
   if (status != TH_OK) {
-    return std::unexpected(
-        loadError(path, fmt::format("th_plugin_entry failed (status {}): {}", status, message[0] ? message : "no message")));
+    return std::unexpected(loadError(
+        path, fmt::format("th_plugin_entry failed (status {}): {}", status, message[0] ? message : "no message")));
   }
   if (descriptor.struct_size < kMinDescriptorSize) {
-    return std::unexpected(loadError(path, fmt::format("descriptor struct too small: {} bytes, ABI 1.0 needs at least {}",
-                                                       descriptor.struct_size, kMinDescriptorSize)));
+    return std::unexpected(
+        loadError(path, fmt::format("descriptor struct too small: {} bytes, ABI 1.0 needs at least {}",
+                                    descriptor.struct_size, kMinDescriptorSize)));
   }
   if (descriptor.abi_major != TH_ABI_VERSION_MAJOR) {
     return std::unexpected(loadError(
-        path, fmt::format("ABI major mismatch: plugin built for ABI {}.{}, this host speaks {}.{}", descriptor.abi_major,
-                          descriptor.abi_minor, TH_ABI_VERSION_MAJOR, TH_ABI_VERSION_MINOR)));
+        path, fmt::format("ABI major mismatch: plugin built for ABI {}.{}, this host speaks {}.{}",
+                          descriptor.abi_major, descriptor.abi_minor, TH_ABI_VERSION_MAJOR, TH_ABI_VERSION_MINOR)));
   }
   std::string id = cstr(descriptor.id);
-  if (!validId(id)) return std::unexpected(loadError(path, fmt::format("invalid plugin id '{}' (use [a-z0-9_-]+)", id)));
+  if (!validId(id))
+    return std::unexpected(loadError(path, fmt::format("invalid plugin id '{}' (use [a-z0-9_-]+)", id)));
   if (!descriptor.create || !descriptor.destroy) {
     return std::unexpected(loadError(path, "descriptor lacks create or destroy"));
   }
@@ -130,13 +140,15 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
   if (descriptor.kind == TH_KIND_DATA) {
     if (!descriptor.data) return std::unexpected(loadError(path, "data plugin without a data function table"));
     if (descriptor.data->struct_size < kMinDataSize) {
-      return std::unexpected(loadError(path, fmt::format("data table struct too small: {} bytes, ABI 1.0 needs at least {}",
-                                                         descriptor.data->struct_size, kMinDataSize)));
+      return std::unexpected(
+          loadError(path, fmt::format("data table struct too small: {} bytes, ABI 1.0 needs at least {}",
+                                      descriptor.data->struct_size, kMinDataSize)));
     }
     std::memcpy(&plugin->data_, descriptor.data, std::min<size_t>(descriptor.data->struct_size, sizeof plugin->data_));
     auto& d = plugin->data_;
     if (!d.connect || !d.disconnect || !d.subscribe || !d.unsubscribe || !d.history) {
-      return std::unexpected(loadError(path, "data table lacks a required function (connect, disconnect, subscribe, unsubscribe, history)"));
+      return std::unexpected(loadError(
+          path, "data table lacks a required function (connect, disconnect, subscribe, unsubscribe, history)"));
     }
     info.table_size = d.struct_size;
     info.functions = {"connect", "disconnect", "subscribe", "unsubscribe", "history"};
@@ -145,14 +157,18 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
   } else if (descriptor.kind == TH_KIND_BROKER) {
     if (!descriptor.broker) return std::unexpected(loadError(path, "broker plugin without a broker function table"));
     if (descriptor.broker->struct_size < kMinBrokerSize) {
-      return std::unexpected(loadError(path, fmt::format("broker table struct too small: {} bytes, ABI 1.0 needs at least {}",
-                                                         descriptor.broker->struct_size, kMinBrokerSize)));
+      return std::unexpected(
+          loadError(path, fmt::format("broker table struct too small: {} bytes, ABI 1.0 needs at least {}",
+                                      descriptor.broker->struct_size, kMinBrokerSize)));
     }
-    std::memcpy(&plugin->broker_, descriptor.broker, std::min<size_t>(descriptor.broker->struct_size, sizeof plugin->broker_));
+    std::memcpy(&plugin->broker_, descriptor.broker,
+                std::min<size_t>(descriptor.broker->struct_size, sizeof plugin->broker_));
     auto& b = plugin->broker_;
-    if (!b.connect || !b.disconnect || !b.submit || !b.cancel || !b.open_orders || !b.positions || !b.fills || !b.account) {
-      return std::unexpected(loadError(
-          path, "broker table lacks a required function (connect, disconnect, submit, cancel, open_orders, positions, fills, account)"));
+    if (!b.connect || !b.disconnect || !b.submit || !b.cancel || !b.open_orders || !b.positions || !b.fills ||
+        !b.account) {
+      return std::unexpected(loadError(path,
+                                       "broker table lacks a required function (connect, disconnect, submit, cancel, "
+                                       "open_orders, positions, fills, account)"));
     }
     if ((b.capabilities & TH_BROKER_REPLACE) && !b.replace) {
       return std::unexpected(loadError(path, "broker declares the replace capability but has no replace function"));
@@ -166,7 +182,8 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
     if (b.replace) info.functions.push_back("replace");
     if (b.on_quote) info.functions.push_back("market_feed");
   } else {
-    return std::unexpected(loadError(path, fmt::format("unknown plugin kind {} (1 = data, 2 = broker)", descriptor.kind)));
+    return std::unexpected(
+        loadError(path, fmt::format("unknown plugin kind {} (1 = data, 2 = broker)", descriptor.kind)));
   }
   // Keep only the fields both sides know; the pointers stay valid while the
   // library is loaded.

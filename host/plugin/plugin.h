@@ -34,7 +34,7 @@ struct PluginInfo {
   uint16_t abi_major = 0, abi_minor = 0;
   uint32_t descriptor_size = 0;
   uint32_t table_size = 0;
-  uint32_t capabilities = 0;  // brokers: TH_BROKER_*
+  uint32_t capabilities = 0;           // brokers: TH_BROKER_*
   std::vector<std::string> functions;  // the ABI functions the plugin provides
 };
 
@@ -66,7 +66,7 @@ class PluginLibrary {
   std::unique_ptr<Impl> impl_;
   PluginInfo info_;
   th_plugin_descriptor descriptor_{};
-  th_data_api data_{};      // copied by declared size, zero beyond
+  th_data_api data_{};  // copied by declared size, zero beyond
   th_broker_api broker_{};
 };
 

@@ -54,15 +54,24 @@ class Reader {
 
 std::string_view journalKindName(uint16_t kind) {
   switch (static_cast<JournalKind>(kind)) {
-    case JournalKind::HostStarted: return "host_started";
-    case JournalKind::HostStopped: return "host_stopped";
-    case JournalKind::PluginState: return "plugin_state";
-    case JournalKind::Trade: return "trade";
-    case JournalKind::Quote: return "quote";
-    case JournalKind::Bar: return "bar";
-    case JournalKind::Order: return "order";
-    case JournalKind::Fill: return "fill";
-    case JournalKind::Connection: return "connection";
+    case JournalKind::HostStarted:
+      return "host_started";
+    case JournalKind::HostStopped:
+      return "host_stopped";
+    case JournalKind::PluginState:
+      return "plugin_state";
+    case JournalKind::Trade:
+      return "trade";
+    case JournalKind::Quote:
+      return "quote";
+    case JournalKind::Bar:
+      return "bar";
+    case JournalKind::Order:
+      return "order";
+    case JournalKind::Fill:
+      return "fill";
+    case JournalKind::Connection:
+      return "connection";
   }
   return "unknown";
 }

@@ -13,9 +13,9 @@
 namespace th {
 
 enum class JournalKind : uint16_t {
-  HostStarted = 1,   // payload: JSON {"version", "config", "clock"}
-  HostStopped = 2,   // payload: JSON {"reason"}
-  PluginState = 3,   // payload: JSON {"plugin", "state", "reason"}
+  HostStarted = 1,  // payload: JSON {"version", "config", "clock"}
+  HostStopped = 2,  // payload: JSON {"reason"}
+  PluginState = 3,  // payload: JSON {"plugin", "state", "reason"}
   Trade = 10,
   Quote = 11,
   Bar = 12,

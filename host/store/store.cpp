@@ -13,8 +13,7 @@ namespace th {
 namespace {
 
 constexpr std::array<std::string_view, kFamilyCount> kFamilyNames = {
-    "default", "orders", "fills", "positions", "strategy_state",
-    "strategy_versions",               "bars",   "risk_state", "journal"};
+    "default", "orders", "fills", "positions", "strategy_state", "strategy_versions", "bars", "risk_state", "journal"};
 
 // Journal value: kind (u16 LE), event time (i64 LE), then the payload.
 constexpr size_t kJournalHeader = sizeof(uint16_t) + sizeof(int64_t);
@@ -49,7 +48,8 @@ Batch::Batch(Batch&&) noexcept = default;
 Batch& Batch::operator=(Batch&&) noexcept = default;
 
 void Batch::put(Family family, std::string_view key, std::string_view value) {
-  batch_->Put(store_->handle(family), rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  batch_->Put(store_->handle(family), rocksdb::Slice(key.data(), key.size()),
+              rocksdb::Slice(value.data(), value.size()));
   ++count_;
 }
 
@@ -72,8 +72,8 @@ uint64_t Batch::journal(uint16_t kind, int64_t ts_ns, std::string_view payload) 
   char header[kJournalHeader];
   std::memcpy(header, &kind, sizeof kind);
   std::memcpy(header + sizeof kind, &ts_ns, sizeof ts_ns);
-  rocksdb::Slice key_part(key), value_parts[] = {rocksdb::Slice(header, sizeof header),
-                                                  rocksdb::Slice(payload.data(), payload.size())};
+  rocksdb::Slice key_part(key),
+      value_parts[] = {rocksdb::Slice(header, sizeof header), rocksdb::Slice(payload.data(), payload.size())};
   batch_->Put(store_->handle(Family::Journal), rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
   ++count_;
   return sequence;
@@ -127,7 +127,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
     store->committed_sequence_ = decodeSequence(std::string_view(it->key().data(), it->key().size()));
     store->next_sequence_ = store->committed_sequence_ + 1;
   }
-  if (!it->status().ok()) return std::unexpected(ioError(fmt::format("store {}: reading the journal", dir), it->status()));
+  if (!it->status().ok())
+    return std::unexpected(ioError(fmt::format("store {}: reading the journal", dir), it->status()));
   return store;
 }
 
@@ -180,7 +181,8 @@ Result<void> Store::scan(Family family, std::string_view prefix,
     if (!key.starts_with(prefix)) break;
     if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
   }
-  if (!it->status().ok()) return std::unexpected(ioError(fmt::format("store scan {}", familyName(family)), it->status()));
+  if (!it->status().ok())
+    return std::unexpected(ioError(fmt::format("store scan {}", familyName(family)), it->status()));
   return {};
 }
 
@@ -190,8 +192,9 @@ Result<std::vector<JournalRecord>> Store::readJournal(uint64_t from, size_t limi
   for (it->Seek(sequenceKey(from)); it->Valid() && records.size() < limit; it->Next()) {
     auto value = it->value();
     if (value.size() < kJournalHeader) {
-      return fail(ErrorCode::Corruption, fmt::format("journal record {} is {} bytes, shorter than its header",
-                                                     decodeSequence({it->key().data(), it->key().size()}), value.size()));
+      return fail(ErrorCode::Corruption,
+                  fmt::format("journal record {} is {} bytes, shorter than its header",
+                              decodeSequence({it->key().data(), it->key().size()}), value.size()));
     }
     JournalRecord record;
     record.sequence = decodeSequence({it->key().data(), it->key().size()});

@@ -48,8 +48,8 @@ std::string_view familyName(Family family);
 
 struct JournalRecord {
   uint64_t sequence = 0;
-  uint16_t kind = 0;     // what the payload is; defined by the writer (see journal_codec.h)
-  int64_t ts_ns = 0;     // event time
+  uint16_t kind = 0;  // what the payload is; defined by the writer (see journal_codec.h)
+  int64_t ts_ns = 0;  // event time
   std::string payload;
 };
 
@@ -117,10 +117,10 @@ class Store {
 
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;   // indexed by Family
-  std::vector<rocksdb::ColumnFamilyHandle*> foreign_;   // families a newer host created
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Family
+  std::vector<rocksdb::ColumnFamilyHandle*> foreign_;  // families a newer host created
   mutable std::mutex sequence_mutex_;
-  uint64_t next_sequence_ = 1;     // guarded by sequence_mutex_
+  uint64_t next_sequence_ = 1;  // guarded by sequence_mutex_
   uint64_t committed_sequence_ = 0;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> journal_writes_{0};

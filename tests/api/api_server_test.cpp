@@ -30,7 +30,8 @@ class ApiServerTest : public ::testing::Test {
     options.max_frame_bytes = max_frame;
     options.max_queued_messages = max_queue;
     server_ = std::make_unique<ApiServer>(options);
-    server_->route("GET", "/api/v1/health", [](const HttpRequest&) { return HttpResponse::json(200, R"({"status":"ok"})"); });
+    server_->route("GET", "/api/v1/health",
+                   [](const HttpRequest&) { return HttpResponse::json(200, R"({"status":"ok"})"); });
     server_->route("GET", "/api/v1/echo/{name}", [](const HttpRequest& r) {
       nlohmann::json j = {{"name", r.params.at(0)}, {"query", r.query}};
       return HttpResponse::json(200, j.dump());
@@ -39,7 +40,8 @@ class ApiServerTest : public ::testing::Test {
       ++mutations_;
       return HttpResponse::json(201, nlohmann::json{{"received", r.body.size()}}.dump());
     });
-    server_->route("GET", "/api/v1/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom"); });
+    server_->route("GET", "/api/v1/boom",
+                   [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom"); });
     ASSERT_TRUE(server_->start());
     port_ = server_->port();
     ASSERT_NE(port_, 0);
@@ -174,7 +176,8 @@ TEST_F(ApiServerTest, ClientThatStopsReadingIsDroppedNotBuffered) {
   slow.read();  // hello, then never read again
   std::string big(60000, 'x');
   for (int i = 0; i < 2000 && server_->clientsDropped() == 0; ++i) server_->broadcast(big);
-  for (int i = 0; i < 100 && server_->clientsDropped() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 100 && server_->clientsDropped() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(server_->clientsDropped(), 1u);
   EXPECT_EQ(http(port_, "GET", "/api/v1/health").status, 200);
 }

@@ -39,10 +39,13 @@ TEST(HostConfig, UnknownKeyNamesFileLineAndKey) {
 }
 
 TEST(HostConfig, BadValuesNameTheirKey) {
-  EXPECT_EQ(errorOf("clock:\n  speed: fast\n").rfind("host.yaml:2:10: clock.speed: expected a number, got 'fast'", 0), 0u);
+  EXPECT_EQ(errorOf("clock:\n  speed: fast\n").rfind("host.yaml:2:10: clock.speed: expected a number, got 'fast'", 0),
+            0u);
   EXPECT_EQ(errorOf("clock:\n  mode: replay\n").rfind("host.yaml:2:9: clock.mode: 'replay' is not one of", 0), 0u);
   EXPECT_EQ(errorOf("api:\n  listen: localhost\n").rfind("host.yaml:2:11: api.listen: expected HOST:PORT", 0), 0u);
-  EXPECT_EQ(errorOf("store:\n  sync_orders: maybe\n").rfind("host.yaml:2:16: store.sync_orders: expected true or false", 0), 0u);
+  EXPECT_EQ(
+      errorOf("store:\n  sync_orders: maybe\n").rfind("host.yaml:2:16: store.sync_orders: expected true or false", 0),
+      0u);
   EXPECT_EQ(errorOf("clock:\n  start: 2026-02-30T25:00\n").rfind("host.yaml:2:10: clock.start: bad time", 0), 0u);
   EXPECT_EQ(errorOf("clock:\n  speed: -1\n").rfind("host.yaml:2:10: clock.speed: -1 is outside", 0), 0u);
 }
@@ -53,8 +56,10 @@ TEST(HostConfig, PluginsAndSubscriptionsAreChecked) {
   auto duplicate = errorOf("plugins:\n  - id: a\n  - id: a\n");
   EXPECT_NE(duplicate.find("host.yaml:3:9: plugins[1].id: duplicate plugin id 'a'"), std::string::npos) << duplicate;
   auto provider = errorOf("plugins:\n  - id: a\nsubscriptions:\n  - provider: b\n    symbols: [SPY]\n");
-  EXPECT_NE(provider.find("host.yaml:4:15: subscriptions[0].provider: no plugin with id 'b'"), std::string::npos) << provider;
-  auto stream = errorOf("plugins:\n  - id: a\nsubscriptions:\n  - provider: a\n    symbols: [SPY]\n    streams: [ticks]\n");
+  EXPECT_NE(provider.find("host.yaml:4:15: subscriptions[0].provider: no plugin with id 'b'"), std::string::npos)
+      << provider;
+  auto stream =
+      errorOf("plugins:\n  - id: a\nsubscriptions:\n  - provider: a\n    symbols: [SPY]\n    streams: [ticks]\n");
   EXPECT_NE(stream.find("unknown stream 'ticks'"), std::string::npos) << stream;
 }
 

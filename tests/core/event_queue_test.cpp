@@ -34,7 +34,8 @@ TEST(CoreLoop, EventsFromManyThreadsArriveWholeAndInPostOrderPerProducer) {
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
       for (uint64_t i = 0; i < kEach; ++i) {
-        queue.push(Event{static_cast<uint16_t>(p + 1), TradeEvent{Symbol("SPY"), static_cast<int64_t>(i + 1), 1, 1, i}});
+        queue.push(
+            Event{static_cast<uint16_t>(p + 1), TradeEvent{Symbol("SPY"), static_cast<int64_t>(i + 1), 1, 1, i}});
       }
     });
   }

@@ -23,7 +23,8 @@ struct Journal {
 };
 
 Journal verifyJournal(const test::TempDir& dir) {
-  auto [code, out] = test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--verify"}, dir / "verify.log");
+  auto [code, out] =
+      test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--verify"}, dir / "verify.log");
   Journal j{code, 0, 0, 0};
   std::smatch m;
   if (std::regex_search(out, m, std::regex(R"(journal: (\d+) records, last sequence (\d+), (\d+) gap)"))) {
@@ -51,7 +52,8 @@ class HostRun {
 
  private:
   static std::vector<std::string> args(const test::TempDir& dir, std::vector<std::string> extra) {
-    std::vector<std::string> a = {test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--speed", "600"};
+    std::vector<std::string> a = {test::tradehostBinary(), "run",     "--var", dir.str(), "--api",
+                                  "127.0.0.1:0",           "--speed", "600"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -78,29 +80,36 @@ TEST(HostRun, ServesHealthMetricsAndPluginControlThenStopsCleanly) {
   auto metrics = http(port, "GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(metrics.body, m, std::regex(R"(tradehost_events_processed_total\{kind="trade"\} (\d+))")));
+  ASSERT_TRUE(
+      std::regex_search(metrics.body, m, std::regex(R"(tradehost_events_processed_total\{kind="trade"\} (\d+))")));
   EXPECT_GT(std::stoull(m[1]), 0u);
   EXPECT_NE(metrics.body.find(R"(tradehost_plugin_state{plugin="paper",state="connected"} 1)"), std::string::npos);
   EXPECT_NE(metrics.body.find("tradehost_journal_writes_total"), std::string::npos);
 
   // Market data reached the journal: bars from the synthetic market.
-  ASSERT_TRUE(test::eventually([&] {
-    auto bars = nlohmann::json::parse(http(port, "GET", "/api/v1/journal?kind=bar&limit=3").body);
-    return bars.size() == 3 && bars[0]["source"] == "synthetic";
-  }, 30s));
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto bars = nlohmann::json::parse(http(port, "GET", "/api/v1/journal?kind=bar&limit=3").body);
+        return bars.size() == 3 && bars[0]["source"] == "synthetic";
+      },
+      30s));
   EXPECT_EQ(http(port, "GET", "/api/v1/journal?limit=0").status, 400);
   EXPECT_EQ(http(port, "GET", "/api/v1/journal?kind=nonsense").status, 400);
 
   // Mutations need the token; with it the operator can take a feed down and up.
   EXPECT_EQ(http(port, "POST", "/api/v1/plugins/synthetic/disconnect").status, 401);
-  auto down = http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", {{"Authorization", "Bearer integration-secret"}});
+  auto down =
+      http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", {{"Authorization", "Bearer integration-secret"}});
   ASSERT_EQ(down.status, 200) << down.body;
   auto degraded = healthOf(port);
   EXPECT_EQ(degraded["status"], "degraded");
-  auto up = http(port, "POST", "/api/v1/plugins/synthetic/connect", "", {{"Authorization", "Bearer integration-secret"}});
+  auto up =
+      http(port, "POST", "/api/v1/plugins/synthetic/connect", "", {{"Authorization", "Bearer integration-secret"}});
   ASSERT_EQ(up.status, 200) << up.body;
   EXPECT_EQ(healthOf(port)["status"], "ok");
-  EXPECT_EQ(http(port, "POST", "/api/v1/plugins/nope/connect", "", {{"Authorization", "Bearer integration-secret"}}).status, 404);
+  EXPECT_EQ(
+      http(port, "POST", "/api/v1/plugins/nope/connect", "", {{"Authorization", "Bearer integration-secret"}}).status,
+      404);
 
   host.process().signal(SIGTERM);
   auto code = host.process().wait(30s);
@@ -110,8 +119,9 @@ TEST(HostRun, ServesHealthMetricsAndPluginControlThenStopsCleanly) {
   EXPECT_EQ(journal.exit_code, 0);
   EXPECT_EQ(journal.gaps, 0u);
   EXPECT_EQ(journal.records, journal.last);
-  auto [code2, last] = test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--from",
-                                       std::to_string(journal.last), "--limit", "1"}, dir / "last.log");
+  auto [code2, last] = test::runToEnd(
+      {test::tradehostBinary(), "journal", "--var", dir.str(), "--from", std::to_string(journal.last), "--limit", "1"},
+      dir / "last.log");
   EXPECT_NE(last.find("\"host_stopped\""), std::string::npos) << last;
   EXPECT_NE(last.find("signal 15"), std::string::npos) << last;
 }
@@ -125,7 +135,8 @@ TEST(HostRun, KillNineAndRestartContinuesTheJournalWithoutAGap) {
     HostRun host(dir, "run" + std::to_string(round) + ".log");
     // Kill at a different point each round, always mid-stream.
     uint64_t target = previous_last + 200 + static_cast<uint64_t>(round) * 373;
-    ASSERT_TRUE(test::eventually([&] { return healthOf(host.port())["journal"]["last_sequence"].get<uint64_t>() > target; }, 30s));
+    ASSERT_TRUE(test::eventually(
+        [&] { return healthOf(host.port())["journal"]["last_sequence"].get<uint64_t>() > target; }, 30s));
     host.process().signal(SIGKILL);
     ASSERT_TRUE(host.process().wait(10s));
     auto journal = verifyJournal(dir);
@@ -135,7 +146,8 @@ TEST(HostRun, KillNineAndRestartContinuesTheJournalWithoutAGap) {
     ASSERT_GT(journal.last, target);
     // The restart's first record follows the old journal directly.
     auto [code, first] = test::runToEnd({test::tradehostBinary(), "journal", "--var", dir.str(), "--from",
-                                         std::to_string(previous_last + 1), "--limit", "1"}, dir / "first.log");
+                                         std::to_string(previous_last + 1), "--limit", "1"},
+                                        dir / "first.log");
     auto record = nlohmann::json::parse(first, nullptr, false);
     ASSERT_FALSE(record.is_discarded()) << first;
     EXPECT_EQ(record["seq"], previous_last + 1) << "round " << round;
@@ -165,11 +177,12 @@ TEST(HostRun, BadConfigurationNamesFileLineAndKey) {
 TEST(HostRun, BrokenPluginInConfigStopsStartupWithTheLoadersReason) {
   test::TempDir dir;
   {
-    std::ofstream(dir / "host.yaml") << "schema: 1\nplugins:\n  - id: feed\n    library: "
-                                      << TH_TEST_PLUGIN_DIR << "/libbroken_abi_major.so\n";
+    std::ofstream(dir / "host.yaml") << "schema: 1\nplugins:\n  - id: feed\n    library: " << TH_TEST_PLUGIN_DIR
+                                     << "/libbroken_abi_major.so\n";
   }
-  auto [code, out] = test::runToEnd({test::tradehostBinary(), "run", "--config", dir / "host.yaml", "--var", dir.str(),
-                                     "--api", "127.0.0.1:0"}, dir / "out.log");
+  auto [code, out] = test::runToEnd(
+      {test::tradehostBinary(), "run", "--config", dir / "host.yaml", "--var", dir.str(), "--api", "127.0.0.1:0"},
+      dir / "out.log");
   EXPECT_EQ(code, 1);
   EXPECT_NE(out.find("libbroken_abi_major.so: ABI major mismatch"), std::string::npos) << out;
 }

@@ -78,7 +78,8 @@ TEST(PluginLoader, PluginsOwnCreateErrorThroughRegistry) {
   auto result = registry.add("feed", testPlugin("broken_create_error"), "{}");
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message.find("failed to start"), std::string::npos) << result.error().message;
-  EXPECT_NE(result.error().message.find("config key 'endpoint' is required"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("config key 'endpoint' is required"), std::string::npos)
+      << result.error().message;
   EXPECT_TRUE(registry.all().empty());
 }
 
@@ -92,7 +93,8 @@ TEST(PluginLoader, DuplicateIdIsRefused) {
   auto same_declared_id = registry.add("twin2", testPlugin("twin_b"), "{}");
   ASSERT_FALSE(same_declared_id);
   EXPECT_NE(same_declared_id.error().message.find("duplicate plugin id 'twin'"), std::string::npos);
-  EXPECT_NE(same_declared_id.error().message.find("libtwin_a.so"), std::string::npos) << same_declared_id.error().message;
+  EXPECT_NE(same_declared_id.error().message.find("libtwin_a.so"), std::string::npos)
+      << same_declared_id.error().message;
   EXPECT_EQ(registry.all().size(), 1u);
 }
 

@@ -81,7 +81,8 @@ TEST(SdkHelpers, EntryWritesNoMoreThanTheHostsDescriptor) {
   char err[256];
   ASSERT_EQ(entry(host.api(), d, err, sizeof err), TH_OK);
   EXPECT_EQ(d->struct_size, offsetof(th_plugin_descriptor, data));
-  for (size_t i = offsetof(th_plugin_descriptor, data); i < sizeof buffer; ++i) ASSERT_EQ(buffer[i], 0xAB) << "byte " << i;
+  for (size_t i = offsetof(th_plugin_descriptor, data); i < sizeof buffer; ++i)
+    ASSERT_EQ(buffer[i], 0xAB) << "byte " << i;
   dlclose(handle);
 }
 

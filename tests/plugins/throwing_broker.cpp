@@ -10,7 +10,8 @@ namespace {
 class ThrowingBroker final : public th::Broker {
  public:
   ThrowingBroker(th::Host host, std::string_view config) : th::Broker(host) {
-    if (config.find("\"fail_create\"") != std::string_view::npos) throw std::runtime_error("refusing to start: fail_create set");
+    if (config.find("\"fail_create\"") != std::string_view::npos)
+      throw std::runtime_error("refusing to start: fail_create set");
   }
   void connect() override { throw std::runtime_error("gateway unreachable"); }
   void disconnect() override {}

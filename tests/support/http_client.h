@@ -56,8 +56,8 @@ inline HttpResult rawHttp(uint16_t port, const std::string& request) {
   return result;
 }
 
-inline HttpResult http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = "",
-                       const std::map<std::string, std::string>& headers = {}) {
+inline HttpResult http(uint16_t port, const std::string& method, const std::string& target,
+                       const std::string& body = "", const std::map<std::string, std::string>& headers = {}) {
   std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";

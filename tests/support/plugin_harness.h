@@ -9,8 +9,8 @@
 #include <dlfcn.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -59,15 +59,34 @@ struct LogRecord {
 inline std::string str(const char* data, uint32_t len) { return data ? std::string(data, len) : std::string(); }
 
 inline OrderRecord toRecord(const th_order_state& o) {
-  return {str(o.client_order_id, o.client_order_id_len), str(o.broker_order_id, o.broker_order_id_len),
-          str(o.symbol, o.symbol_len), str(o.reason, o.reason_len), o.asset_class, o.side, o.type,
-          o.time_in_force, o.status, o.quantity, o.filled_quantity, o.average_fill_price, o.limit_price,
-          o.stop_price, o.ts_ns};
+  return {str(o.client_order_id, o.client_order_id_len),
+          str(o.broker_order_id, o.broker_order_id_len),
+          str(o.symbol, o.symbol_len),
+          str(o.reason, o.reason_len),
+          o.asset_class,
+          o.side,
+          o.type,
+          o.time_in_force,
+          o.status,
+          o.quantity,
+          o.filled_quantity,
+          o.average_fill_price,
+          o.limit_price,
+          o.stop_price,
+          o.ts_ns};
 }
 inline FillRecord toRecord(const th_fill& f) {
-  return {str(f.fill_id, f.fill_id_len), str(f.client_order_id, f.client_order_id_len),
-          str(f.broker_order_id, f.broker_order_id_len), str(f.symbol, f.symbol_len), f.asset_class, f.side,
-          f.quantity, f.price, f.commission, f.multiplier, f.ts_ns};
+  return {str(f.fill_id, f.fill_id_len),
+          str(f.client_order_id, f.client_order_id_len),
+          str(f.broker_order_id, f.broker_order_id_len),
+          str(f.symbol, f.symbol_len),
+          f.asset_class,
+          f.side,
+          f.quantity,
+          f.price,
+          f.commission,
+          f.multiplier,
+          f.ts_ns};
 }
 
 // Records every host callback. Thread-safe: plugins call from their own threads.
@@ -85,7 +104,9 @@ class RecordingHost {
     api_.now_ns = [](void* c) { return static_cast<RecordingHost*>(c)->now_ns.load(); };
     api_.on_trade = [](void* c, const th_trade* t) {
       auto* h = static_cast<RecordingHost*>(c);
-      h->record([&] { h->trades.push_back({str(t->symbol, t->symbol_len), t->ts_ns, t->price, t->size, t->sequence}); });
+      h->record([&] {
+        h->trades.push_back({str(t->symbol, t->symbol_len), t->ts_ns, t->price, t->size, t->sequence});
+      });
     };
     api_.on_quote = [](void* c, const th_quote* q) {
       auto* h = static_cast<RecordingHost*>(c);

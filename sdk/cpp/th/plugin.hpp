@@ -164,13 +164,13 @@ T* self(th_plugin* p) {
 }
 
 template <typename T>
-th_status create(const char* config, uint32_t len, const th_host_api* host, void* ctx,
-                 th_plugin** out, char* err, uint32_t cap) noexcept {
+th_status create(const char* config, uint32_t len, const th_host_api* host, void* ctx, th_plugin** out, char* err,
+                 uint32_t cap) noexcept {
   return guard(err, cap, [&] {
     if (!host || !out) throw Error(TH_ERR_INVALID_ARGUMENT, "create: host and out are required");
     if (host->abi_major != TH_ABI_VERSION_MAJOR) {
-      throw Error(TH_ERR_ABI, "host ABI major " + std::to_string(host->abi_major) +
-                                  ", plugin built for " + std::to_string(TH_ABI_VERSION_MAJOR));
+      throw Error(TH_ERR_ABI, "host ABI major " + std::to_string(host->abi_major) + ", plugin built for " +
+                                  std::to_string(TH_ABI_VERSION_MAJOR));
     }
     T* instance = new T(Host(host, ctx), std::string_view(config ? config : "", config ? len : 0));
     // Stored as the most-derived pointer; every adapter casts back to T.
@@ -191,27 +191,38 @@ void destroy(th_plugin* p) noexcept {
 template <typename T>
 struct DataAdapter {
   static th_status connect(th_plugin* p, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->connect(); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->connect();
+      return TH_OK;
+    });
   }
   static th_status disconnect(th_plugin* p, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->disconnect(); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->disconnect();
+      return TH_OK;
+    });
   }
   static th_status subscribe(th_plugin* p, const char* s, uint32_t n, uint32_t st, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->subscribe(view(s, n), st); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->subscribe(view(s, n), st);
+      return TH_OK;
+    });
   }
   static th_status unsubscribe(th_plugin* p, const char* s, uint32_t n, uint32_t st, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->unsubscribe(view(s, n), st); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->unsubscribe(view(s, n), st);
+      return TH_OK;
+    });
   }
-  static th_status history(th_plugin* p, const th_history_request* r, th_bar_sink sink, void* sc,
-                           char* e, uint32_t c) {
+  static th_status history(th_plugin* p, const th_history_request* r, th_bar_sink sink, void* sc, char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!r || !sink) throw Error(TH_ERR_INVALID_ARGUMENT, "history: request and sink are required");
       self<T>(p)->history(readStruct(r), sink, sc);
       return TH_OK;
     });
   }
-  static th_status optionChain(th_plugin* p, const char* s, uint32_t n, int64_t at, th_option_sink sink,
-                               void* sc, char* e, uint32_t c) {
+  static th_status optionChain(th_plugin* p, const char* s, uint32_t n, int64_t at, th_option_sink sink, void* sc,
+                               char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!sink) throw Error(TH_ERR_INVALID_ARGUMENT, "option_chain: sink is required");
       self<T>(p)->optionChain(view(s, n), at, sink, sc);
@@ -237,13 +248,13 @@ struct DataAdapter {
   static constexpr bool kHasLookup = !std::is_same_v<decltype(&T::lookup), decltype(&DataProvider::lookup)>;
   static const th_data_api* table() {
     static const th_data_api api = {sizeof(th_data_api),
-                                     connect,
-                                     disconnect,
-                                     subscribe,
-                                     unsubscribe,
-                                     history,
-                                     kHasOptionChain ? optionChain : nullptr,
-                                     kHasLookup ? lookup : nullptr};
+                                    connect,
+                                    disconnect,
+                                    subscribe,
+                                    unsubscribe,
+                                    history,
+                                    kHasOptionChain ? optionChain : nullptr,
+                                    kHasLookup ? lookup : nullptr};
     return &api;
   }
 };
@@ -251,10 +262,16 @@ struct DataAdapter {
 template <typename T>
 struct BrokerAdapter {
   static th_status connect(th_plugin* p, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->connect(); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->connect();
+      return TH_OK;
+    });
   }
   static th_status disconnect(th_plugin* p, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->disconnect(); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->disconnect();
+      return TH_OK;
+    });
   }
   static th_status submit(th_plugin* p, const th_order_request* o, char* e, uint32_t c) {
     return guard(e, c, [&] {
@@ -264,10 +281,12 @@ struct BrokerAdapter {
     });
   }
   static th_status cancel(th_plugin* p, const char* id, uint32_t n, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->cancel(view(id, n)); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->cancel(view(id, n));
+      return TH_OK;
+    });
   }
-  static th_status replace(th_plugin* p, const char* id, uint32_t n, const th_order_request* o, char* e,
-                           uint32_t c) {
+  static th_status replace(th_plugin* p, const char* id, uint32_t n, const th_order_request* o, char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!o) throw Error(TH_ERR_INVALID_ARGUMENT, "replace: changes are required");
       self<T>(p)->replace(view(id, n), readStruct(o));
@@ -275,18 +294,28 @@ struct BrokerAdapter {
     });
   }
   static th_status openOrders(th_plugin* p, th_order_sink sink, void* sc, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->openOrders(sink, sc); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->openOrders(sink, sc);
+      return TH_OK;
+    });
   }
   static th_status positions(th_plugin* p, th_position_sink sink, void* sc, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->positions(sink, sc); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->positions(sink, sc);
+      return TH_OK;
+    });
   }
   static th_status fills(th_plugin* p, int64_t since, th_fill_sink sink, void* sc, char* e, uint32_t c) {
-    return guard(e, c, [&] { self<T>(p)->fills(since, sink, sc); return TH_OK; });
+    return guard(e, c, [&] {
+      self<T>(p)->fills(since, sink, sc);
+      return TH_OK;
+    });
   }
   static th_status account(th_plugin* p, th_account* out, char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!out) throw Error(TH_ERR_INVALID_ARGUMENT, "account: out is required");
-      if (out->struct_size <= sizeof out->struct_size) throw Error(TH_ERR_ABI, "account: out->struct_size is too small");
+      if (out->struct_size <= sizeof out->struct_size)
+        throw Error(TH_ERR_ABI, "account: out->struct_size is too small");
       th_account local = readStruct<th_account>(nullptr);
       self<T>(p)->account(local);
       size_t size = out->struct_size < sizeof local ? out->struct_size : sizeof local;
@@ -316,36 +345,34 @@ struct BrokerAdapter {
     feed(p, [&] { self<T>(p)->onBar(readStruct(b)); });
   }
   static const th_broker_api* table(uint32_t capabilities) {
-    static const th_broker_api api = {
-        sizeof(th_broker_api),
-        capabilities,
-        connect,
-        disconnect,
-        submit,
-        cancel,
-        (capabilities & TH_BROKER_REPLACE) ? replace : nullptr,
-        openOrders,
-        positions,
-        fills,
-        account,
-        (capabilities & TH_BROKER_MARKET_FEED) ? onTrade : nullptr,
-        (capabilities & TH_BROKER_MARKET_FEED) ? onQuote : nullptr,
-        (capabilities & TH_BROKER_MARKET_FEED) ? onBar : nullptr};
+    static const th_broker_api api = {sizeof(th_broker_api),
+                                      capabilities,
+                                      connect,
+                                      disconnect,
+                                      submit,
+                                      cancel,
+                                      (capabilities & TH_BROKER_REPLACE) ? replace : nullptr,
+                                      openOrders,
+                                      positions,
+                                      fills,
+                                      account,
+                                      (capabilities & TH_BROKER_MARKET_FEED) ? onTrade : nullptr,
+                                      (capabilities & TH_BROKER_MARKET_FEED) ? onQuote : nullptr,
+                                      (capabilities & TH_BROKER_MARKET_FEED) ? onBar : nullptr};
     return &api;
   }
 };
 
-inline th_status fillDescriptor(const th_host_api* host, th_plugin_descriptor* out, char* err,
-                                uint32_t cap, const th_plugin_descriptor& mine) {
+inline th_status fillDescriptor(const th_host_api* host, th_plugin_descriptor* out, char* err, uint32_t cap,
+                                const th_plugin_descriptor& mine) {
   if (!host || !out) {
     writeError(err, cap, "th_plugin_entry: host and out are required");
     return TH_ERR_INVALID_ARGUMENT;
   }
   if (host->abi_major != TH_ABI_VERSION_MAJOR) {
     writeError(err, cap,
-               "plugin '" + std::string(mine.id) + "' needs ABI major " +
-                   std::to_string(TH_ABI_VERSION_MAJOR) + ", host offers " +
-                   std::to_string(host->abi_major));
+               "plugin '" + std::string(mine.id) + "' needs ABI major " + std::to_string(TH_ABI_VERSION_MAJOR) +
+                   ", host offers " + std::to_string(host->abi_major));
     return TH_ERR_ABI;
   }
   size_t size = out->struct_size < sizeof mine ? out->struct_size : sizeof mine;
@@ -358,43 +385,41 @@ inline th_status fillDescriptor(const th_host_api* host, th_plugin_descriptor* o
 }  // namespace th
 
 // Export a data provider class T constructible from (th::Host, std::string_view config).
-#define TH_DATA_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION)                                        \
-  extern "C" TH_EXPORT th_status th_plugin_entry(const th_host_api* host,                        \
-                                                 th_plugin_descriptor* out, char* err,           \
-                                                 uint32_t err_cap) {                             \
-    const th_plugin_descriptor mine = {sizeof(th_plugin_descriptor),                              \
-                                       TH_ABI_VERSION_MAJOR,                                     \
-                                       TH_ABI_VERSION_MINOR,                                     \
-                                       TH_KIND_DATA,                                             \
-                                       ID,                                                       \
-                                       NAME,                                                     \
-                                       VERSION,                                                  \
-                                       DESCRIPTION,                                              \
-                                       ::th::detail::create<T>,                                  \
-                                       ::th::detail::destroy<T>,                                 \
-                                       ::th::detail::DataAdapter<T>::table(),                    \
-                                       nullptr};                                                 \
-    return ::th::detail::fillDescriptor(host, out, err, err_cap, mine);                          \
+#define TH_DATA_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION)                                                       \
+  extern "C" TH_EXPORT th_status th_plugin_entry(const th_host_api* host, th_plugin_descriptor* out, char* err, \
+                                                 uint32_t err_cap) {                                            \
+    const th_plugin_descriptor mine = {sizeof(th_plugin_descriptor),                                            \
+                                       TH_ABI_VERSION_MAJOR,                                                    \
+                                       TH_ABI_VERSION_MINOR,                                                    \
+                                       TH_KIND_DATA,                                                            \
+                                       ID,                                                                      \
+                                       NAME,                                                                    \
+                                       VERSION,                                                                 \
+                                       DESCRIPTION,                                                             \
+                                       ::th::detail::create<T>,                                                 \
+                                       ::th::detail::destroy<T>,                                                \
+                                       ::th::detail::DataAdapter<T>::table(),                                   \
+                                       nullptr};                                                                \
+    return ::th::detail::fillDescriptor(host, out, err, err_cap, mine);                                         \
   }
 
 // Export a broker class T constructible from (th::Host, std::string_view config).
-#define TH_BROKER_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION, CAPABILITIES)                        \
-  extern "C" TH_EXPORT th_status th_plugin_entry(const th_host_api* host,                        \
-                                                 th_plugin_descriptor* out, char* err,           \
-                                                 uint32_t err_cap) {                             \
-    const th_plugin_descriptor mine = {sizeof(th_plugin_descriptor),                              \
-                                       TH_ABI_VERSION_MAJOR,                                     \
-                                       TH_ABI_VERSION_MINOR,                                     \
-                                       TH_KIND_BROKER,                                           \
-                                       ID,                                                       \
-                                       NAME,                                                     \
-                                       VERSION,                                                  \
-                                       DESCRIPTION,                                              \
-                                       ::th::detail::create<T>,                                  \
-                                       ::th::detail::destroy<T>,                                 \
-                                       nullptr,                                                  \
-                                       ::th::detail::BrokerAdapter<T>::table(CAPABILITIES)};     \
-    return ::th::detail::fillDescriptor(host, out, err, err_cap, mine);                          \
+#define TH_BROKER_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION, CAPABILITIES)                                       \
+  extern "C" TH_EXPORT th_status th_plugin_entry(const th_host_api* host, th_plugin_descriptor* out, char* err, \
+                                                 uint32_t err_cap) {                                            \
+    const th_plugin_descriptor mine = {sizeof(th_plugin_descriptor),                                            \
+                                       TH_ABI_VERSION_MAJOR,                                                    \
+                                       TH_ABI_VERSION_MINOR,                                                    \
+                                       TH_KIND_BROKER,                                                          \
+                                       ID,                                                                      \
+                                       NAME,                                                                    \
+                                       VERSION,                                                                 \
+                                       DESCRIPTION,                                                             \
+                                       ::th::detail::create<T>,                                                 \
+                                       ::th::detail::destroy<T>,                                                \
+                                       nullptr,                                                                 \
+                                       ::th::detail::BrokerAdapter<T>::table(CAPABILITIES)};                    \
+    return ::th::detail::fillDescriptor(host, out, err, err_cap, mine);                                         \
   }
 
 #endif  // TH_PLUGIN_HPP
