@@ -10,6 +10,8 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/json.h"
+
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -32,7 +34,7 @@ HttpResponse HttpResponse::json(int status, std::string body) {
 }
 
 HttpResponse HttpResponse::error(int status, std::string_view reason) {
-  return json(status, nlohmann::json{{"error", reason}}.dump());
+  return json(status, jsonText(nlohmann::json{{"error", reason}}));
 }
 
 namespace {
@@ -175,27 +177,33 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     } else if (message["op"] == "ping") {
       reply = {{"type", "pong"}};
     } else {
-      reply = {{"type", "error"}, {"error", fmt::format("unknown op {}", message["op"].dump())}};
+      reply = {{"type", "error"}, {"error", fmt::format("unknown op {}", jsonText(message["op"]))}};
     }
-    send(std::make_shared<const std::string>(reply.dump()));
+    send(std::make_shared<const std::string>(jsonText(reply)));
     read();
   }
 
   void write() {
     ws_.text(true);
+    writing_ = true;
+    // The buffer is the queue's front element; it stays in the queue (and
+    // alive) until this write completes, even if the client is closed meanwhile.
     ws_.async_write(net::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
       if (ec) {
         self->finish();
         return;
       }
       self->queue_.pop_front();
-      if (!self->queue_.empty()) self->write();
+      if (!self->closed_ && !self->queue_.empty()) self->write();
     });
   }
 
   void close(websocket::close_code code, const char* reason) {
     closed_ = true;
-    queue_.clear();
+    // Drop what is unsent, but not the message a pending write is using.
+    if (writing_) queue_.erase(queue_.begin() + 1, queue_.end());
+    else queue_.clear();
     ws_.async_close(websocket::close_reason(code, reason),
                     [self = shared_from_this()](beast::error_code) { self->finish(); });
   }
@@ -214,6 +222,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   beast::flat_buffer buffer_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   bool closed_ = false;
+  bool writing_ = false;
   bool registered_ = false;
 };
 

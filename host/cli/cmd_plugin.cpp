@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+
+#include "core/json.h"
 #include <sstream>
 
 #include "cli/commands.h"
@@ -83,7 +85,7 @@ int pluginListCommand(const PluginListOptions& options) {
       std::cout << fmt::format("{:<12} {:<7} {:<9} {:<5} {}\n", info.id, kindName(info.kind), info.version,
                                fmt::format("{}.{}", info.abi_major, info.abi_minor), file);
   }
-  if (options.json) std::cout << list.dump(2) << "\n";
+  if (options.json) std::cout << jsonText(list, 2) << "\n";
   return failures ? 1 : 0;
 }
 
@@ -95,7 +97,7 @@ int pluginInspectCommand(const PluginInspectOptions& options) {
   }
   const auto& info = (*library)->info();
   if (options.json) {
-    std::cout << infoJson(info).dump(2) << "\n";
+    std::cout << jsonText(infoJson(info), 2) << "\n";
     return 0;
   }
   std::cout << fmt::format(
@@ -143,7 +145,7 @@ int pluginCheckCommand(const PluginCheckOptions& options) {
     for (const auto& s : report->steps)
       steps.push_back({{"step", s.name}, {"result", toString(s.outcome)}, {"detail", s.detail}});
     std::cout
-        << nlohmann::json{{"plugin", infoJson(report->info)}, {"steps", steps}, {"passed", report->passed()}}.dump(2)
+        << jsonText(nlohmann::json{{"plugin", infoJson(report->info)}, {"steps", steps}, {"passed", report->passed()}}, 2)
         << "\n";
   } else {
     const auto& info = report->info;

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/json.h"
+
 #include "api/api_server.h"
 #include "core/time.h"
 #include "store/journal_codec.h"
@@ -78,7 +80,7 @@ Result<void> Session::start() {
                             {"clock", config_.simulated ? "simulated" : "live"},
                             {"clock_start", formatExchangeTime(clock_->nowNs())},
                             {"speed", config_.speed}};
-  journalHostRecord(static_cast<uint16_t>(JournalKind::HostStarted), started.dump());
+  journalHostRecord(static_cast<uint16_t>(JournalKind::HostStarted), jsonText(started));
   if (auto committed = store_->commit(*batch_); !committed) return std::unexpected(committed.error());
 
   for (const auto& plugin : config_.plugins) {
@@ -141,7 +143,7 @@ void Session::stop(const std::string& reason) {
   }
   if (core_) core_->stop();  // drains and commits what is pending
   if (store_) {
-    journalHostRecord(static_cast<uint16_t>(JournalKind::HostStopped), nlohmann::json{{"reason", reason}}.dump());
+    journalHostRecord(static_cast<uint16_t>(JournalKind::HostStopped), jsonText(nlohmann::json{{"reason", reason}}));
     batch_->requireSync();
     if (auto ok = store_->commit(*batch_); !ok) spdlog::error("{}", ok.error().message);
     spdlog::info("stopped ({}); journal ends at sequence {}", reason, store_->lastSequence());
@@ -289,7 +291,7 @@ std::string Session::pluginsJson() const {
     if (instance->isBroker()) p["capabilities"] = capabilityNames(info.capabilities);
     list.push_back(std::move(p));
   }
-  return list.dump();
+  return jsonText(list);
 }
 
 std::string Session::healthJson() const {
@@ -311,7 +313,7 @@ std::string Session::healthJson() const {
     std::lock_guard lock(store_error_mutex_);
     j["store_error"] = last_store_error_;
   }
-  return j.dump();
+  return jsonText(j);
 }
 
 std::string Session::metricsText() const {
@@ -375,7 +377,7 @@ Result<std::string> Session::setPluginConnected(const std::string& id, bool conn
   queue_.push(Event{instance->index(),
                     ConnectionEvent{connected ? TH_CONN_CONNECTED : TH_CONN_DISCONNECTED,
                                     connected ? "connected through the API" : "disconnected through the API"}});
-  return nlohmann::json{{"id", id}, {"state", toString(instance->state())}}.dump();
+  return jsonText(nlohmann::json{{"id", id}, {"state", toString(instance->state())}});
 }
 
 Result<std::string> Session::journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const {

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "core/json.h"
 #include <set>
 #include <sstream>
 
@@ -220,7 +222,7 @@ HostConfig parseHostConfig(const std::string& text, const std::string& source) {
       }
       auto body = entry.has("config") ? toJson(entry.node("config")) : nlohmann::json::object();
       if (!body.is_object()) throw entry.error(entry.node("config"), entry.qualified("config"), "expected a mapping");
-      plugin.config_json = body.dump();
+      plugin.config_json = jsonText(body);
       config.plugins.push_back(std::move(plugin));
     }
   }
@@ -261,7 +263,7 @@ void expandVariables(HostConfig& config) {
     std::string& text = plugin.config_json;
     for (size_t pos = text.find("${var}"); pos != std::string::npos; pos = text.find("${var}", pos)) {
       // The JSON is re-escaped so a var dir with quotes cannot break it.
-      std::string escaped = nlohmann::json(config.var_dir).dump();
+      std::string escaped = jsonText(nlohmann::json(config.var_dir));
       escaped = escaped.substr(1, escaped.size() - 2);
       text.replace(pos, 6, escaped);
       pos += escaped.size();

@@ -32,7 +32,17 @@ void CoreLoop::run() {
     }
     for (const Event& event : batch) {
       if (int64_t ts = event.timestamp(); ts > 0) clock_.observe(ts);
-      processor_.process(event);
+      // One event that cannot be processed must not stop the host: it is
+      // reported, counted, and the next event goes on.
+      try {
+        processor_.process(event);
+      } catch (const std::exception& e) {
+        failed_.fetch_add(1, std::memory_order_relaxed);
+        processor_.failed(event, e.what());
+      } catch (...) {
+        failed_.fetch_add(1, std::memory_order_relaxed);
+        processor_.failed(event, "unknown exception");
+      }
     }
     processed_.fetch_add(batch.size(), std::memory_order_relaxed);
     processor_.endGroup();

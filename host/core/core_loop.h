@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <thread>
 
 #include "core/clock.h"
@@ -24,6 +25,11 @@ class EventProcessor {
   virtual void endGroup() {}
   // Called on the core thread when nothing arrived for a while (timers, health).
   virtual void idle() {}
+  // process() threw: the event is skipped, the core carries on.
+  virtual void failed(const Event& event, std::string_view what) {
+    (void)event;
+    (void)what;
+  }
 };
 
 class CoreLoop {
@@ -39,6 +45,7 @@ class CoreLoop {
   bool onCoreThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
   uint64_t eventsProcessed() const { return processed_.load(std::memory_order_relaxed); }
+  uint64_t eventsFailed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -48,6 +55,7 @@ class CoreLoop {
   EventProcessor& processor_;
   std::thread thread_;
   std::atomic<uint64_t> processed_{0};
+  std::atomic<uint64_t> failed_{0};
 };
 
 }  // namespace th

@@ -20,8 +20,7 @@ EventQueue::~EventQueue() = default;
 
 size_t EventQueue::depth() const {
   uint64_t tail = tail_.load(std::memory_order_relaxed), head = head_.load(std::memory_order_relaxed);
-  size_t overflow = overflow_active_.load(std::memory_order_relaxed) ? 1 : 0;
-  return static_cast<size_t>(tail > head ? tail - head : 0) + overflow;
+  return static_cast<size_t>(tail > head ? tail - head : 0) + overflow_size_.load(std::memory_order_relaxed);
 }
 
 // Claims the next slot if the ring has room. On success `event` is moved.
@@ -45,15 +44,6 @@ bool EventQueue::tryPushRing(Event& event) {
   }
 }
 
-bool EventQueue::pushOverflow(Event&& event) {
-  {
-    std::lock_guard lock(overflow_mutex_);
-    overflow_.push_back(std::move(event));
-    overflow_active_.store(true, std::memory_order_release);
-  }
-  return true;
-}
-
 void EventQueue::wakeConsumer() {
   // Pairs with the fence in popAll: either the consumer sees our event when
   // it re-checks, or we see it sleeping and wake it.
@@ -66,44 +56,63 @@ void EventQueue::wakeConsumer() {
 
 bool EventQueue::push(Event&& event) {
   if (closed_.load(std::memory_order_acquire)) return false;
-  const bool may_wait = event.isMarketData() && std::this_thread::get_id() != consumer_;
+  const bool may_wait = event.isMarketData() && std::this_thread::get_id() != consumer_.load(std::memory_order_relaxed);
+  auto sleepUntil = [&](auto&& condition) {
+    std::unique_lock lock(sleep_mutex_);
+    producers_waiting_.fetch_add(1);
+    not_full_.wait_for(lock, std::chrono::milliseconds(5), [&] { return condition() || closed_.load(); });
+    producers_waiting_.fetch_sub(1);
+  };
   for (;;) {
-    // Once anything went to the overflow list, everything follows it there
-    // until the consumer has drained it, so no producer is reordered.
+    if (closed_.load(std::memory_order_acquire)) return false;
     if (overflow_active_.load(std::memory_order_acquire)) {
+      // Market data waits for the list to drain, which keeps it small;
+      // everything else follows the events already listed, in order.
+      if (may_wait) {
+        sleepUntil([&] { return !overflow_active_.load(); });
+        continue;
+      }
       std::lock_guard lock(overflow_mutex_);
       if (overflow_active_.load(std::memory_order_relaxed)) {
         overflow_.push_back(std::move(event));
+        overflow_size_.store(overflow_.size(), std::memory_order_relaxed);
         break;
       }
     }
     if (tryPushRing(event)) break;
     if (!may_wait) {
-      pushOverflow(std::move(event));
+      std::lock_guard lock(overflow_mutex_);
+      overflow_.push_back(std::move(event));
+      overflow_size_.store(overflow_.size(), std::memory_order_relaxed);
+      overflow_active_.store(true, std::memory_order_release);
       break;
     }
-    std::unique_lock lock(sleep_mutex_);
-    producers_waiting_.fetch_add(1);
-    not_full_.wait_for(lock, std::chrono::milliseconds(5), [&] { return depth() <= mask_ || closed_.load(); });
-    producers_waiting_.fetch_sub(1);
-    if (closed_.load(std::memory_order_acquire)) return false;
+    sleepUntil([&] { return depth() <= mask_; });
   }
   wakeConsumer();
   return true;
 }
 
+bool EventQueue::ready() const {
+  uint64_t head = head_.load(std::memory_order_relaxed);
+  if (slots_[head & mask_].sequence.load(std::memory_order_acquire) == head + 1) return true;
+  // The list is taken only once every claimed ring slot is published (see
+  // popAll); until then there is nothing to do but wait for that producer.
+  return overflow_active_.load(std::memory_order_acquire) && tail_.load(std::memory_order_acquire) == head;
+}
+
+bool EventQueue::settled() const {
+  return tail_.load(std::memory_order_acquire) == head_.load(std::memory_order_relaxed) &&
+         !overflow_active_.load(std::memory_order_acquire);
+}
+
 bool EventQueue::popAll(std::vector<Event>& out, std::chrono::milliseconds timeout) {
-  auto ready = [&] {
-    const Slot& slot = slots_[head_.load(std::memory_order_relaxed) & mask_];
-    return slot.sequence.load(std::memory_order_acquire) == head_.load(std::memory_order_relaxed) + 1 ||
-           overflow_active_.load(std::memory_order_acquire);
-  };
   // Spin a little before sleeping: waking a sleeping consumer costs the
   // producer a futex system call, far more than the event itself, and under
   // load the next event is usually microseconds away.
   for (int spins = 0; spins < 2000 && !ready(); ++spins) TH_CPU_RELAX();
   if (!ready()) {
-    if (closed_.load(std::memory_order_acquire)) return false;
+    if (closed_.load(std::memory_order_acquire) && settled()) return false;
     consumer_sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!ready()) {
@@ -127,10 +136,10 @@ bool EventQueue::popAll(std::vector<Event>& out, std::chrono::milliseconds timeo
     std::lock_guard lock(overflow_mutex_);
     // A producer may have claimed a ring slot just before the list became
     // active and not published it yet; its events must come first.
-    bool ring_settled = tail_.load(std::memory_order_acquire) == head;
-    if (ring_settled) {
+    if (tail_.load(std::memory_order_acquire) == head) {
       for (auto& e : overflow_) out.push_back(std::move(e));
       overflow_.clear();
+      overflow_size_.store(0, std::memory_order_relaxed);
       overflow_active_.store(false, std::memory_order_release);
     }
   }
@@ -138,7 +147,7 @@ bool EventQueue::popAll(std::vector<Event>& out, std::chrono::milliseconds timeo
     { std::lock_guard lock(sleep_mutex_); }
     not_full_.notify_all();
   }
-  if (out.empty()) return !closed_.load(std::memory_order_acquire);
+  if (out.empty()) return !(closed_.load(std::memory_order_acquire) && settled());
   return true;
 }
 

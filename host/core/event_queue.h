@@ -12,9 +12,14 @@
 // process. Order, fill, connection and task events never wait — they are
 // few, must not be lost, and may be posted while a plugin's call lock is held
 // (waiting there could deadlock against the core thread feeding that
-// plugin). They go to an overflow list instead, and while it is non-empty
-// every producer appends there too, so no producer's events are reordered.
-// The core thread itself never waits.
+// plugin). They go to an overflow list instead; while it is non-empty the
+// other events that must not wait follow them there, and market data waits
+// until it is drained, so no producer's events are reordered and the list
+// stays small. The core thread itself never waits.
+//
+// close() is for after the producers have stopped (the session disconnects
+// its plugins and stops the API first): push() returns false from then on,
+// and the consumer drains everything that was published before.
 #pragma once
 
 #include <atomic>
@@ -42,7 +47,7 @@ class EventQueue {
   bool popAll(std::vector<Event>& out, std::chrono::milliseconds timeout);
   void close();
 
-  void setConsumerThread(std::thread::id id) { consumer_ = id; }
+  void setConsumerThread(std::thread::id id) { consumer_.store(id); }
   size_t depth() const;
   size_t capacity() const { return mask_ + 1; }
 
@@ -53,8 +58,9 @@ class EventQueue {
   };
 
   bool tryPushRing(Event& event);
-  bool pushOverflow(Event&& event);
   void wakeConsumer();
+  bool ready() const;     // something can be taken now
+  bool settled() const;   // nothing claimed, published or listed is left
 
   const size_t mask_;
   std::unique_ptr<Slot[]> slots_;
@@ -62,9 +68,10 @@ class EventQueue {
   alignas(64) std::atomic<uint64_t> head_{0};  // next slot to read (consumer only writes)
   alignas(64) std::atomic<bool> consumer_sleeping_{false};
   std::atomic<bool> overflow_active_{false};
+  std::atomic<size_t> overflow_size_{0};
   std::atomic<bool> closed_{false};
   std::atomic<int> producers_waiting_{0};
-  std::thread::id consumer_;
+  std::atomic<std::thread::id> consumer_{};
 
   std::mutex overflow_mutex_;
   std::vector<Event> overflow_;  // guarded by overflow_mutex_

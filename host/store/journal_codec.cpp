@@ -3,6 +3,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/json.h"
+
 #include "core/time.h"
 
 namespace th {
@@ -121,7 +123,7 @@ std::string journalRecordJson(const JournalRecord& record) {
     auto kind = static_cast<JournalKind>(record.kind);
     if (kind == JournalKind::HostStarted || kind == JournalKind::HostStopped || kind == JournalKind::PluginState) {
       j["data"] = nlohmann::json::parse(record.payload);
-      return j.dump();
+      return jsonText(j);
     }
     Reader r(record.payload);
     j["source"] = r.text();
@@ -192,7 +194,7 @@ std::string journalRecordJson(const JournalRecord& record) {
   } catch (const std::exception& e) {
     j["error"] = std::string("undecodable payload: ") + e.what();
   }
-  return j.dump();
+  return jsonText(j);
 }
 
 }  // namespace th

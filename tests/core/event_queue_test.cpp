@@ -124,6 +124,29 @@ TEST(CoreLoop, MixedTrafficThroughATinyRingKeepsEveryProducersOrder) {
   EXPECT_EQ(check.errors, 0u);
 }
 
+TEST(CoreLoop, AnEventThatThrowsIsReportedAndTheCoreCarriesOn) {
+  EventQueue queue;
+  SimulatedClock clock(0, 0);
+  struct Throwing final : EventProcessor {
+    void process(const Event& e) override {
+      if (std::get<TradeEvent>(e.payload).sequence == 2) throw std::runtime_error("bad event");
+      ++processed;
+    }
+    void failed(const Event& e, std::string_view what) override {
+      failures.emplace_back(std::to_string(std::get<TradeEvent>(e.payload).sequence) + ": " + std::string(what));
+    }
+    int processed = 0;
+    std::vector<std::string> failures;
+  } processor;
+  for (uint64_t i = 0; i < 5; ++i) queue.push(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, i}});
+  CoreLoop core(queue, clock, processor);
+  core.start();
+  core.stop();
+  EXPECT_EQ(processor.processed, 4);
+  EXPECT_EQ(processor.failures, (std::vector<std::string>{"2: bad event"}));
+  EXPECT_EQ(core.eventsFailed(), 1u);
+}
+
 TEST(EventQueue, PushAfterCloseIsRefused) {
   EventQueue queue;
   queue.close();
