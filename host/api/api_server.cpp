@@ -91,7 +91,8 @@ bool sameSecret(std::string_view a, std::string_view b) {
 struct Route {
   std::string method;
   std::vector<std::string> segments;
-  ApiServer::Handler handler;
+  ApiServer::Handler handler;       // either this,
+  ApiServer::AsyncHandler async;    // or this
 };
 
 }  // namespace
@@ -101,7 +102,8 @@ class WsSession;
 struct ApiServer::Impl {
   explicit Impl(ApiOptions o) : options(std::move(o)) {}
 
-  HttpResponse handle(const http::request<http::string_body>& request);
+  // Routes the request; `respond` is called exactly once, now or later.
+  void handle(const http::request<http::string_body>& request, ApiServer::Responder respond);
 
   ApiOptions options;
   std::vector<Route> routes;
@@ -269,7 +271,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     server_.requests.fetch_add(1);
-    reply(server_.handle(request), request.version(), request.keep_alive());
+    unsigned version = request.version();
+    bool keep_alive = request.keep_alive();
+    // No further request is read on this connection until this one is answered.
+    server_.handle(request, [self = shared_from_this(), version, keep_alive](HttpResponse response) {
+      net::dispatch(self->stream_.get_executor(), [self, response = std::move(response), version, keep_alive]() mutable {
+        self->reply(std::move(response), version, keep_alive);
+      });
+    });
   }
 
   void reply(HttpResponse response, unsigned version, bool keep_alive) {
@@ -297,12 +306,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
-HttpResponse ApiServer::Impl::handle(const http::request<http::string_body>& request) {
+void ApiServer::Impl::handle(const http::request<http::string_body>& request, ApiServer::Responder respond) {
   std::string_view target(request.target().data(), request.target().size());
   auto question = target.find('?');
   auto raw_path = target.substr(0, question);
   auto path = urlDecode(raw_path);
-  if (!path || raw_path.empty() || raw_path[0] != '/') return HttpResponse::error(400, "malformed request target");
+  if (!path || raw_path.empty() || raw_path[0] != '/') return respond(HttpResponse::error(400, "malformed request target"));
 
   HttpRequest req;
   req.method = std::string(request.method_string());
@@ -316,7 +325,7 @@ HttpResponse ApiServer::Impl::handle(const http::request<http::string_body>& req
       auto eq = pair.find('=');
       auto key = urlDecode(pair.substr(0, eq));
       auto value = urlDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-      if (!key || !value) return HttpResponse::error(400, "malformed query string");
+      if (!key || !value) return respond(HttpResponse::error(400, "malformed query string"));
       if (!key->empty()) req.query[*key] = *value;
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     }
@@ -345,30 +354,34 @@ HttpResponse ApiServer::Impl::handle(const http::request<http::string_body>& req
     bool mutating = req.method == "POST" || req.method == "PUT" || req.method == "DELETE";
     if (mutating) {
       if (options.token.empty()) {
-        return HttpResponse::error(403, "mutating endpoints are disabled: start the host with TRADEHOST_TOKEN set");
+        return respond(
+            HttpResponse::error(403, "mutating endpoints are disabled: start the host with TRADEHOST_TOKEN set"));
       }
       auto header = request[http::field::authorization];
       std::string_view auth(header.data(), header.size());
       if (!auth.starts_with("Bearer ") || !sameSecret(auth.substr(7), options.token)) {
         auto r = HttpResponse::error(401, "missing or wrong bearer token (Authorization: Bearer $TRADEHOST_TOKEN)");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return r;
+        return respond(std::move(r));
       }
     }
     req.params = std::move(params);
+    // A handler that throws gets a 500; an async one must throw only
+    // before it has answered.
     try {
-      return route.handler(req);
+      if (route.async) return route.async(req, respond);
+      return respond(route.handler(req));
     } catch (const std::exception& e) {
-      return HttpResponse::error(500, fmt::format("internal error: {}", e.what()));
+      return respond(HttpResponse::error(500, fmt::format("internal error: {}", e.what())));
     }
   }
   if (!allowed.empty()) {
     auto r = HttpResponse::error(
         405, fmt::format("method {} not allowed on {} (allowed: {})", req.method, req.path, allowed));
     r.headers.emplace_back("Allow", allowed);
-    return r;
+    return respond(std::move(r));
   }
-  return HttpResponse::error(404, fmt::format("no such endpoint: {}", req.path));
+  respond(HttpResponse::error(404, fmt::format("no such endpoint: {}", req.path)));
 }
 
 void ApiServer::Impl::accept() {
@@ -384,7 +397,11 @@ ApiServer::ApiServer(ApiOptions options) : impl_(std::make_unique<Impl>(std::mov
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::route(const std::string& method, const std::string& pattern, Handler handler) {
-  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(handler)});
+  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(handler), nullptr});
+}
+
+void ApiServer::asyncRoute(const std::string& method, const std::string& pattern, AsyncHandler handler) {
+  impl_->routes.push_back(Route{method, splitPath(pattern), nullptr, std::move(handler)});
 }
 
 Result<void> ApiServer::start() {

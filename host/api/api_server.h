@@ -55,6 +55,9 @@ struct ApiOptions {
 class ApiServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Answers later, from any thread, exactly once.
+  using Responder = std::function<void(HttpResponse)>;
+  using AsyncHandler = std::function<void(const HttpRequest&, Responder)>;
 
   explicit ApiServer(ApiOptions options);
   ~ApiServer();
@@ -63,6 +66,9 @@ class ApiServer {
 
   // `pattern` is a path with {name} segments, e.g. /api/v1/plugins/{id}/connect.
   void route(const std::string& method, const std::string& pattern, Handler handler);
+  // For handlers that would block (a plugin call): the I/O thread moves on
+  // and the response is written when the handler calls its Responder.
+  void asyncRoute(const std::string& method, const std::string& pattern, AsyncHandler handler);
 
   [[nodiscard]] Result<void> start();
   void stop();

@@ -29,15 +29,18 @@ void registerHostRoutes(ApiServer& server, HostView& host) {
   server.route("GET", "/api/v1/plugins",
                [&host](const HttpRequest&) { return HttpResponse::json(200, host.pluginsJson()); });
   for (bool connect : {true, false}) {
-    server.route("POST", connect ? "/api/v1/plugins/{id}/connect" : "/api/v1/plugins/{id}/disconnect",
-                 [&host, connect](const HttpRequest& req) {
-                   auto result = host.setPluginConnected(req.params[0], connect);
-                   if (!result) {
-                     int status = result.error().code == ErrorCode::NotFound ? 404 : 409;
-                     return HttpResponse::error(status, result.error().message);
-                   }
-                   return HttpResponse::json(200, *result);
-                 });
+    server.asyncRoute("POST",
+                      connect ? "/api/v1/plugins/{id}/connect" : "/api/v1/plugins/{id}/disconnect",
+                      [&host, connect](const HttpRequest& req, ApiServer::Responder respond) {
+                        host.setPluginConnected(req.params[0], connect,
+                                                [respond](Result<std::string> result) {
+                                                  if (!result) {
+                                                    int status = result.error().code == ErrorCode::NotFound ? 404 : 409;
+                                                    return respond(HttpResponse::error(status, result.error().message));
+                                                  }
+                                                  respond(HttpResponse::json(200, *result));
+                                                });
+                      });
   }
   server.route("GET", "/api/v1/journal", [&host](const HttpRequest& req) {
     uint64_t from = 1;

@@ -2,6 +2,7 @@
 // session provides the data through HostView; these routes only shape it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "api/api_server.h"
@@ -15,8 +16,10 @@ class HostView {
   virtual std::string healthJson() const = 0;   // GET /api/v1/health
   virtual std::string metricsText() const = 0;  // GET /metrics (Prometheus text format)
   virtual std::string pluginsJson() const = 0;  // GET /api/v1/plugins
-  // POST /api/v1/plugins/{id}/connect|disconnect; the error names what failed.
-  virtual Result<std::string> setPluginConnected(const std::string& id, bool connected) = 0;
+  // POST /api/v1/plugins/{id}/connect|disconnect. The call may block on the
+  // plugin, so it answers through `done` (any thread); the error names what failed.
+  virtual void setPluginConnected(const std::string& id, bool connected,
+                                  std::function<void(Result<std::string>)> done) = 0;
   // GET /api/v1/journal?from_seq=&limit=&kind=
   virtual Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const = 0;
 };

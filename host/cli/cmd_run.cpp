@@ -96,7 +96,8 @@ int configValidateCommand(const ConfigValidateOptions& options) {
 }
 
 int journalCommand(const JournalOptions& options) {
-  auto store = Store::open((std::filesystem::path(options.var_dir) / "store").string());
+  auto dir = options.store_dir.empty() ? (std::filesystem::path(options.var_dir) / "store").string() : options.store_dir;
+  auto store = Store::openReadOnly(dir);
   if (!store) {
     std::cerr << "tradehost: " << store.error().message << "\n";
     return 1;

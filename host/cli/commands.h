@@ -38,7 +38,7 @@ int configValidateCommand(const ConfigValidateOptions& options);
 const std::string& embeddedHostConfigText();
 
 struct JournalOptions {
-  std::string var_dir = "var", kind;
+  std::string var_dir = "var", store_dir, kind;
   uint64_t from = 1;
   size_t limit = 20;
   bool verify = false;

@@ -51,8 +51,10 @@ int main(int argc, char** argv) {
   auto* show_cmd = config_cmd->add_subcommand("show-default", "Print the embedded default configuration");
 
   th::JournalOptions journal;
-  auto* journal_cmd = app.add_subcommand("journal", "Read the journal of a store (the host may be stopped)");
+  auto* journal_cmd =
+      app.add_subcommand("journal", "Read the journal of a store, read-only (the host may be running or stopped)");
   journal_cmd->add_option("--var", journal.var_dir, "Var directory holding store/ (default: var)");
+  journal_cmd->add_option("--store", journal.store_dir, "The store directory itself, when store.dir is not 'store'");
   journal_cmd->add_option("--from", journal.from, "First sequence to print (default 1)");
   journal_cmd->add_option("--limit", journal.limit, "How many records to print (default 20)");
   journal_cmd->add_option("--kind", journal.kind, "Only records of this kind (trade, quote, bar, order, fill, ...)");

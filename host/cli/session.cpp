@@ -92,6 +92,17 @@ Result<void> Session::start() {
                  kindName(info.kind), info.abi_major, info.abi_minor, path);
   }
 
+  ApiOptions options;
+  options.host = config_.api_host;
+  options.port = config_.api_port;
+  options.max_body_bytes = config_.max_body_bytes;
+  options.max_frame_bytes = config_.max_frame_bytes;
+  options.max_clients = config_.max_clients;
+  options.token = token_;
+  api_ = std::make_unique<ApiServer>(options);
+  registerHostRoutes(*api_, *this);
+  // Built (not yet listening) before the core starts: the core thread
+  // pushes committed events to it from its first group on.
   core_ = std::make_unique<CoreLoop>(queue_, *clock_, *this);
   core_->start();
 
@@ -115,15 +126,6 @@ Result<void> Session::start() {
     spdlog::info("subscribed {} to {} symbol(s): {}", sub.provider, sub.symbols.size(), fmt::join(sub.symbols, ", "));
   }
 
-  ApiOptions options;
-  options.host = config_.api_host;
-  options.port = config_.api_port;
-  options.max_body_bytes = config_.max_body_bytes;
-  options.max_frame_bytes = config_.max_frame_bytes;
-  options.max_clients = config_.max_clients;
-  options.token = token_;
-  api_ = std::make_unique<ApiServer>(options);
-  registerHostRoutes(*api_, *this);
   if (auto ok = api_->start(); !ok) return std::unexpected(ok.error());
   spdlog::info("API listening on http://{}:{} (health: /api/v1/health, metrics: /metrics, events: ws /ws){}",
                config_.api_host, api_->port(),
@@ -134,7 +136,11 @@ Result<void> Session::start() {
 void Session::stop(const std::string& reason) {
   if (stopped_) return;
   stopped_ = true;
-  // Data first, so no more market events arrive; then brokers.
+  // Nothing new from operators: the API stops listening and pending
+  // plugin-control calls finish. Then data, so no more market events
+  // arrive; then brokers; then the core drains what is queued.
+  if (api_) api_->stop();
+  control_.stop();
   for (int32_t kind : {TH_KIND_DATA, TH_KIND_BROKER}) {
     for (const auto& instance : registry_.all()) {
       if (instance->info().kind != kind || instance->state() != PluginState::Connected) continue;
@@ -145,10 +151,11 @@ void Session::stop(const std::string& reason) {
   if (store_) {
     journalHostRecord(static_cast<uint16_t>(JournalKind::HostStopped), jsonText(nlohmann::json{{"reason", reason}}));
     batch_->requireSync();
-    if (auto ok = store_->commit(*batch_); !ok) spdlog::error("{}", ok.error().message);
+    if (auto ok = store_->commit(*batch_); !ok) {
+      spdlog::error("final journal commit failed; the events of the last group are not stored: {}", ok.error().message);
+    }
     spdlog::info("stopped ({}); journal ends at sequence {}", reason, store_->lastSequence());
   }
-  if (api_) api_->stop();
   registry_.clear();
   batch_.reset();
   store_.reset();
@@ -165,7 +172,15 @@ std::string Session::sourceName(uint16_t source) const {
   return "host";
 }
 
-void Session::post(uint16_t source, EventPayload&& payload) { queue_.push(Event{source, std::move(payload)}); }
+void Session::post(uint16_t source, EventPayload&& payload) {
+  if (queue_.push(Event{source, std::move(payload)})) return;
+  // Only after the core has stopped; say so rather than lose it silently.
+  uint64_t dropped = dropped_.fetch_add(1) + 1;
+  if (dropped == 1 || dropped % 1000 == 0) {
+    spdlog::warn("{} event(s) from '{}' arrived after the core stopped and were not processed", dropped,
+                 sourceName(source));
+  }
+}
 
 void Session::log(const std::string& plugin, int32_t level, std::string_view message) {
   spdlog::log(toSpdlog(level), "[{}] {}", plugin, message);
@@ -248,23 +263,40 @@ void Session::feedBrokers(const Event& event) {
 }
 
 void Session::endGroup() {
+  commitPending();
+  idle();
+}
+
+bool Session::commitPending() {
   if (auto ok = store_->commit(*batch_); !ok) {
-    // The events stay processed in memory; the health endpoint turns
-    // degraded and says why, and the operator decides.
-    store_errors_.fetch_add(1);
-    std::lock_guard lock(store_error_mutex_);
-    last_store_error_ = ok.error().message;
-    spdlog::error("journal commit failed: {}", ok.error().message);
-    *batch_ = store_->batch();
+    // Nothing is dropped: the batch keeps its events and is committed again
+    // with the next group (or on the next idle tick), and clients are told
+    // nothing that is not on disk yet. Health turns degraded and says why.
+    uint64_t failures = store_errors_.fetch_add(1) + 1;
+    {
+      std::lock_guard lock(store_error_mutex_);
+      last_store_error_ = ok.error().message;
+    }
+    if (failures == 1 || failures % 100 == 0) {
+      spdlog::error("journal commit failed ({} times so far; retrying, events are held in memory): {}", failures,
+                    ok.error().message);
+    }
+    store_failing_ = true;
+    return false;
+  }
+  if (store_failing_) {
+    store_failing_ = false;
+    spdlog::warn("journal commit succeeded again after {} failed attempts", store_errors_.load());
   }
   if (api_) {
     for (auto& message : outbox_) api_->broadcast(std::move(message));
   }
   outbox_.clear();
-  idle();
+  return true;
 }
 
 void Session::idle() {
+  if (store_failing_) commitPending();
   auto now = std::chrono::steady_clock::now();
   if (now - last_status_ >= std::chrono::seconds(5)) {
     last_status_ = now;
@@ -295,7 +327,7 @@ std::string Session::pluginsJson() const {
 }
 
 std::string Session::healthJson() const {
-  bool degraded = store_errors_.load() > 0;
+  bool degraded = store_failing_.load();
   for (const auto& instance : registry_.all()) {
     if (instance->state() != PluginState::Connected) degraded = true;
   }
@@ -309,7 +341,7 @@ std::string Session::healthJson() const {
   j["events_processed"] = core_ ? core_->eventsProcessed() : 0;
   j["queue_depth"] = queue_.depth();
   j["plugins"] = nlohmann::json::parse(pluginsJson());
-  if (store_errors_.load() > 0) {
+  if (store_failing_.load()) {
     std::lock_guard lock(store_error_mutex_);
     j["store_error"] = last_store_error_;
   }
@@ -359,51 +391,62 @@ std::string Session::metricsText() const {
   return out;
 }
 
-Result<std::string> Session::setPluginConnected(const std::string& id, bool connected) {
-  auto* instance = registry_.find(id);
-  if (!instance) return fail(ErrorCode::NotFound, fmt::format("no plugin with id '{}'", id));
-  auto ok = connected ? instance->connect() : instance->disconnect();
-  if (!ok) return std::unexpected(ok.error());
-  spdlog::info("plugin '{}' {} through the API", id, connected ? "connected" : "disconnected");
-  // Re-subscribe after a reconnect: the provider forgot its streams.
-  if (connected && instance->isData()) {
-    for (const auto& sub : config_.subscriptions) {
-      if (sub.provider != id) continue;
-      for (const auto& symbol : sub.symbols) {
-        if (auto s = instance->subscribe(symbol, sub.streams); !s) return std::unexpected(s.error());
+void Session::setPluginConnected(const std::string& id, bool connected,
+                                 std::function<void(Result<std::string>)> done) {
+  auto task = [this, id, connected, done] {
+    auto* instance = registry_.find(id);
+    if (!instance) return done(fail(ErrorCode::NotFound, fmt::format("no plugin with id '{}'", id)));
+    auto ok = connected ? instance->connect() : instance->disconnect();
+    if (!ok) return done(std::unexpected(ok.error()));
+    spdlog::info("plugin '{}' {} by an operator through the API", id, connected ? "connected" : "disconnected");
+    // Re-subscribe after a reconnect: the provider forgot its streams.
+    if (connected && instance->isData()) {
+      for (const auto& sub : config_.subscriptions) {
+        if (sub.provider != id) continue;
+        for (const auto& symbol : sub.symbols) {
+          if (auto s = instance->subscribe(symbol, sub.streams); !s) return done(std::unexpected(s.error()));
+        }
       }
     }
-  }
-  queue_.push(Event{instance->index(),
-                    ConnectionEvent{connected ? TH_CONN_CONNECTED : TH_CONN_DISCONNECTED,
-                                    connected ? "connected through the API" : "disconnected through the API"}});
-  return jsonText(nlohmann::json{{"id", id}, {"state", toString(instance->state())}});
+    // The operator's action goes into the journal with the state it led to.
+    auto state = instance->state();
+    int32_t conn = state == PluginState::Connected    ? TH_CONN_CONNECTED
+                   : state == PluginState::Connecting ? TH_CONN_CONNECTING
+                   : state == PluginState::Failed     ? TH_CONN_FAILED
+                                                      : TH_CONN_DISCONNECTED;
+    post(instance->index(), ConnectionEvent{conn, connected ? "operator: connect requested through the API"
+                                                            : "operator: disconnect requested through the API"});
+    done(jsonText(nlohmann::json{{"id", id}, {"state", toString(state)}}));
+  };
+  if (!control_.post(std::move(task))) done(fail(ErrorCode::Unavailable, "the host is stopping"));
 }
 
 Result<std::string> Session::journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const {
-  if (!kind.empty()) {
-    bool known = false;
-    for (uint16_t k : {1, 2, 3, 10, 11, 12, 20, 21, 22}) known |= journalKindName(k) == kind;
-    if (!known) return fail(ErrorCode::InvalidArgument, fmt::format("kind: unknown journal kind '{}'", kind));
+  uint16_t wanted = 0;
+  if (!kind.empty() && (wanted = journalKindFromName(kind)) == 0) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("kind: unknown journal kind '{}'", kind));
   }
-  std::string out = "[";
-  uint64_t next = from_seq;
-  size_t found = 0;
-  // Read in pages so a kind filter over a long journal stays bounded.
-  for (int page = 0; page < 100 && found < limit; ++page) {
-    auto records = store_->readJournal(next, 1000);
-    if (!records) return std::unexpected(records.error());
-    if (records->empty()) break;
-    for (const auto& record : *records) {
+  // A filtered read scans at most this many records per request and hands
+  // back where it stopped (next_seq), so a client pages through a long
+  // journal instead of one request scanning all of it.
+  constexpr size_t kScanBudget = 100'000;
+  std::string records;
+  uint64_t next = std::max<uint64_t>(from_seq, 1);
+  size_t found = 0, scanned = 0;
+  while (found < limit && scanned < kScanBudget) {
+    auto page = store_->readJournal(next, std::min<size_t>(1000, kScanBudget - scanned));
+    if (!page) return std::unexpected(page.error());
+    if (page->empty()) break;
+    for (const auto& record : *page) {
       next = record.sequence + 1;
-      if (!kind.empty() && journalKindName(record.kind) != kind) continue;
-      if (found++) out += ',';
-      out += journalRecordJson(record);
+      ++scanned;
+      if (wanted && record.kind != wanted) continue;
+      if (found++) records += ',';
+      records += journalRecordJson(record);
       if (found == limit) break;
     }
   }
-  out += "]";
-  return out;
+  return fmt::format(R"({{"records":[{}],"next_seq":{},"last_seq":{}}})", records, next, store_->lastSequence());
 }
 
 }  // namespace th

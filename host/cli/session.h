@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/core_loop.h"
+#include "core/worker.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
 
@@ -50,11 +51,15 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   std::string healthJson() const override;
   std::string metricsText() const override;
   std::string pluginsJson() const override;
-  Result<std::string> setPluginConnected(const std::string& id, bool connected) override;
+  void setPluginConnected(const std::string& id, bool connected,
+                          std::function<void(Result<std::string>)> done) override;
   Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const override;
 
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);
+  // Commits the pending batch; on success pushes the group's messages to
+  // WebSocket clients. Core thread only.
+  bool commitPending();
   void feedBrokers(const Event& event);
   std::string sourceName(uint16_t source) const;
   void trackPrice(std::string_view symbol, double price);
@@ -69,6 +74,7 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   PluginRegistry registry_;
   std::unique_ptr<CoreLoop> core_;
   std::unique_ptr<ApiServer> api_;
+  Worker control_;  // plugin connect/disconnect requested through the API
   std::chrono::steady_clock::time_point started_;
 
   // Core thread only.
@@ -83,6 +89,8 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
 
   std::atomic<uint64_t> counts_[7] = {};  // events processed, by EventPayload index
   std::atomic<uint64_t> store_errors_{0};
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<bool> store_failing_{false};  // the last commit failed; a retry is pending
   std::atomic<uint64_t> bars_stored_{0};
   mutable std::mutex store_error_mutex_;
   std::string last_store_error_;

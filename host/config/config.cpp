@@ -27,7 +27,8 @@ class MapReader {
       : node_(node), path_(std::move(path)), source_(source) {
     if (!node.IsMap()) throw error(node, path_.empty() ? "the document" : path_, "expected a mapping");
     for (auto it = node.begin(); it != node.end(); ++it) {
-      auto key = it->first.as<std::string>();
+      if (!it->first.IsScalar()) throw error(it->first, path_.empty() ? "the document" : path_, "keys must be plain strings");
+      auto key = it->first.Scalar();
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string expected;
         for (auto a : allowed) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", a);
@@ -159,7 +160,22 @@ std::pair<std::string, uint16_t> parseListen(const std::string& text, const std:
   return {text.substr(0, colon), static_cast<uint16_t>(port)};
 }
 
+namespace {
+HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& source);
+}  // namespace
+
 HostConfig parseHostConfig(const std::string& text, const std::string& source) {
+  // Every yaml-cpp failure, including conversions the checks above missed,
+  // still reaches the user with the file, line and column.
+  try {
+    return parseHostConfigUnchecked(text, source);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+}
+
+namespace {
+HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& source) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -242,13 +258,19 @@ HostConfig parseHostConfig(const std::string& text, const std::string& source) {
         throw entry.error(symbols.IsDefined() ? symbols : list[i], entry.qualified("symbols"),
                           "expected a non-empty list");
       }
-      for (const auto& s : symbols) sub.symbols.push_back(s.as<std::string>());
+      for (const auto& s : symbols) {
+        if (!s.IsScalar() || s.Scalar().empty()) {
+          throw entry.error(s, entry.qualified("symbols"), "each symbol must be a plain, non-empty string");
+        }
+        sub.symbols.push_back(s.Scalar());
+      }
       sub.streams = parseStreams(entry, "streams");
       config.subscriptions.push_back(std::move(sub));
     }
   }
   return config;
 }
+}  // namespace
 
 HostConfig loadHostConfig(const std::string& path) {
   std::ifstream in(path);

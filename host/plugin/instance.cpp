@@ -24,7 +24,11 @@ template <typename T>
 T take(const T* in) {
   T out;
   std::memset(&out, 0, sizeof out);
-  if (in) std::memcpy(&out, in, std::min<size_t>(in->struct_size, sizeof out));
+  if (in) {
+    size_t size = std::min<size_t>(in->struct_size, sizeof out);
+    std::memcpy(&out, in, size);
+    out.struct_size = static_cast<uint32_t>(size);  // what the plugin really sent
+  }
   return out;
 }
 
@@ -174,6 +178,7 @@ Result<void> PluginInstance::create(const std::string& config_json) {
 
 void PluginInstance::destroy() {
   std::lock_guard lock(call_mutex_);
+  std::unique_lock lifetime(lifetime_mutex_);
   if (instance_) {
     library_->descriptor().destroy(instance_);
     instance_ = nullptr;
@@ -189,6 +194,14 @@ void PluginInstance::setState(PluginState state, std::string reason) {
   std::lock_guard lock(state_mutex_);
   state_ = state;
   state_reason_ = std::move(reason);
+}
+
+bool PluginInstance::changeState(PluginState expected, PluginState desired, std::string reason) {
+  std::lock_guard lock(state_mutex_);
+  if (state_ != expected) return false;
+  state_ = desired;
+  state_reason_ = std::move(reason);
+  return true;
 }
 
 #define TH_PLUGIN_CALL(NAME, ...)                                                                        \
@@ -213,8 +226,9 @@ Result<void> PluginInstance::connect() {
     }
   }
   // A plugin that reports its link through on_connection has already set the
-  // state; one that does not is connected when connect returns.
-  if (state() == PluginState::Connecting) setState(PluginState::Connected, "");
+  // state (connected, or still connecting, or failed); one that does not is
+  // connected when connect returns.
+  changeState(PluginState::Connecting, PluginState::Connected, "");
   return {};
 }
 
@@ -253,6 +267,7 @@ Result<void> PluginInstance::history(const th_history_request& request,
 
 Result<void> PluginInstance::optionChain(std::string_view underlying, int64_t as_of_ns,
                                          const std::function<void(const th_option_quote&)>& sink) {
+  std::shared_lock lifetime(lifetime_mutex_);
   if (!library_->data().option_chain) {
     return fail(ErrorCode::Unavailable, fmt::format("plugin '{}' provides no option chains", id_));
   }
@@ -266,6 +281,7 @@ Result<void> PluginInstance::optionChain(std::string_view underlying, int64_t as
 }
 
 Result<th_instrument> PluginInstance::lookup(std::string_view symbol) {
+  std::shared_lock lifetime(lifetime_mutex_);
   if (!library_->data().lookup) return fail(ErrorCode::Unavailable, fmt::format("plugin '{}' provides no lookup", id_));
   th_instrument out;
   std::memset(&out, 0, sizeof out);

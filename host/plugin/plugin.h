@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,9 @@ class PluginInstance {
   PluginState state() const { return state_.load(); }
   std::string stateReason() const;
   void setState(PluginState state, std::string reason);
+  // Sets `desired` only if the state is still `expected` (a plugin may report
+  // its own state from another thread meanwhile).
+  bool changeState(PluginState expected, PluginState desired, std::string reason);
 
   // Data provider calls.
   [[nodiscard]] Result<void> connect();
@@ -141,6 +145,9 @@ class PluginInstance {
   std::unique_ptr<PluginCallbackContext> context_;
   th_plugin* instance_ = nullptr;
   mutable std::mutex call_mutex_;
+  // history, option_chain and lookup run concurrently with everything (the
+  // ABI allows it) but never with destroy().
+  mutable std::shared_mutex lifetime_mutex_;
   mutable std::mutex state_mutex_;
   std::atomic<PluginState> state_{PluginState::Created};
   std::string state_reason_;

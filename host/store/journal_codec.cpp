@@ -60,8 +60,6 @@ std::string_view journalKindName(uint16_t kind) {
       return "host_started";
     case JournalKind::HostStopped:
       return "host_stopped";
-    case JournalKind::PluginState:
-      return "plugin_state";
     case JournalKind::Trade:
       return "trade";
     case JournalKind::Quote:
@@ -76,6 +74,14 @@ std::string_view journalKindName(uint16_t kind) {
       return "connection";
   }
   return "unknown";
+}
+
+uint16_t journalKindFromName(std::string_view name) {
+  for (auto kind : {JournalKind::HostStarted, JournalKind::HostStopped, JournalKind::Trade, JournalKind::Quote,
+                    JournalKind::Bar, JournalKind::Order, JournalKind::Fill, JournalKind::Connection}) {
+    if (journalKindName(static_cast<uint16_t>(kind)) == name) return static_cast<uint16_t>(kind);
+  }
+  return 0;
 }
 
 std::optional<EncodedEvent> encodeEvent(const Event& event, std::string_view source) {
@@ -121,7 +127,7 @@ std::string journalRecordJson(const JournalRecord& record) {
   j["ts"] = record.ts_ns ? formatUtc(record.ts_ns) : std::string();
   try {
     auto kind = static_cast<JournalKind>(record.kind);
-    if (kind == JournalKind::HostStarted || kind == JournalKind::HostStopped || kind == JournalKind::PluginState) {
+    if (kind == JournalKind::HostStarted || kind == JournalKind::HostStopped) {
       j["data"] = nlohmann::json::parse(record.payload);
       return jsonText(j);
     }

@@ -15,7 +15,6 @@ namespace th {
 enum class JournalKind : uint16_t {
   HostStarted = 1,  // payload: JSON {"version", "config", "clock"}
   HostStopped = 2,  // payload: JSON {"reason"}
-  PluginState = 3,  // payload: JSON {"plugin", "state", "reason"}
   Trade = 10,
   Quote = 11,
   Bar = 12,
@@ -25,6 +24,8 @@ enum class JournalKind : uint16_t {
 };
 
 std::string_view journalKindName(uint16_t kind);
+// The kind for a name ("bar"), or 0 when there is none.
+uint16_t journalKindFromName(std::string_view name);
 
 // The journal kind and payload for an event; nullopt for events that are not
 // journalled (tasks). `source` is the plugin id that produced it.

@@ -81,16 +81,28 @@ uint64_t Batch::journal(uint16_t kind, int64_t ts_ns, std::string_view payload) 
 
 Store::~Store() {
   if (db_) {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    for (auto* h : handles_) {
+      if (h) db_->DestroyColumnFamilyHandle(h);
+    }
     for (auto* h : foreign_) db_->DestroyColumnFamilyHandle(h);
     db_->Close();
   }
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir) { return openWith(dir, false); }
+
+Result<std::unique_ptr<Store>> Store::openReadOnly(const std::string& dir) { return openWith(dir, true); }
+
+Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read_only) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::Io, fmt::format("store {}: cannot create directory: {}", dir, ec.message()));
+  if (read_only) {
+    if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+      return fail(ErrorCode::NotFound, fmt::format("store {}: no database here (wrong --var or --store?)", dir));
+    }
+  } else {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(ErrorCode::Io, fmt::format("store {}: cannot create directory: {}", dir, ec.message()));
+  }
 
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -111,14 +123,39 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  auto status = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, descriptors, &handles, &raw);
+  if (read_only && existing.empty()) {
+    return fail(ErrorCode::Corruption, fmt::format("store {}: cannot list column families", dir));
+  }
+  if (read_only) {
+    // A read-only open must name exactly the families that exist.
+    descriptors.clear();
+    for (const auto& name : existing) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+  auto status = read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(options), dir, descriptors, &handles, &raw)
+                          : rocksdb::DB::Open(rocksdb::DBOptions(options), dir, descriptors, &handles, &raw);
   if (!status.ok()) return std::unexpected(ioError(fmt::format("store {}: cannot open", dir), status));
 
   std::unique_ptr<Store> store(new Store());
   store->dir_ = dir;
   store->db_.reset(raw);
-  store->handles_.assign(handles.begin(), handles.begin() + kFamilyCount);
-  store->foreign_.assign(handles.begin() + kFamilyCount, handles.end());
+  store->read_only_ = read_only;
+  if (read_only) {
+    // Map the opened families back to ours by name; an older store may lack some.
+    store->handles_.assign(kFamilyCount, nullptr);
+    for (auto* h : handles) {
+      auto it = std::find(kFamilyNames.begin(), kFamilyNames.end(), h->GetName());
+      if (it != kFamilyNames.end()) store->handles_[static_cast<size_t>(it - kFamilyNames.begin())] = h;
+      else store->foreign_.push_back(h);
+    }
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      if (!store->handles_[i]) {
+        return fail(ErrorCode::Corruption, fmt::format("store {}: column family '{}' is missing", dir, kFamilyNames[i]));
+      }
+    }
+  } else {
+    store->handles_.assign(handles.begin(), handles.begin() + kFamilyCount);
+    store->foreign_.assign(handles.begin() + kFamilyCount, handles.end());
+  }
 
   // Continue the journal after its last record.
   std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), store->handle(Family::Journal)));
@@ -134,16 +171,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
 
 Result<void> Store::commit(Batch& batch) {
   if (batch.empty()) return {};
+  if (read_only_) return fail(ErrorCode::InvalidArgument, fmt::format("store {}: opened read-only", dir_));
   rocksdb::WriteOptions options;
   options.sync = batch.sync_;
   auto status = db_->Write(options, batch.batch_.get());
   if (!status.ok()) {
-    // Hand the sequences back so the journal stays dense. The core thread is
-    // the only journal writer, so nothing was allocated after this batch.
-    if (batch.journal_count_ > 0) {
-      std::lock_guard lock(sequence_mutex_);
-      next_sequence_ = batch.first_sequence_;
-    }
+    // The batch is left whole, sequences included: the caller commits it
+    // again (with whatever it adds meanwhile). Handing the sequences back
+    // instead would reuse numbers that may already have been shown to
+    // someone, and dropping the batch would lose the events.
     return std::unexpected(ioError("store commit", status));
   }
   {

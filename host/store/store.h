@@ -5,7 +5,7 @@
 // keyed by a big-endian sequence number so keys sort in order; sequences are
 // dense (no gaps) across restarts, including after a kill -9, because the
 // next sequence is read back from the last key on open and a failed commit
-// hands its sequences back.
+// keeps its batch for a retry.
 //
 // Writes go through a Batch: the effects of one or more whole events,
 // committed atomically with one RocksDB WriteBatch. A batch that carries an
@@ -90,8 +90,16 @@ class Store {
 
   // Opens (creating when missing) the database in `dir`.
   [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  // Opens an existing database for reading only, without its lock, so it
+  // works while a running host has it open (it sees what was committed up to
+  // the moment it opened). Fails when there is no database at `dir`.
+  [[nodiscard]] static Result<std::unique_ptr<Store>> openReadOnly(const std::string& dir);
 
   Batch batch() { return Batch(*this); }
+  // Writes the batch atomically and empties it. On failure the batch is left
+  // as it was, its journal sequences still allocated: commit it again later
+  // (more may be added to it first). Never drop a failed batch — that would
+  // lose its events and leave a gap.
   [[nodiscard]] Result<void> commit(Batch& batch);
 
   [[nodiscard]] Result<std::optional<std::string>> get(Family family, std::string_view key) const;
@@ -113,6 +121,7 @@ class Store {
  private:
   friend class Batch;
   Store() = default;
+  [[nodiscard]] static Result<std::unique_ptr<Store>> openWith(const std::string& dir, bool read_only);
   rocksdb::ColumnFamilyHandle* handle(Family family) const { return handles_[static_cast<size_t>(family)]; }
 
   std::string dir_;
@@ -121,6 +130,7 @@ class Store {
   std::vector<rocksdb::ColumnFamilyHandle*> foreign_;  // families a newer host created
   mutable std::mutex sequence_mutex_;
   uint64_t next_sequence_ = 1;  // guarded by sequence_mutex_
+  bool read_only_ = false;
   uint64_t committed_sequence_ = 0;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> journal_writes_{0};

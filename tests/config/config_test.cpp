@@ -63,6 +63,14 @@ TEST(HostConfig, PluginsAndSubscriptionsAreChecked) {
   EXPECT_NE(stream.find("unknown stream 'ticks'"), std::string::npos) << stream;
 }
 
+TEST(HostConfig, NonScalarsWhereTextBelongsAreNamed) {
+  auto symbol = errorOf("plugins:\n  - id: a\nsubscriptions:\n  - provider: a\n    symbols: [SPY, {x: 1}]\n");
+  EXPECT_NE(symbol.find("host.yaml:5:20: subscriptions[0].symbols: each symbol must be a plain"), std::string::npos)
+      << symbol;
+  auto id = errorOf("plugins:\n  - id: [a, b]\n");
+  EXPECT_NE(id.find("host.yaml:2:9: plugins[0].id: expected a string"), std::string::npos) << id;
+}
+
 TEST(HostConfig, YamlSyntaxErrorHasALine) {
   auto message = errorOf("api:\n  listen: [unclosed\n");
   EXPECT_NE(message.find("host.yaml:"), std::string::npos);

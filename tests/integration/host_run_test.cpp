@@ -89,10 +89,16 @@ TEST(HostRun, ServesHealthMetricsAndPluginControlThenStopsCleanly) {
   // Market data reached the journal: bars from the synthetic market.
   ASSERT_TRUE(test::eventually(
       [&] {
-        auto bars = nlohmann::json::parse(http(port, "GET", "/api/v1/journal?kind=bar&limit=3").body);
-        return bars.size() == 3 && bars[0]["source"] == "synthetic";
+        auto page = nlohmann::json::parse(http(port, "GET", "/api/v1/journal?kind=bar&limit=3").body);
+        return page["records"].size() == 3 && page["records"][0]["source"] == "synthetic" &&
+               page["next_seq"].get<uint64_t>() > page["records"][2]["seq"].get<uint64_t>();
       },
       30s));
+  // The journal can be read from the command line while the host runs.
+  auto live = verifyJournal(dir);
+  EXPECT_EQ(live.exit_code, 0);
+  EXPECT_EQ(live.gaps, 0u);
+  EXPECT_GT(live.records, 100u);
   EXPECT_EQ(http(port, "GET", "/api/v1/journal?limit=0").status, 400);
   EXPECT_EQ(http(port, "GET", "/api/v1/journal?kind=nonsense").status, 400);
 

@@ -38,6 +38,8 @@ inline std::string_view view(const char* data, uint32_t len) {
 
 // Copy a struct that arrived across the boundary into a zeroed local one,
 // taking at most the bytes both sides know about.
+// struct_size of the copy is what both sides know, so TH_HAS_FIELD on it
+// still tells whether the sender had a field.
 template <typename T>
 T readStruct(const T* in) {
   T out;
@@ -45,8 +47,10 @@ T readStruct(const T* in) {
   if (in) {
     size_t n = in->struct_size < sizeof(T) ? in->struct_size : sizeof(T);
     std::memcpy(&out, in, n);
+    out.struct_size = static_cast<uint32_t>(n);
+  } else {
+    out.struct_size = sizeof(T);
   }
-  out.struct_size = sizeof(T);
   return out;
 }
 
@@ -84,9 +88,19 @@ th_status guard(char* err, uint32_t cap, Fn&& fn) noexcept {
 }
 
 // The host's callbacks for one instance. Safe to call from any thread.
+// The table is copied by the size the host declared, so a function an older
+// host does not have reads as NULL here (check before calling one marked
+// with a later minor version).
 class Host {
  public:
-  Host(const th_host_api* api, void* ctx) : api_(api), ctx_(ctx) {}
+  Host(const th_host_api* api, void* ctx) : table_(readStruct(api)), api_(&table_), ctx_(ctx) {}
+  Host(const Host& other) : table_(other.table_), api_(&table_), ctx_(other.ctx_) {}
+  Host& operator=(const Host& other) {
+    table_ = other.table_;
+    ctx_ = other.ctx_;
+    return *this;
+  }
+  const th_host_api& table() const { return table_; }
 
   void log(int32_t level, std::string_view msg) const {
     api_->log(ctx_, level, msg.data(), static_cast<uint32_t>(msg.size()));
@@ -103,7 +117,8 @@ class Host {
   uint16_t abiMinor() const { return api_->abi_minor; }
 
  private:
-  const th_host_api* api_;
+  th_host_api table_;
+  const th_host_api* api_;  // always &table_
   void* ctx_;
 };
 
