@@ -35,8 +35,12 @@
  *   but the host never calls into one plugin instance from two threads at once
  *   unless that function is documented "concurrent" below.
  * - Host callbacks (th_host_api) may be called from any thread the plugin owns
- *   and from inside any plugin function. They copy what they need and return
- *   quickly; they never call back into the plugin.
+ *   and from inside any plugin function. They copy what they need and never
+ *   call back into the plugin. on_order, on_fill, on_connection and log
+ *   return at once. on_trade, on_quote and on_bar may wait while the host's
+ *   queue is full: that is the back-pressure that slows a replay at full
+ *   speed to what the host can process. So do not hold a lock that your
+ *   other functions need (disconnect in particular) while delivering data.
  */
 #ifndef TH_PLUGIN_H
 #define TH_PLUGIN_H
