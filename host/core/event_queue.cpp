@@ -33,7 +33,9 @@ bool EventQueue::tryPushRing(Event& event) {
     if (diff == 0) {
       if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
         slot.event = std::move(event);
-        slot.sequence.store(pos + 1, std::memory_order_release);
+        // seq_cst: ordered before the producer's look at consumer_sleeping_
+        // (see wakeConsumer).
+        slot.sequence.store(pos + 1, std::memory_order_seq_cst);
         return true;
       }
     } else if (diff < 0) {
@@ -45,10 +47,11 @@ bool EventQueue::tryPushRing(Event& event) {
 }
 
 void EventQueue::wakeConsumer() {
-  // Pairs with the fence in popAll: either the consumer sees our event when
-  // it re-checks, or we see it sleeping and wake it.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (consumer_sleeping_.load(std::memory_order_relaxed)) {
+  // The publish (seq_cst) comes before this load, and the consumer's store
+  // of consumer_sleeping_ (seq_cst) before its re-check in popAll: in the
+  // single total order one of the two sees the other, so either the
+  // consumer finds our event or we find it sleeping and wake it.
+  if (consumer_sleeping_.load(std::memory_order_seq_cst)) {
     { std::lock_guard lock(sleep_mutex_); }
     not_empty_.notify_one();
   }
@@ -84,7 +87,7 @@ bool EventQueue::push(Event&& event) {
       std::lock_guard lock(overflow_mutex_);
       overflow_.push_back(std::move(event));
       overflow_size_.store(overflow_.size(), std::memory_order_relaxed);
-      overflow_active_.store(true, std::memory_order_release);
+      overflow_active_.store(true, std::memory_order_seq_cst);
       break;
     }
     sleepUntil([&] { return depth() <= mask_; });
@@ -95,10 +98,10 @@ bool EventQueue::push(Event&& event) {
 
 bool EventQueue::ready() const {
   uint64_t head = head_.load(std::memory_order_relaxed);
-  if (slots_[head & mask_].sequence.load(std::memory_order_acquire) == head + 1) return true;
+  if (slots_[head & mask_].sequence.load(std::memory_order_seq_cst) == head + 1) return true;
   // The list is taken only once every claimed ring slot is published (see
   // popAll); until then there is nothing to do but wait for that producer.
-  return overflow_active_.load(std::memory_order_acquire) && tail_.load(std::memory_order_acquire) == head;
+  return overflow_active_.load(std::memory_order_seq_cst) && tail_.load(std::memory_order_acquire) == head;
 }
 
 bool EventQueue::settled() const {
@@ -113,8 +116,7 @@ bool EventQueue::popAll(std::vector<Event>& out, std::chrono::milliseconds timeo
   for (int spins = 0; spins < 2000 && !ready(); ++spins) TH_CPU_RELAX();
   if (!ready()) {
     if (closed_.load(std::memory_order_acquire) && settled()) return false;
-    consumer_sleeping_.store(true, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    consumer_sleeping_.store(true, std::memory_order_seq_cst);
     if (!ready()) {
       std::unique_lock lock(sleep_mutex_);
       not_empty_.wait_for(lock, timeout, [&] { return ready() || closed_.load(); });

@@ -399,42 +399,32 @@ inline th_status fillDescriptor(const th_host_api* host, th_plugin_descriptor* o
 }  // namespace detail
 }  // namespace th
 
-// Export a data provider class T constructible from (th::Host, std::string_view config).
-#define TH_DATA_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION)                                                       \
+// Defines th_plugin_entry for class T of the given kind and tables.
+#define TH_DETAIL_PLUGIN_ENTRY(T, KIND, ID, NAME, VERSION, DESCRIPTION, DATA_TABLE, BROKER_TABLE)              \
   extern "C" TH_EXPORT th_status th_plugin_entry(const th_host_api* host, th_plugin_descriptor* out, char* err, \
                                                  uint32_t err_cap) {                                            \
     const th_plugin_descriptor mine = {sizeof(th_plugin_descriptor),                                            \
                                        TH_ABI_VERSION_MAJOR,                                                    \
                                        TH_ABI_VERSION_MINOR,                                                    \
-                                       TH_KIND_DATA,                                                            \
+                                       KIND,                                                                    \
                                        ID,                                                                      \
                                        NAME,                                                                    \
                                        VERSION,                                                                 \
                                        DESCRIPTION,                                                             \
                                        ::th::detail::create<T>,                                                 \
                                        ::th::detail::destroy<T>,                                                \
-                                       ::th::detail::DataAdapter<T>::table(),                                   \
-                                       nullptr};                                                                \
+                                       DATA_TABLE,                                                              \
+                                       BROKER_TABLE};                                                           \
     return ::th::detail::fillDescriptor(host, out, err, err_cap, mine);                                         \
   }
 
+// Export a data provider class T constructible from (th::Host, std::string_view config).
+#define TH_DATA_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION) \
+  TH_DETAIL_PLUGIN_ENTRY(T, TH_KIND_DATA, ID, NAME, VERSION, DESCRIPTION, ::th::detail::DataAdapter<T>::table(), nullptr)
+
 // Export a broker class T constructible from (th::Host, std::string_view config).
-#define TH_BROKER_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION, CAPABILITIES)                                       \
-  extern "C" TH_EXPORT th_status th_plugin_entry(const th_host_api* host, th_plugin_descriptor* out, char* err, \
-                                                 uint32_t err_cap) {                                            \
-    const th_plugin_descriptor mine = {sizeof(th_plugin_descriptor),                                            \
-                                       TH_ABI_VERSION_MAJOR,                                                    \
-                                       TH_ABI_VERSION_MINOR,                                                    \
-                                       TH_KIND_BROKER,                                                          \
-                                       ID,                                                                      \
-                                       NAME,                                                                    \
-                                       VERSION,                                                                 \
-                                       DESCRIPTION,                                                             \
-                                       ::th::detail::create<T>,                                                 \
-                                       ::th::detail::destroy<T>,                                                \
-                                       nullptr,                                                                 \
-                                       ::th::detail::BrokerAdapter<T>::table(CAPABILITIES)};                    \
-    return ::th::detail::fillDescriptor(host, out, err, err_cap, mine);                                         \
-  }
+#define TH_BROKER_PLUGIN(T, ID, NAME, VERSION, DESCRIPTION, CAPABILITIES)                  \
+  TH_DETAIL_PLUGIN_ENTRY(T, TH_KIND_BROKER, ID, NAME, VERSION, DESCRIPTION, nullptr, \
+                         ::th::detail::BrokerAdapter<T>::table(CAPABILITIES))
 
 #endif  // TH_PLUGIN_HPP
