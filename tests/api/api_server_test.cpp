@@ -10,6 +10,7 @@
 
 #include "api/api_server.h"
 #include "support/http_client.h"
+#include "support/ws_client.h"
 
 namespace th {
 namespace {
@@ -120,29 +121,9 @@ TEST_F(ApiServerTest, HandlerExceptionBecomes500AndServerCarriesOn) {
   EXPECT_EQ(http(port_, "GET", "/api/v1/health").status, 200);
 }
 
-class WsClient {
- public:
-  explicit WsClient(uint16_t port) : ws_(ioc_) {
-    tcp::resolver resolver(ioc_);
-    net::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.handshake("127.0.0.1", "/ws");
-  }
-  std::string read() {
-    beast::flat_buffer buffer;
-    ws_.read(buffer);
-    return beast::buffers_to_string(buffer.data());
-  }
-  void write(const std::string& text) { ws_.write(net::buffer(text)); }
-  websocket::stream<tcp::socket>& stream() { return ws_; }
-
- private:
-  net::io_context ioc_;
-  websocket::stream<tcp::socket> ws_;
-};
-
 TEST_F(ApiServerTest, WebSocketClientsGetEveryBroadcastInOrder) {
   startServer("secret");
-  WsClient a(port_), b(port_);
+  test::WsClient a(port_), b(port_);
   EXPECT_NE(a.read().find("hello"), std::string::npos);
   EXPECT_NE(b.read().find("hello"), std::string::npos);
   for (int i = 0; i < 10 && server_->clientCount() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -160,7 +141,7 @@ TEST_F(ApiServerTest, WebSocketClientsGetEveryBroadcastInOrder) {
 
 TEST_F(ApiServerTest, OversizedFrameClosesTheConnection) {
   startServer("secret", 1024, 4096);
-  WsClient client(port_);
+  test::WsClient client(port_);
   client.read();  // hello
   client.write(std::string(10000, 'x'));
   beast::flat_buffer buffer;
@@ -172,7 +153,7 @@ TEST_F(ApiServerTest, OversizedFrameClosesTheConnection) {
 
 TEST_F(ApiServerTest, ClientThatStopsReadingIsDroppedNotBuffered) {
   startServer("secret", 1024, 4096, 64);
-  WsClient slow(port_);
+  test::WsClient slow(port_);
   slow.read();  // hello, then never read again
   std::string big(60000, 'x');
   for (int i = 0; i < 2000 && server_->clientsDropped() == 0; ++i) server_->broadcast(big);

@@ -8,6 +8,7 @@
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/ws_client.h"
 
 namespace th {
 namespace {
@@ -160,6 +161,33 @@ TEST(HostRun, KillNineAndRestartContinuesTheJournalWithoutAGap) {
     EXPECT_EQ(record["kind"], "host_started") << "round " << round;
     previous_last = journal.last;
   }
+}
+
+// A chart client on the WebSocket sees the session's bars as they are
+// committed, with their journal sequence, and heartbeats.
+TEST(HostRun, WebSocketClientsReceiveCommittedBars) {
+  test::TempDir dir;
+  HostRun host(dir);
+  test::WsClient client(host.port());
+  EXPECT_NE(client.read().find("hello"), std::string::npos);
+  bool bar = false, heartbeat = false;
+  uint64_t last_seq = 0;
+  for (int i = 0; i < 5000 && !(bar && heartbeat); ++i) {
+    auto message = nlohmann::json::parse(client.read());
+    if (message["type"] == "heartbeat") heartbeat = true;
+    if (message["type"] == "event") {
+      auto seq = message["event"]["seq"].get<uint64_t>();
+      EXPECT_GT(seq, last_seq) << "events arrive in journal order";
+      last_seq = seq;
+      if (message["event"]["kind"] == "bar") {
+        bar = true;
+        EXPECT_EQ(message["event"]["source"], "synthetic");
+        EXPECT_GE(message["event"]["high"].get<double>(), message["event"]["low"].get<double>());
+      }
+    }
+  }
+  EXPECT_TRUE(bar);
+  EXPECT_TRUE(heartbeat);
 }
 
 TEST(HostRun, DurationStopsTheSessionByItself) {
