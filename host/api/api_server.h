@@ -27,7 +27,7 @@ struct HttpRequest {
   std::string method;
   std::string path;                          // without the query string
   std::map<std::string, std::string> query;  // decoded
-  std::vector<std::string> params;           // values of {placeholders}, in order
+  std::vector<std::string> params;           // values of the {name} path segments, in order
   std::string body;
 };
 
