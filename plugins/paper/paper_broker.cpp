@@ -176,7 +176,8 @@ double PaperBroker::buyingPower() const {
 // The price per unit a buy is expected to cost: its limit, its stop plus
 // slippage, or for a market order the symbol's current ask (else its mark)
 // plus slippage, so that the reservation follows the market until the order
-// fills. Nothing while a market order's symbol has no price at all.
+// fills. Nothing while a market order's symbol has no price at all (such a
+// buy is refused, see buyingPowerReason).
 std::optional<double> PaperBroker::reservePrice(const Order& order) const {
   if (usesLimit(order.type)) return order.limit_price;
   if (order.type == TH_ORDER_STOP) return order.stop_price + config_.slippage();
@@ -189,11 +190,13 @@ std::optional<double> PaperBroker::reservePrice(const Order& order) const {
 
 std::string PaperBroker::buyingPowerReason(const Order& order, double quantity, const Order* excluding) const {
   if (order.side != TH_SIDE_BUY) return {};
-  // A market buy for a symbol the venue has no price for cannot be estimated.
-  // It is taken unchecked, as a venue would take it before the open; its
-  // reservation starts with the symbol's first price.
+  // A market buy for a symbol with no price yet cannot be checked against
+  // buying power, so it is refused rather than let through unchecked.
   const std::optional<double> price = reservePrice(order);
-  if (!price) return {};
+  if (!price) {
+    return "no price for " + order.symbol + " yet, so a market buy cannot be checked against buying power (" +
+           "wait for a quote or send a limit order)";
+  }
   const double cost = estimatedCost(order, quantity);
   const double available = buyingPower() + (excluding ? reservation(*excluding) : 0.0);
   if (cost <= available + 1e-9) return {};

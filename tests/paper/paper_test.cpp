@@ -12,7 +12,8 @@ class PaperFillTest : public PaperTest {};
 TEST_F(PaperFillTest, MarketBuyFillsAtTheAskAndSellAtTheBid) {
   start();
   const int64_t t = kTuesday1000;
-  ASSERT_EQ(submit(marketOrder("buy", TH_SIDE_BUY, 100)).status, TH_OK) << "taken before the symbol has any price";
+  quote("AAPL", t - kSecond, 99.95, 100.00, 500, 0);  // a price, but nothing offered yet
+  ASSERT_EQ(submit(marketOrder("buy", TH_SIDE_BUY, 100)).status, TH_OK);
   EXPECT_EQ(statusesOf("buy"), (std::vector<int32_t>{TH_STATUS_ACCEPTED}));
   EXPECT_EQ(lastReport("buy").broker_order_id, "P-1");
   EXPECT_EQ(lastReport("buy").ts_ns, t);
@@ -34,6 +35,19 @@ TEST_F(PaperFillTest, MarketBuyFillsAtTheAskAndSellAtTheBid) {
   EXPECT_DOUBLE_EQ(sells[0].price, 100.10);
   EXPECT_NEAR(account().cash, 100000 - 10005 + 10010, 1e-6);
   EXPECT_TRUE(positions().empty());
+}
+
+// Buying power cannot be checked without a price: the order is refused, not
+// let through to fill at whatever size it asks for.
+TEST_F(PaperFillTest, MarketBuyBeforeAnyPriceIsRefused) {
+  start();
+  auto result = submit(marketOrder("blind", TH_SIDE_BUY, 1'000'000));
+  EXPECT_EQ(result.status, TH_ERR_REJECTED);
+  EXPECT_NE(result.error.find("no price for AAPL yet"), std::string::npos) << result.error;
+  EXPECT_EQ(statusesOf("blind"), (std::vector<int32_t>{TH_STATUS_REJECTED}));
+  quote("AAPL", kTuesday1000 + kSecond, 99.95, 100.00, 2'000'000, 2'000'000);
+  EXPECT_TRUE(fillsFor("blind").empty());
+  EXPECT_DOUBLE_EQ(account().cash, 100000);
 }
 
 TEST_F(PaperFillTest, SlippageMovesMarketFillsAgainstTheTrader) {
