@@ -85,8 +85,9 @@ class Checker {
   Checker(CheckReport& report, RecordingSink& sink, PluginInstance& plugin, std::string symbol)
       : report_(report), sink_(sink), plugin_(plugin), symbol_(std::move(symbol)) {}
 
-  // Runs one step; `body` returns "" for a pass, or throws Failure / Skipped.
-  void step(const std::string& name, const std::function<std::string()>& body) {
+  // Runs one step; `body` returns a detail for a pass, or throws Failure /
+  // Skipped. True when the step passed.
+  bool step(const std::string& name, const std::function<std::string()>& body) {
     CheckStep s{name, CheckStep::Outcome::Pass, ""};
     try {
       s.detail = body();
@@ -97,7 +98,9 @@ class Checker {
       s.outcome = CheckStep::Outcome::Skip;
       s.detail = k.what();
     }
+    bool passed = s.outcome == CheckStep::Outcome::Pass;
     report_.steps.push_back(std::move(s));
+    return passed;
   }
 
   struct Failure : std::runtime_error {
@@ -170,13 +173,7 @@ void Checker::runBroker() {
       fmt::format("chk{}", std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
   const auto resting = run + "-rest", market = run + "-mkt", flat = run + "-flat", bad = run + "-bad",
              kept = run + "-keep";
-  bool connected = false;
-  step("connect", [&] {
-    expect(plugin_.connect(), "connect");
-    connected = true;
-    return std::string();
-  });
-  if (!connected) return;
+  if (!step("connect", [&] { return expect(plugin_.connect(), "connect"), std::string(); })) return;
   step("account", [&] {
     auto a = expect(plugin_.account(), "account");
     return fmt::format("account '{}' equity {:.2f} {} buying power {:.2f}", a.account_id, a.equity, a.currency,
@@ -233,6 +230,7 @@ void Checker::runBroker() {
   bool feed = plugin_.wantsMarketFeed();
   step("partial fill", [&]() -> std::string {
     if (!feed) throw Skipped("the broker takes no market feed; partial fills need a live venue");
+    quote(99.99, 100.00, 0);  // a market to price the order against, nothing offered yet
     expect(plugin_.submit(order(market, TH_SIDE_BUY, TH_ORDER_MARKET, 300, 0)), "submit market buy 300");
     quote(99.99, 100.00, 100);
     require(sink_.waitFor([&](auto& ev) { return hasStatus(ev, market, TH_STATUS_PARTIALLY_FILLED); }, 5s),
@@ -287,13 +285,7 @@ void Checker::runBroker() {
 }
 
 void Checker::runData(int64_t at_ns) {
-  bool connected = false;
-  step("connect", [&] {
-    expect(plugin_.connect(), "connect");
-    connected = true;
-    return std::string();
-  });
-  if (!connected) return;
+  if (!step("connect", [&] { return expect(plugin_.connect(), "connect"), std::string(); })) return;
   step("lookup", [&]() -> std::string {
     if (std::find(plugin_.info().functions.begin(), plugin_.info().functions.end(), "lookup") ==
         plugin_.info().functions.end()) {
@@ -350,6 +342,16 @@ void Checker::runData(int64_t at_ns) {
     require(after == before, fmt::format("{} events arrived after unsubscribing", after - before));
     return std::string("stream stopped");
   });
+  step("reconnect keeps subscriptions", [&] {
+    expect(plugin_.subscribe(symbol_, TH_STREAM_TRADES | TH_STREAM_QUOTES | TH_STREAM_BARS_1M), "subscribe");
+    expect(plugin_.disconnect(), "disconnect");
+    size_t before = sink_.read([&](auto& ev) { return marketEventsFor(ev, symbol_); });
+    expect(plugin_.connect(), "connect");
+    require(sink_.waitFor([&](auto& ev) { return marketEventsFor(ev, symbol_) > before; }, 10s),
+            "no event within 10 s of reconnecting: the subscription did not survive disconnect/connect");
+    expect(plugin_.unsubscribe(symbol_, TH_STREAM_TRADES | TH_STREAM_QUOTES | TH_STREAM_BARS_1M), "unsubscribe");
+    return std::string("streams resumed without a new subscribe");
+  });
   step("disconnect", [&] {
     expect(plugin_.disconnect(), "disconnect");
     return std::string();
@@ -384,13 +386,9 @@ Result<CheckReport> checkPlugin(const std::string& path, const std::string& conf
   RecordingSink sink(at_ns);
   PluginInstance instance(std::shared_ptr<PluginLibrary>(std::move(*library)), report.info.id, 1, sink);
   Checker checker(report, sink, instance, symbol);
-  bool created = false;
-  checker.step("create", [&] {
-    Checker::expect(instance.create(config_json), "create");
-    created = true;
-    return std::string();
-  });
-  if (!created) return report;
+  if (!checker.step("create", [&] { return Checker::expect(instance.create(config_json), "create"), std::string(); })) {
+    return report;
+  }
   if (instance.isBroker())
     checker.runBroker();
   else

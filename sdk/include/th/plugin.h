@@ -342,9 +342,11 @@ typedef struct th_data_api {
   /* Stop all streams; no callback arrives after it returns. */
   th_status (*disconnect)(th_plugin* p, char* err, uint32_t err_cap); /* 1.0 */
   /* Start / stop TH_STREAM_* streams for one symbol. The host calls once per
-   * symbol however many consumers it has. subscribe may come before connect:
-   * the streams then start when the link is up (a replay at full speed needs
-   * this to deliver its first bar). */
+   * symbol however many consumers it has. Subscriptions belong to the
+   * instance, not to the link: subscribe may come before connect (the streams
+   * start when the link is up — a replay at full speed needs this to deliver
+   * its first bar), and they survive disconnect/connect, the plugin resuming
+   * them itself; the host never re-subscribes after a reconnect. */
   th_status (*subscribe)(th_plugin* p, const char* symbol, uint32_t symbol_len, uint32_t streams,
                          char* err, uint32_t err_cap); /* 1.0 */
   th_status (*unsubscribe)(th_plugin* p, const char* symbol, uint32_t symbol_len, uint32_t streams,
