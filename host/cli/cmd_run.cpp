@@ -124,21 +124,25 @@ int journalCommand(const JournalOptions& options) {
                              gaps);
     return gaps == 0 ? 0 : 1;
   }
+  uint16_t kind = 0;
+  if (!options.kind.empty() && (kind = journalKindFromName(options.kind)) == 0) {
+    std::cerr << fmt::format("tradehost: --kind: unknown journal kind '{}' (host_started, host_stopped, trade, quote, "
+                             "bar, order, fill, connection)\n",
+                             options.kind);
+    return 2;
+  }
   size_t printed = 0;
   uint64_t next = options.from;
-  while (printed < options.limit) {
-    auto records = (*store)->readJournal(next, 1000);
-    if (!records) {
-      std::cerr << "tradehost: " << records.error().message << "\n";
+  while (printed < options.limit && next <= (*store)->lastSequence()) {
+    auto page = readJournalPage(**store, next, options.limit - printed, kind, 100'000);
+    if (!page) {
+      std::cerr << "tradehost: " << page.error().message << "\n";
       return 1;
     }
-    if (records->empty()) break;
-    for (const auto& r : *records) {
-      next = r.sequence + 1;
-      if (!options.kind.empty() && journalKindName(r.kind) != options.kind) continue;
-      std::cout << journalRecordJson(r) << "\n";
-      if (++printed == options.limit) break;
-    }
+    for (const auto& r : page->records) std::cout << journalRecordJson(r) << "\n";
+    printed += page->records.size();
+    if (page->next_seq == next) break;
+    next = page->next_seq;
   }
   return 0;
 }

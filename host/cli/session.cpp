@@ -16,7 +16,6 @@
 namespace th {
 namespace {
 
-constexpr std::string_view kEventKinds[] = {"trade", "quote", "bar", "order", "fill", "connection", "task"};
 
 // Bars: symbol, NUL, big-endian start, big-endian duration → ordered by time.
 std::string barKey(const BarEvent& bar) {
@@ -167,7 +166,7 @@ void Session::journalHostRecord(uint16_t kind, const std::string& json) {
   batch_->journal(kind, clock_->nowNs(), json);
 }
 
-std::string Session::sourceName(uint16_t source) const {
+std::string_view Session::sourceName(uint16_t source) const {
   if (auto* instance = registry_.at(source)) return instance->id();
   return "host";
 }
@@ -201,10 +200,13 @@ void Session::process(const Event& event) {
       bars_stored_.fetch_add(1, std::memory_order_relaxed);
     }
     // Trades and quotes are too many to push to every client; they are in
-    // the journal. Everything else is pushed once committed.
-    if (!std::holds_alternative<TradeEvent>(event.payload) && !std::holds_alternative<QuoteEvent>(event.payload)) {
-      JournalRecord record{seq, static_cast<uint16_t>(encoded->kind), event.timestamp(), std::move(encoded->payload)};
-      outbox_.push_back(fmt::format(R"({{"type":"event","event":{}}})", journalRecordJson(record)));
+    // the journal. Everything else is pushed once committed — and serialised
+    // only when someone is listening, since this is the core thread.
+    if (!event.isMarketData() || std::holds_alternative<BarEvent>(event.payload)) {
+      if (api_->clientCount() > 0) {
+        JournalRecord record{seq, static_cast<uint16_t>(encoded->kind), event.timestamp(), std::move(encoded->payload)};
+        outbox_.push_back(fmt::format(R"({{"type":"event","event":{}}})", journalRecordJson(record)));
+      }
     }
   }
   if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
@@ -354,8 +356,8 @@ std::string Session::metricsText() const {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
   metric("tradehost_events_processed_total", "counter", "Events processed by the core thread, by kind.");
-  for (size_t i = 0; i < std::size(kEventKinds); ++i) {
-    out += fmt::format("tradehost_events_processed_total{{kind=\"{}\"}} {}\n", kEventKinds[i], counts_[i].load());
+  for (size_t i = 0; i < kEventKindCount; ++i) {
+    out += fmt::format("tradehost_events_processed_total{{kind=\"{}\"}} {}\n", eventKindName(i), counts_[i].load());
   }
   metric("tradehost_queue_depth", "gauge", "Events waiting for the core thread.");
   out += fmt::format("tradehost_queue_depth {}\n", queue_.depth());
@@ -398,16 +400,8 @@ void Session::setPluginConnected(const std::string& id, bool connected,
     if (!instance) return done(fail(ErrorCode::NotFound, fmt::format("no plugin with id '{}'", id)));
     auto ok = connected ? instance->connect() : instance->disconnect();
     if (!ok) return done(std::unexpected(ok.error()));
+    // A data provider resumes its own subscriptions on connect (ABI rule).
     spdlog::info("plugin '{}' {} by an operator through the API", id, connected ? "connected" : "disconnected");
-    // Re-subscribe after a reconnect: the provider forgot its streams.
-    if (connected && instance->isData()) {
-      for (const auto& sub : config_.subscriptions) {
-        if (sub.provider != id) continue;
-        for (const auto& symbol : sub.symbols) {
-          if (auto s = instance->subscribe(symbol, sub.streams); !s) return done(std::unexpected(s.error()));
-        }
-      }
-    }
     // The operator's action goes into the journal with the state it led to.
     auto state = instance->state();
     int32_t conn = state == PluginState::Connected    ? TH_CONN_CONNECTED
@@ -426,27 +420,17 @@ Result<std::string> Session::journalJson(uint64_t from_seq, size_t limit, const 
   if (!kind.empty() && (wanted = journalKindFromName(kind)) == 0) {
     return fail(ErrorCode::InvalidArgument, fmt::format("kind: unknown journal kind '{}'", kind));
   }
-  // A filtered read scans at most this many records per request and hands
-  // back where it stopped (next_seq), so a client pages through a long
-  // journal instead of one request scanning all of it.
-  constexpr size_t kScanBudget = 100'000;
+  // One request scans a bounded number of records and says where it stopped
+  // (next_seq), so a client pages through a long journal instead.
+  auto page = readJournalPage(*store_, from_seq, limit, wanted, 100'000);
+  if (!page) return std::unexpected(page.error());
   std::string records;
-  uint64_t next = std::max<uint64_t>(from_seq, 1);
-  size_t found = 0, scanned = 0;
-  while (found < limit && scanned < kScanBudget) {
-    auto page = store_->readJournal(next, std::min<size_t>(1000, kScanBudget - scanned));
-    if (!page) return std::unexpected(page.error());
-    if (page->empty()) break;
-    for (const auto& record : *page) {
-      next = record.sequence + 1;
-      ++scanned;
-      if (wanted && record.kind != wanted) continue;
-      if (found++) records += ',';
-      records += journalRecordJson(record);
-      if (found == limit) break;
-    }
+  for (const auto& record : page->records) {
+    if (!records.empty()) records += ',';
+    records += journalRecordJson(record);
   }
-  return fmt::format(R"({{"records":[{}],"next_seq":{},"last_seq":{}}})", records, next, store_->lastSequence());
+  return fmt::format(R"({{"records":[{}],"next_seq":{},"last_seq":{}}})", records, page->next_seq,
+                     store_->lastSequence());
 }
 
 }  // namespace th

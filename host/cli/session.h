@@ -61,7 +61,7 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   // WebSocket clients. Core thread only.
   bool commitPending();
   void feedBrokers(const Event& event);
-  std::string sourceName(uint16_t source) const;
+  std::string_view sourceName(uint16_t source) const;
   void trackPrice(std::string_view symbol, double price);
   void logStatus();
 
@@ -87,7 +87,7 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   };
   std::map<std::string, PriceTrack, std::less<>> prices_;  // for the status line
 
-  std::atomic<uint64_t> counts_[7] = {};  // events processed, by EventPayload index
+  std::atomic<uint64_t> counts_[kEventKindCount] = {};  // events processed, by EventPayload index
   std::atomic<uint64_t> store_errors_{0};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> store_failing_{false};  // the last commit failed; a retry is pending

@@ -15,9 +15,10 @@ int64_t Event::timestamp() const {
   return std::visit(Visitor{}, payload);
 }
 
-std::string_view Event::kindName() const {
+std::string_view eventKindName(size_t index) {
   static constexpr std::string_view names[] = {"trade", "quote", "bar", "order", "fill", "connection", "task"};
-  return names[payload.index()];
+  static_assert(std::size(names) == kEventKindCount);
+  return index < kEventKindCount ? names[index] : "unknown";
 }
 
 }  // namespace th

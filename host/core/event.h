@@ -79,13 +79,15 @@ struct TaskEvent {
 };
 
 using EventPayload = std::variant<TradeEvent, QuoteEvent, BarEvent, OrderEvent, FillEvent, ConnectionEvent, TaskEvent>;
+inline constexpr size_t kEventKindCount = std::variant_size_v<EventPayload>;
+// "trade", "quote", ... for EventPayload::index(), as metrics label them.
+std::string_view eventKindName(size_t index);
 
 struct Event {
   uint16_t source = 0;  // index of the plugin instance that produced it; 0 = host
   EventPayload payload;
 
   int64_t timestamp() const;
-  std::string_view kindName() const;
   bool isMarketData() const {
     return std::holds_alternative<TradeEvent>(payload) || std::holds_alternative<QuoteEvent>(payload) ||
            std::holds_alternative<BarEvent>(payload);

@@ -84,15 +84,35 @@ uint16_t journalKindFromName(std::string_view name) {
   return 0;
 }
 
+Result<JournalPage> readJournalPage(const Store& store, uint64_t from_seq, size_t limit, uint16_t kind,
+                                    size_t scan_budget) {
+  JournalPage page;
+  page.next_seq = std::max<uint64_t>(from_seq, 1);
+  size_t scanned = 0;
+  while (page.records.size() < limit && scanned < scan_budget) {
+    auto chunk = store.readJournal(page.next_seq, std::min<size_t>(1000, scan_budget - scanned));
+    if (!chunk) return std::unexpected(chunk.error());
+    if (chunk->empty()) break;
+    for (auto& record : *chunk) {
+      page.next_seq = record.sequence + 1;
+      ++scanned;
+      if (kind != 0 && record.kind != kind) continue;
+      page.records.push_back(std::move(record));
+      if (page.records.size() == limit) break;
+    }
+  }
+  return page;
+}
+
 std::optional<EncodedEvent> encodeEvent(const Event& event, std::string_view source) {
   Writer w;
   w.text(source);
   if (auto* t = std::get_if<TradeEvent>(&event.payload)) {
-    w.text(t->symbol.view()).pod(t->ts_ns).pod(t->price).pod(t->size).pod(t->sequence);
+    w.text(t->symbol.view()).pod(t->price).pod(t->size).pod(t->sequence);
     return EncodedEvent{JournalKind::Trade, w.take()};
   }
   if (auto* q = std::get_if<QuoteEvent>(&event.payload)) {
-    w.text(q->symbol.view()).pod(q->ts_ns).pod(q->bid).pod(q->ask).pod(q->bid_size).pod(q->ask_size);
+    w.text(q->symbol.view()).pod(q->bid).pod(q->ask).pod(q->bid_size).pod(q->ask_size);
     return EncodedEvent{JournalKind::Quote, w.take()};
   }
   if (auto* b = std::get_if<BarEvent>(&event.payload)) {
@@ -104,13 +124,11 @@ std::optional<EncodedEvent> encodeEvent(const Event& event, std::string_view sou
     w.text(o->client_order_id).text(o->broker_order_id).text(o->symbol).text(o->reason);
     w.pod(o->asset_class).pod(o->side).pod(o->type).pod(o->time_in_force).pod(o->status);
     w.pod(o->quantity).pod(o->filled_quantity).pod(o->average_fill_price).pod(o->limit_price).pod(o->stop_price);
-    w.pod(o->ts_ns);
     return EncodedEvent{JournalKind::Order, w.take()};
   }
   if (auto* f = std::get_if<FillEvent>(&event.payload)) {
     w.text(f->fill_id).text(f->client_order_id).text(f->broker_order_id).text(f->symbol);
     w.pod(f->asset_class).pod(f->side).pod(f->quantity).pod(f->price).pod(f->commission).pod(f->multiplier);
-    w.pod(f->ts_ns);
     return EncodedEvent{JournalKind::Fill, w.take()};
   }
   if (auto* c = std::get_if<ConnectionEvent>(&event.payload)) {
@@ -136,14 +154,12 @@ std::string journalRecordJson(const JournalRecord& record) {
     switch (kind) {
       case JournalKind::Trade:
         j["symbol"] = r.text();
-        r.pod<int64_t>();
         j["price"] = r.pod<double>();
         j["size"] = r.pod<double>();
         j["sequence"] = r.pod<uint64_t>();
         break;
       case JournalKind::Quote:
         j["symbol"] = r.text();
-        r.pod<int64_t>();
         j["bid"] = r.pod<double>();
         j["ask"] = r.pod<double>();
         j["bid_size"] = r.pod<double>();

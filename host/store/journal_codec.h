@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/event.h"
 #include "store/store.h"
@@ -28,12 +29,24 @@ std::string_view journalKindName(uint16_t kind);
 uint16_t journalKindFromName(std::string_view name);
 
 // The journal kind and payload for an event; nullopt for events that are not
-// journalled (tasks). `source` is the plugin id that produced it.
+// journalled (tasks). `source` is the plugin id that produced it. The event's
+// time is not in the payload: it is the record's own ts (Event::timestamp(),
+// the end of the period for a bar, whose payload keeps its start).
 struct EncodedEvent {
   JournalKind kind;
   std::string payload;
 };
 std::optional<EncodedEvent> encodeEvent(const Event& event, std::string_view source);
+
+// Records of one kind (0 = any) from `from_seq` on, at most `limit`, reading
+// at most `scan_budget` records, so a filter over a long journal is bounded;
+// `next_seq` is where a following read continues.
+struct JournalPage {
+  std::vector<JournalRecord> records;
+  uint64_t next_seq = 1;
+};
+[[nodiscard]] Result<JournalPage> readJournalPage(const Store& store, uint64_t from_seq, size_t limit, uint16_t kind,
+                                                  size_t scan_budget);
 
 // Decodes a record into JSON text: {"seq", "kind", "ts", "source", ...fields}.
 // A payload that does not decode yields {"seq", "kind", "error"}.

@@ -61,8 +61,7 @@ void Batch::erase(Family family, std::string_view key) {
 uint64_t Batch::journal(uint16_t kind, int64_t ts_ns, std::string_view payload) {
   uint64_t sequence;
   {
-    std::lock_guard lock(store_->sequence_mutex_);
-    sequence = store_->next_sequence_++;
+    sequence = store_->next_sequence_.fetch_add(1, std::memory_order_relaxed);
   }
   if (journal_count_ == 0) first_sequence_ = sequence;
   ++journal_count_;
@@ -161,8 +160,9 @@ Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read
   std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), store->handle(Family::Journal)));
   it->SeekToLast();
   if (it->Valid()) {
-    store->committed_sequence_ = decodeSequence(std::string_view(it->key().data(), it->key().size()));
-    store->next_sequence_ = store->committed_sequence_ + 1;
+    uint64_t last = decodeSequence(std::string_view(it->key().data(), it->key().size()));
+    store->committed_sequence_.store(last);
+    store->next_sequence_.store(last + 1);
   }
   if (!it->status().ok())
     return std::unexpected(ioError(fmt::format("store {}: reading the journal", dir), it->status()));
@@ -183,8 +183,9 @@ Result<void> Store::commit(Batch& batch) {
     return std::unexpected(ioError("store commit", status));
   }
   {
-    std::lock_guard lock(sequence_mutex_);
-    if (batch.journal_count_ > 0) committed_sequence_ = batch.first_sequence_ + batch.journal_count_ - 1;
+    if (batch.journal_count_ > 0) {
+      committed_sequence_.store(batch.first_sequence_ + batch.journal_count_ - 1, std::memory_order_release);
+    }
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
   journal_writes_.fetch_add(batch.journal_count_, std::memory_order_relaxed);
@@ -197,8 +198,7 @@ Result<void> Store::commit(Batch& batch) {
 }
 
 uint64_t Store::lastSequence() const {
-  std::lock_guard lock(sequence_mutex_);
-  return committed_sequence_;
+  return committed_sequence_.load(std::memory_order_acquire);
 }
 
 Result<std::optional<std::string>> Store::get(Family family, std::string_view key) const {

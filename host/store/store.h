@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,10 +127,9 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Family
   std::vector<rocksdb::ColumnFamilyHandle*> foreign_;  // families a newer host created
-  mutable std::mutex sequence_mutex_;
-  uint64_t next_sequence_ = 1;  // guarded by sequence_mutex_
+  std::atomic<uint64_t> next_sequence_{1};
   bool read_only_ = false;
-  uint64_t committed_sequence_ = 0;
+  std::atomic<uint64_t> committed_sequence_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> journal_writes_{0};
   std::atomic<uint64_t> synced_commits_{0};
