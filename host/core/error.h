@@ -20,8 +20,6 @@ enum class ErrorCode {
   Internal,
 };
 
-std::string_view toString(ErrorCode code);
-
 struct Error {
   ErrorCode code = ErrorCode::Internal;
   std::string message;

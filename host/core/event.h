@@ -23,7 +23,6 @@ class Symbol {
     std::memcpy(data_, s.data(), size_);
   }
   std::string_view view() const { return {data_, size_}; }
-  std::string str() const { return std::string(view()); }
   bool empty() const { return size_ == 0; }
   friend bool operator==(const Symbol& a, const Symbol& b) { return a.view() == b.view(); }
 

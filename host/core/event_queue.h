@@ -49,7 +49,6 @@ class EventQueue {
 
   void setConsumerThread(std::thread::id id) { consumer_.store(id); }
   size_t depth() const;
-  size_t capacity() const { return mask_ + 1; }
 
  private:
   struct Slot {
