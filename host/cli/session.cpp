@@ -401,7 +401,7 @@ void Session::setPluginConnected(const std::string& id, bool connected,
     auto ok = connected ? instance->connect() : instance->disconnect();
     if (!ok) return done(std::unexpected(ok.error()));
     // A data provider resumes its own subscriptions on connect (ABI rule).
-    spdlog::info("plugin '{}' {} by an operator through the API", id, connected ? "connected" : "disconnected");
+    // The action is logged once, when its journal record below is processed.
     // The operator's action goes into the journal with the state it led to.
     auto state = instance->state();
     int32_t conn = state == PluginState::Connected    ? TH_CONN_CONNECTED
