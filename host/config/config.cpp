@@ -9,90 +9,16 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/json.h"
+#include <filesystem>
 #include <set>
 #include <sstream>
 
+#include "config/yaml_reader.h"
+#include "core/json.h"
 #include "core/time.h"
 
 namespace th {
 namespace {
-
-// Reads one YAML mapping strictly: unknown keys are errors, every error names
-// the file, the line and the dotted key path.
-class MapReader {
- public:
-  MapReader(const YAML::Node& node, std::string path, const std::string& source,
-            std::initializer_list<std::string_view> allowed)
-      : node_(node), path_(std::move(path)), source_(source) {
-    if (!node.IsMap()) throw error(node, path_.empty() ? "the document" : path_, "expected a mapping");
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) throw error(it->first, path_.empty() ? "the document" : path_, "keys must be plain strings");
-      auto key = it->first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string expected;
-        for (auto a : allowed) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", a);
-        throw error(it->first, qualified(key), fmt::format("unknown key (expected one of: {})", expected));
-      }
-    }
-  }
-
-  bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
-  YAML::Node node(const std::string& key) const { return node_[key]; }
-  std::string qualified(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  ConfigError error(const YAML::Node& at, const std::string& key, const std::string& message) const {
-    auto mark = at.Mark();
-    return ConfigError(fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, key, message));
-  }
-
-  std::string string(const std::string& key, std::string fallback) const {
-    if (!has(key)) return fallback;
-    auto n = node_[key];
-    if (!n.IsScalar()) throw error(n, qualified(key), "expected a string");
-    return n.as<std::string>();
-  }
-  std::string requiredString(const std::string& key) const {
-    if (!has(key)) throw error(node_, qualified(key), "required key is missing");
-    return string(key, "");
-  }
-  bool boolean(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    auto n = node_[key];
-    bool value = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value))
-      throw error(n, qualified(key), "expected true or false");
-    return value;
-  }
-  double number(const std::string& key, double fallback, double min, double max) const {
-    if (!has(key)) return fallback;
-    auto n = node_[key];
-    auto text = n.IsScalar() ? n.Scalar() : std::string();
-    double value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      throw error(n, qualified(key), fmt::format("expected a number, got '{}'", text));
-    }
-    if (value < min || value > max)
-      throw error(n, qualified(key), fmt::format("{} is outside [{}, {}]", text, min, max));
-    return value;
-  }
-  std::string oneOf(const std::string& key, std::string fallback,
-                    std::initializer_list<std::string_view> values) const {
-    auto value = string(key, fallback);
-    if (std::find(values.begin(), values.end(), value) == values.end()) {
-      std::string expected;
-      for (auto v : values) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", v);
-      throw error(node_[key], qualified(key), fmt::format("'{}' is not one of: {}", value, expected));
-    }
-    return value;
-  }
-
- private:
-  YAML::Node node_;
-  std::string path_;
-  const std::string& source_;
-};
 
 nlohmann::json toJson(const YAML::Node& node) {
   switch (node.Type()) {
@@ -144,6 +70,84 @@ uint32_t parseStreams(const MapReader& reader, const std::string& key) {
   return mask;
 }
 
+QualityAction parseAction(const MapReader& reader, const std::string& key, QualityAction fallback) {
+  auto text = reader.oneOf(key, fallback == QualityAction::Drop ? "drop" : "flag", {"flag", "drop"});
+  return text == "drop" ? QualityAction::Drop : QualityAction::Flag;
+}
+
+QualityConfig parseQuality(const MapReader& data, const std::string& source) {
+  QualityConfig q;
+  if (!data.has("quality")) return q;
+  MapReader r(data.node("quality"), "data.quality", source,
+              {"out_of_order", "duplicate", "crossed_quote", "stale_quote", "stale_quote_ms", "bad_tick",
+               "bad_tick_jump", "bad_tick_window", "bad_tick_min_move_pct"});
+  q.out_of_order = parseAction(r, "out_of_order", q.out_of_order);
+  q.duplicate = parseAction(r, "duplicate", q.duplicate);
+  q.crossed_quote = parseAction(r, "crossed_quote", q.crossed_quote);
+  q.stale_quote = parseAction(r, "stale_quote", q.stale_quote);
+  q.bad_tick = parseAction(r, "bad_tick", q.bad_tick);
+  q.stale_quote_ms = r.integer("stale_quote_ms", q.stale_quote_ms, 1, 86'400'000);
+  q.bad_tick_jump = r.number("bad_tick_jump", q.bad_tick_jump, 1, 1e6);
+  // Fewer than five trades cannot tell a jump from the range it jumped out of.
+  q.bad_tick_window = static_cast<uint32_t>(r.integer("bad_tick_window", q.bad_tick_window, 5, 10'000));
+  q.bad_tick_min_move_pct = r.number("bad_tick_min_move_pct", q.bad_tick_min_move_pct, 0, 100);
+  return q;
+}
+
+void parseChannels(const MapReader& data, const std::string& source, std::vector<ChannelConfig>& channels) {
+  if (!data.has("channels")) return;
+  std::vector<std::string_view> names;
+  for (const auto& c : channels) names.push_back(c.name);
+  MapReader lanes(data.node("channels"), "data.channels", source, names);
+  for (auto& channel : channels) {
+    if (!lanes.has(channel.name)) continue;
+    MapReader r(lanes.node(channel.name), lanes.qualified(channel.name), source,
+                {"concurrency", "rate_per_s", "max_queued"});
+    channel.concurrency = static_cast<uint32_t>(r.integer("concurrency", channel.concurrency, 1, 64));
+    channel.rate_per_s = r.number("rate_per_s", channel.rate_per_s, 0, 1e6);
+    channel.max_queued = static_cast<size_t>(r.integer("max_queued", int64_t(channel.max_queued), 1, 1'000'000));
+  }
+}
+
+DataConfig parseData(const MapReader& top, const std::string& source) {
+  DataConfig config;
+  if (!top.has("data")) return config;
+  MapReader data(top.node("data"), "data", source, {"calendar", "quality", "channels"});
+  config.calendar = data.string("calendar", config.calendar);
+  if (config.calendar.empty()) throw data.error(data.node("calendar"), "data.calendar", "expected embedded or a path");
+  // A relative calendar path belongs to the config file, not to wherever the
+  // host happens to be started from. Sources in <angle brackets> are not files.
+  if (config.calendar != "embedded" && !source.starts_with('<')) {
+    std::filesystem::path path(config.calendar);
+    if (path.is_relative()) config.calendar = (std::filesystem::path(source).parent_path() / path).string();
+  }
+  config.quality = parseQuality(data, source);
+  parseChannels(data, source, config.channels);
+  return config;
+}
+
+ChartConfig parseChart(const MapReader& top, const std::string& source, const std::set<std::string>& plugin_ids) {
+  ChartConfig config;
+  if (!top.has("chart")) return config;
+  MapReader chart(top.node("chart"), "chart", source,
+                  {"provider", "capacity", "outside_session", "stale_after_s", "backfill_sessions", "final_grace_ms"});
+  config.provider = chart.string("provider", config.provider);
+  if (!config.provider.empty() && !plugin_ids.contains(config.provider)) {
+    throw chart.error(chart.node("provider"), "chart.provider",
+                      fmt::format("no plugin with id '{}' is configured", config.provider));
+  }
+  config.capacity = static_cast<size_t>(chart.integer("capacity", int64_t(config.capacity), 10, 10'000'000));
+  config.outside_session =
+      chart.oneOf("outside_session", config.outside_session == OutsideSession::Keep ? "keep" : "drop",
+                  {"drop", "keep"}) == "keep"
+          ? OutsideSession::Keep
+          : OutsideSession::Drop;
+  config.stale_after_s = chart.integer("stale_after_s", config.stale_after_s, 1, 86'400);
+  config.backfill_sessions = static_cast<int32_t>(chart.integer("backfill_sessions", config.backfill_sessions, 0, 60));
+  config.final_grace_ms = chart.integer("final_grace_ms", config.final_grace_ms, 0, 60'000);
+  return config;
+}
+
 }  // namespace
 
 std::pair<std::string, uint16_t> parseListen(const std::string& text, const std::string& what) {
@@ -185,7 +189,8 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
   }
   HostConfig config;
   config.source = source;
-  MapReader top(root, "", source, {"schema", "host", "clock", "api", "store", "plugins", "subscriptions"});
+  MapReader top(root, "", source,
+                {"schema", "host", "clock", "api", "store", "plugins", "subscriptions", "data", "chart"});
   if (top.number("schema", 1, 1, 1) != 1) throw top.error(root["schema"], "schema", "only schema 1 is known");
 
   if (top.has("host")) {
@@ -268,6 +273,8 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
       config.subscriptions.push_back(std::move(sub));
     }
   }
+  config.data = parseData(top, source);
+  config.chart = parseChart(top, source, ids);
   return config;
 }
 }  // namespace

@@ -24,6 +24,51 @@ struct SubscriptionConfig {
   uint32_t streams = 0;  // TH_STREAM_* mask
 };
 
+enum class QualityAction { Flag, Drop };
+
+// The data service's checks on every market event (host/data/quality.h):
+// what each kind of issue does, and the thresholds that define them.
+struct QualityConfig {
+  QualityAction out_of_order = QualityAction::Drop;
+  QualityAction duplicate = QualityAction::Drop;
+  QualityAction crossed_quote = QualityAction::Flag;
+  QualityAction stale_quote = QualityAction::Flag;
+  QualityAction bad_tick = QualityAction::Drop;
+  int64_t stale_quote_ms = 5000;
+  double bad_tick_jump = 10;           // multiples of the recent range
+  uint32_t bad_tick_window = 50;       // recent accepted trades that define the range
+  double bad_tick_min_move_pct = 0.5;  // floor of the range, as a percentage of its middle
+};
+
+// One request lane of the data service (host/data/channels.h).
+struct ChannelConfig {
+  std::string name;
+  uint32_t concurrency = 1;  // worker threads
+  double rate_per_s = 0;     // task starts per second, burst max(1, rate); 0 = unlimited
+  size_t max_queued = 1024;
+};
+
+struct DataConfig {
+  std::string calendar = "embedded";  // or a calendar YAML path, resolved against the config file
+  QualityConfig quality;
+  // The lanes there are; a config file may only retune these, not add names.
+  std::vector<ChannelConfig> channels = {
+      {"orders", 2, 50, 256},      {"charts", 2, 20, 1024},    {"scanner", 1, 5, 4096},
+      {"strategies", 2, 20, 1024}, {"realtime", 1, 100, 1024},
+  };
+};
+
+enum class OutsideSession { Drop, Keep };
+
+struct ChartConfig {
+  std::string provider;    // data plugin id charts subscribe to; empty = the first data plugin
+  size_t capacity = 2000;  // bars kept per (symbol, timeframe)
+  OutsideSession outside_session = OutsideSession::Drop;  // trades and bars outside regular hours
+  int64_t stale_after_s = 120;                            // no update this long while the market is open: STALE
+  int32_t backfill_sessions = 1;  // history from the open of this many sessions back (1 = today's)
+  int64_t final_grace_ms = 2000;  // a minute's bar becomes final this long after the minute ends
+};
+
 struct HostConfig {
   std::string source = "<embedded config/host.yaml>";
   std::string var_dir = "var";
@@ -40,6 +85,8 @@ struct HostConfig {
   bool sync_orders = true;
   std::vector<PluginConfig> plugins;
   std::vector<SubscriptionConfig> subscriptions;
+  DataConfig data;
+  ChartConfig chart;
 };
 
 // Parses YAML text; `source` names it in errors ("config/host.yaml").

@@ -87,6 +87,113 @@ TEST(HostConfig, PluginConfigBecomesTypedJsonWithVarExpanded) {
             R"({"b":true,"f":0.5,"list":[1,"two"],"n":7,"path":"/tmp/x\"y/state.json","s":"7"})");
 }
 
+TEST(HostConfig, EmbeddedDataAndChartSectionsSpellOutTheDefaults) {
+  auto config = parseHostConfig(embeddedHostConfig(), "embedded");
+  DataConfig defaults;
+  EXPECT_EQ(config.data.calendar, "embedded");
+  ASSERT_EQ(config.data.channels.size(), defaults.channels.size());
+  for (size_t i = 0; i < defaults.channels.size(); ++i) {
+    EXPECT_EQ(config.data.channels[i].name, defaults.channels[i].name);
+    EXPECT_EQ(config.data.channels[i].concurrency, defaults.channels[i].concurrency) << defaults.channels[i].name;
+    EXPECT_EQ(config.data.channels[i].rate_per_s, defaults.channels[i].rate_per_s) << defaults.channels[i].name;
+    EXPECT_EQ(config.data.channels[i].max_queued, defaults.channels[i].max_queued) << defaults.channels[i].name;
+  }
+  const auto& q = config.data.quality;
+  EXPECT_EQ(q.out_of_order, defaults.quality.out_of_order);
+  EXPECT_EQ(q.duplicate, defaults.quality.duplicate);
+  EXPECT_EQ(q.crossed_quote, defaults.quality.crossed_quote);
+  EXPECT_EQ(q.stale_quote, defaults.quality.stale_quote);
+  EXPECT_EQ(q.bad_tick, defaults.quality.bad_tick);
+  EXPECT_EQ(q.stale_quote_ms, defaults.quality.stale_quote_ms);
+  EXPECT_EQ(q.bad_tick_jump, defaults.quality.bad_tick_jump);
+  EXPECT_EQ(q.bad_tick_window, defaults.quality.bad_tick_window);
+  EXPECT_EQ(q.bad_tick_min_move_pct, defaults.quality.bad_tick_min_move_pct);
+  ChartConfig chart;
+  EXPECT_EQ(config.chart.provider, "synthetic");  // the default is empty: the first data plugin
+  EXPECT_EQ(config.chart.capacity, chart.capacity);
+  EXPECT_EQ(config.chart.outside_session, chart.outside_session);
+  EXPECT_EQ(config.chart.stale_after_s, chart.stale_after_s);
+  EXPECT_EQ(config.chart.backfill_sessions, chart.backfill_sessions);
+  EXPECT_EQ(config.chart.final_grace_ms, chart.final_grace_ms);
+}
+
+TEST(HostConfig, DataSectionOverridesOnlyWhatItNames) {
+  auto config = parseHostConfig(
+      "data:\n  quality:\n    crossed_quote: drop\n    bad_tick_window: 20\n  channels:\n"
+      "    scanner: {rate_per_s: 0.5}\n    orders: {concurrency: 4, max_queued: 10}\n",
+      "host.yaml");
+  EXPECT_EQ(config.data.quality.crossed_quote, QualityAction::Drop);
+  EXPECT_EQ(config.data.quality.bad_tick_window, 20u);
+  EXPECT_EQ(config.data.quality.out_of_order, QualityAction::Drop);
+  const auto& channels = config.data.channels;
+  EXPECT_EQ(channels[0].name, "orders");
+  EXPECT_EQ(channels[0].concurrency, 4u);
+  EXPECT_EQ(channels[0].rate_per_s, 50);
+  EXPECT_EQ(channels[0].max_queued, 10u);
+  EXPECT_EQ(channels[2].name, "scanner");
+  EXPECT_EQ(channels[2].rate_per_s, 0.5);
+  EXPECT_EQ(channels[2].concurrency, 1u);
+}
+
+TEST(HostConfig, DataAndChartErrorsNameTheirKey) {
+  EXPECT_EQ(
+      errorOf("data:\n  qualty: {}\n").rfind("host.yaml:2:3: data.qualty: unknown key (expected one of: calendar,", 0),
+      0u);
+  EXPECT_EQ(errorOf("data:\n  quality:\n    bad_tick: ignore\n")
+                .rfind("host.yaml:3:15: data.quality.bad_tick: 'ignore' is not one of: flag, drop", 0),
+            0u);
+  EXPECT_EQ(errorOf("data:\n  quality:\n    stale_quote_ms: 1.5\n")
+                .rfind("host.yaml:3:21: data.quality.stale_quote_ms: expected a whole number, got '1.5'", 0),
+            0u);
+  EXPECT_EQ(errorOf("data:\n  quality:\n    bad_tick_window: 2\n")
+                .rfind("host.yaml:3:22: data.quality.bad_tick_window: 2 is outside [5, 10000]", 0),
+            0u);
+  auto lane = errorOf("data:\n  channels:\n    bulk: {concurrency: 1}\n");
+  EXPECT_EQ(lane.rfind("host.yaml:3:5: data.channels.bulk: unknown key (expected one of: orders, charts, scanner, "
+                       "strategies, realtime)",
+                       0),
+            0u)
+      << lane;
+  EXPECT_EQ(errorOf("data:\n  channels:\n    orders: {concurrency: 0}\n")
+                .rfind("host.yaml:3:27: data.channels.orders.concurrency: 0 is outside [1, 64]", 0),
+            0u);
+  EXPECT_EQ(errorOf("data:\n  channels:\n    orders: {rate: 5}\n")
+                .rfind("host.yaml:3:14: data.channels.orders.rate: unknown key", 0),
+            0u);
+  EXPECT_EQ(errorOf("chart:\n  capacity: lots\n").rfind("host.yaml:2:13: chart.capacity: expected a whole number", 0),
+            0u);
+  EXPECT_EQ(errorOf("chart:\n  outside_session: maybe\n")
+                .rfind("host.yaml:2:20: chart.outside_session: 'maybe' is not one of: drop, keep", 0),
+            0u);
+  EXPECT_EQ(errorOf("chart:\n  provider: polygon\n")
+                .rfind("host.yaml:2:13: chart.provider: no plugin with id 'polygon' is configured", 0),
+            0u);
+  EXPECT_EQ(errorOf("chart:\n  colour: red\n").rfind("host.yaml:2:3: chart.colour: unknown key", 0), 0u);
+}
+
+TEST(HostConfig, ChartSectionIsRead) {
+  auto config = parseHostConfig(
+      "plugins:\n  - id: replay\nchart:\n  provider: replay\n  capacity: 500\n  outside_session: keep\n"
+      "  stale_after_s: 30\n  backfill_sessions: 3\n  final_grace_ms: 0\n",
+      "host.yaml");
+  EXPECT_EQ(config.chart.provider, "replay");
+  EXPECT_EQ(config.chart.capacity, 500u);
+  EXPECT_EQ(config.chart.outside_session, OutsideSession::Keep);
+  EXPECT_EQ(config.chart.stale_after_s, 30);
+  EXPECT_EQ(config.chart.backfill_sessions, 3);
+  EXPECT_EQ(config.chart.final_grace_ms, 0);
+  EXPECT_EQ(parseHostConfig("schema: 1\n", "host.yaml").chart.provider, "") << "empty means the first data plugin";
+}
+
+TEST(HostConfig, ACalendarPathIsRelativeToTheConfigFile) {
+  EXPECT_EQ(parseHostConfig("data:\n  calendar: cal.yaml\n", "/etc/tradehost/host.yaml").data.calendar,
+            "/etc/tradehost/cal.yaml");
+  EXPECT_EQ(parseHostConfig("data:\n  calendar: /srv/cal.yaml\n", "/etc/tradehost/host.yaml").data.calendar,
+            "/srv/cal.yaml");
+  EXPECT_EQ(parseHostConfig("data:\n  calendar: embedded\n", "/etc/tradehost/host.yaml").data.calendar, "embedded");
+  EXPECT_EQ(parseHostConfig("data:\n  calendar: cal.yaml\n", "<embedded config/host.yaml>").data.calendar, "cal.yaml");
+}
+
 TEST(ParseListen, SplitsHostAndPort) {
   EXPECT_EQ(parseListen("127.0.0.1:0", "x"), std::make_pair(std::string("127.0.0.1"), uint16_t(0)));
   EXPECT_THROW(parseListen("127.0.0.1:70000", "x"), ConfigError);
