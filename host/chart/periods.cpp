@@ -1,0 +1,91 @@
+#include "chart/periods.h"
+
+#include <string>
+
+#include "core/time.h"
+
+namespace th {
+namespace {
+
+// Floor division that is right for negative offsets (instants before 09:30).
+int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+int32_t nextDate(int32_t yyyymmdd) {
+  // Noon of the day plus 24 hours is always the next calendar day, DST or not.
+  return toExchangeTime(fromExchangeTime(yyyymmdd, 12, 0) + 24 * 3600 * 1'000'000'000LL).yyyymmdd;
+}
+
+}  // namespace
+
+std::string_view timeframeName(Timeframe timeframe) {
+  static constexpr std::string_view kNames[] = {"1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"};
+  return kNames[static_cast<size_t>(timeframe)];
+}
+
+std::optional<Timeframe> parseTimeframe(std::string_view name) {
+  for (auto timeframe : kAllTimeframes) {
+    if (timeframeName(timeframe) == name) return timeframe;
+  }
+  return std::nullopt;
+}
+
+int32_t timeframeMinutes(Timeframe timeframe) {
+  static constexpr int32_t kMinutes[] = {1, 3, 5, 15, 30, 60, 240, 390};
+  return kMinutes[static_cast<size_t>(timeframe)];
+}
+
+std::string_view candleSource(const Candle& candle) {
+  if (candle.live() && candle.history()) return "mixed";
+  return candle.history() ? "history" : "live";
+}
+
+const PeriodMap::Day& PeriodMap::dayOf(int64_t ts_ns) const {
+  if (cached_valid_ && ts_ns >= cached_.start_ns && ts_ns < cached_.end_ns) return cached_;
+  int32_t date = toExchangeTime(ts_ns).yyyymmdd;
+  Day day;
+  day.start_ns = fromExchangeTime(date, 0, 0);
+  day.end_ns = fromExchangeTime(nextDate(date), 0, 0);
+  day.anchor_ns = fromExchangeTime(date, 9, 30);
+  if (auto session = calendar_->sessionOn(date)) {
+    day.trading = true;
+    day.open_ns = session->open_ns;
+    day.close_ns = session->close_ns;
+    day.anchor_ns = session->open_ns;
+  }
+  cached_ = day;
+  cached_valid_ = true;
+  return cached_;
+}
+
+bool PeriodMap::inSession(int64_t ts_ns) const {
+  const Day& day = dayOf(ts_ns);
+  return day.trading && ts_ns >= day.open_ns && ts_ns < day.close_ns;
+}
+
+std::optional<Period> PeriodMap::period(int64_t ts_ns, Timeframe timeframe) const {
+  const Day& day = dayOf(ts_ns);
+  bool in_session = day.trading && ts_ns >= day.open_ns && ts_ns < day.close_ns;
+  if (!in_session && outside_ == OutsideSession::Drop) return std::nullopt;
+  if (timeframe == Timeframe::D1) {
+    if (!in_session) return std::nullopt;
+    return Period{day.open_ns, day.close_ns};
+  }
+  // The clip window: the session itself, or the stretch of the day before
+  // the open or after the close (the whole day when the market is shut).
+  int64_t lo = day.start_ns, hi = day.end_ns;
+  if (day.trading) {
+    if (in_session) {
+      lo = day.open_ns;
+      hi = day.close_ns;
+    } else if (ts_ns < day.open_ns) {
+      hi = day.open_ns;
+    } else {
+      lo = day.close_ns;
+    }
+  }
+  int64_t length = timeframeMinutes(timeframe) * kNsPerMinute;
+  int64_t start = day.anchor_ns + floorDiv(ts_ns - day.anchor_ns, length) * length;
+  return Period{std::max(start, lo), std::min(start + length, hi)};
+}
+
+}  // namespace th
