@@ -1,22 +1,20 @@
+// Listening, HTTP sessions and routing. WebSocket sessions and topics are in
+// api_server_ws.cpp.
 #include "api/api_server.h"
 
 #include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
+#include "api/api_server_impl.h"
 #include "core/json.h"
 
-#include <atomic>
-#include <deque>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 namespace th {
 
@@ -88,145 +86,7 @@ bool sameSecret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-struct Route {
-  std::string method;
-  std::vector<std::string> segments;
-  ApiServer::Handler handler;       // either this,
-  ApiServer::AsyncHandler async;    // or this
-};
-
 }  // namespace
-
-class WsSession;
-
-struct ApiServer::Impl {
-  explicit Impl(ApiOptions o) : options(std::move(o)) {}
-
-  // Routes the request; `respond` is called exactly once, now or later.
-  void handle(const http::request<http::string_body>& request, ApiServer::Responder respond);
-
-  ApiOptions options;
-  std::vector<Route> routes;
-  net::io_context ioc{2};
-  std::optional<tcp::acceptor> acceptor;
-  std::vector<std::thread> threads;
-  uint16_t bound_port = 0;
-  std::mutex clients_mutex;
-  std::vector<std::weak_ptr<WsSession>> clients;
-  std::atomic<uint64_t> requests{0};
-  std::atomic<uint64_t> dropped{0};
-  std::atomic<size_t> client_count{0};
-
-  void accept();
-};
-
-// One WebSocket client. Outgoing messages queue per client; the queue is
-// bounded so a client that stops reading is dropped, never buffered forever.
-class WsSession : public std::enable_shared_from_this<WsSession> {
- public:
-  WsSession(tcp::socket&& socket, ApiServer::Impl& server) : ws_(std::move(socket)), server_(server) {}
-
-  void run(http::request<http::string_body> request) {
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.read_message_max(server_.options.max_frame_bytes);
-    request_ = std::move(request);
-    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) { self->onAccept(ec); });
-  }
-
-  void send(std::shared_ptr<const std::string> message) {
-    net::post(ws_.get_executor(), [self = shared_from_this(), message = std::move(message)] {
-      if (self->closed_) return;
-      if (self->queue_.size() >= self->server_.options.max_queued_messages) {
-        self->server_.dropped.fetch_add(1);
-        self->close(websocket::close_code::policy_error, "client too slow: message queue full");
-        return;
-      }
-      self->queue_.push_back(message);
-      if (self->queue_.size() == 1) self->write();
-    });
-  }
-
- private:
-  void onAccept(beast::error_code ec) {
-    if (ec) return;
-    {
-      std::lock_guard lock(server_.clients_mutex);
-      server_.clients.push_back(weak_from_this());
-      server_.client_count.fetch_add(1);
-    }
-    registered_ = true;
-    send(std::make_shared<const std::string>(R"({"type":"hello","protocol":"tradehost.events.v1"})"));
-    read();
-  }
-
-  void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
-  }
-
-  void onRead(beast::error_code ec) {
-    if (ec) {
-      // A frame over the size limit makes Beast fail the connection with
-      // close code 1009; anything else is the client going away.
-      finish();
-      return;
-    }
-    auto text = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    nlohmann::json reply;
-    auto message = nlohmann::json::parse(text, nullptr, false);
-    if (message.is_discarded() || !message.is_object() || !message.contains("op")) {
-      reply = {{"type", "error"}, {"error", "expected a JSON object with an \"op\" field"}};
-    } else if (message["op"] == "ping") {
-      reply = {{"type", "pong"}};
-    } else {
-      reply = {{"type", "error"}, {"error", fmt::format("unknown op {}", jsonText(message["op"]))}};
-    }
-    send(std::make_shared<const std::string>(jsonText(reply)));
-    read();
-  }
-
-  void write() {
-    ws_.text(true);
-    writing_ = true;
-    // The buffer is the queue's front element; it stays in the queue (and
-    // alive) until this write completes, even if the client is closed meanwhile.
-    ws_.async_write(net::buffer(*queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->writing_ = false;
-      if (ec) {
-        self->finish();
-        return;
-      }
-      self->queue_.pop_front();
-      if (!self->closed_ && !self->queue_.empty()) self->write();
-    });
-  }
-
-  void close(websocket::close_code code, const char* reason) {
-    closed_ = true;
-    // Drop what is unsent, but not the message a pending write is using.
-    if (writing_) queue_.erase(queue_.begin() + 1, queue_.end());
-    else queue_.clear();
-    ws_.async_close(websocket::close_reason(code, reason),
-                    [self = shared_from_this()](beast::error_code) { self->finish(); });
-  }
-
-  void finish() {
-    closed_ = true;
-    if (registered_) {
-      registered_ = false;
-      server_.client_count.fetch_sub(1);
-    }
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
-  ApiServer::Impl& server_;
-  http::request<http::string_body> request_;
-  beast::flat_buffer buffer_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
-  bool closed_ = false;
-  bool writing_ = false;
-  bool registered_ = false;
-};
 
 // One HTTP connection: read a request, answer it, repeat while keep-alive.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -267,7 +127,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         return reply(HttpResponse::error(503, "too many WebSocket clients"), request.version(), false);
       }
       stream_.expires_never();
-      std::make_shared<WsSession>(stream_.release_socket(), server_)->run(std::move(request));
+      server_.startWebSocket(stream_.release_socket(), std::move(request));
       return;
     }
     server_.requests.fetch_add(1);
@@ -275,9 +135,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     bool keep_alive = request.keep_alive();
     // No further request is read on this connection until this one is answered.
     server_.handle(request, [self = shared_from_this(), version, keep_alive](HttpResponse response) {
-      net::dispatch(self->stream_.get_executor(), [self, response = std::move(response), version, keep_alive]() mutable {
-        self->reply(std::move(response), version, keep_alive);
-      });
+      net::dispatch(self->stream_.get_executor(),
+                    [self, response = std::move(response), version, keep_alive]() mutable {
+                      self->reply(std::move(response), version, keep_alive);
+                    });
     });
   }
 
@@ -311,7 +172,8 @@ void ApiServer::Impl::handle(const http::request<http::string_body>& request, Ap
   auto question = target.find('?');
   auto raw_path = target.substr(0, question);
   auto path = urlDecode(raw_path);
-  if (!path || raw_path.empty() || raw_path[0] != '/') return respond(HttpResponse::error(400, "malformed request target"));
+  if (!path || raw_path.empty() || raw_path[0] != '/')
+    return respond(HttpResponse::error(400, "malformed request target"));
 
   HttpRequest req;
   req.method = std::string(request.method_string());
@@ -397,11 +259,11 @@ ApiServer::ApiServer(ApiOptions options) : impl_(std::make_unique<Impl>(std::mov
 ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::route(const std::string& method, const std::string& pattern, Handler handler) {
-  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(handler), nullptr});
+  impl_->routes.push_back(ApiRoute{method, splitPath(pattern), std::move(handler), nullptr});
 }
 
 void ApiServer::asyncRoute(const std::string& method, const std::string& pattern, AsyncHandler handler) {
-  impl_->routes.push_back(Route{method, splitPath(pattern), nullptr, std::move(handler)});
+  impl_->routes.push_back(ApiRoute{method, splitPath(pattern), nullptr, std::move(handler)});
 }
 
 Result<void> ApiServer::start() {
@@ -431,19 +293,10 @@ void ApiServer::stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  impl_->abandonWebSockets();
 }
 
 uint16_t ApiServer::port() const { return impl_->bound_port; }
-
-void ApiServer::broadcast(std::string message) {
-  auto shared = std::make_shared<const std::string>(std::move(message));
-  std::lock_guard lock(impl_->clients_mutex);
-  auto& clients = impl_->clients;
-  std::erase_if(clients, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
-  for (auto& weak : clients) {
-    if (auto client = weak.lock()) client->send(shared);
-  }
-}
 
 size_t ApiServer::clientCount() const { return impl_->client_count.load(); }
 uint64_t ApiServer::requestsServed() const { return impl_->requests.load(); }
