@@ -16,9 +16,9 @@ namespace th {
 
 enum class Timeframe : uint8_t { M1, M3, M5, M15, M30, H1, H4, D1 };
 inline constexpr size_t kTimeframeCount = 8;
-inline constexpr std::array<Timeframe, kTimeframeCount> kAllTimeframes = {
-    Timeframe::M1,  Timeframe::M3, Timeframe::M5, Timeframe::M15,
-    Timeframe::M30, Timeframe::H1, Timeframe::H4, Timeframe::D1};
+inline constexpr std::array<Timeframe, kTimeframeCount> kAllTimeframes = {Timeframe::M1,  Timeframe::M3,  Timeframe::M5,
+                                                                          Timeframe::M15, Timeframe::M30, Timeframe::H1,
+                                                                          Timeframe::H4,  Timeframe::D1};
 
 // "1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d".
 std::string_view timeframeName(Timeframe timeframe);
@@ -54,18 +54,24 @@ struct Candle {
   }
 };
 
-// Appends `next` (a later candle of the same period) to `acc`. Final only
-// if both are; the source bits accumulate, so a period built from live and
-// history minutes says so.
-inline void combine(Candle& acc, const Candle& next) {
-  acc.high = std::max(acc.high, next.high);
-  acc.low = std::min(acc.low, next.low);
-  acc.close = next.close;
-  acc.volume += next.volume;
-  acc.trades += next.trades;
-  acc.flags = static_cast<uint8_t>(((acc.flags & next.flags) & kCandleFinal) |
+// `acc` with `next` (a later candle of the same period) appended, written
+// to `out`, which may be `acc` itself: each field is read before it is
+// written. Final only if both are; the source bits accumulate, so a period
+// built from live and history minutes says so.
+inline void combineInto(Candle& out, const Candle& acc, const Candle& next) {
+  out.start_ns = acc.start_ns;
+  out.open = acc.open;
+  out.high = std::max(acc.high, next.high);
+  out.low = std::min(acc.low, next.low);
+  out.close = next.close;
+  out.volume = acc.volume + next.volume;
+  out.trades = acc.trades + next.trades;
+  out.flags = static_cast<uint8_t>(((acc.flags & next.flags) & kCandleFinal) |
                                    ((acc.flags | next.flags) & (kCandleLive | kCandleHistory)));
 }
+
+// Appends `next` (a later candle of the same period) to `acc`.
+inline void combine(Candle& acc, const Candle& next) { combineInto(acc, acc, next); }
 
 // "live", "history" or "mixed".
 std::string_view candleSource(const Candle& candle);

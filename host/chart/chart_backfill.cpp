@@ -12,7 +12,7 @@ bool ChartHub::mergeMinute(SymbolState& sym, Candle candidate) {
     ++stats_.outside_session;
     return false;
   }
-  const Candle* existing = sym.minutes.find(candidate.start_ns);
+  std::optional<Candle> existing = sym.minutes.find(candidate.start_ns);
   if (existing) {
     // The rules that keep slow history from spoiling the live series: a
     // final candle is never replaced; a partial one only by a candidate at
@@ -157,8 +157,9 @@ void ChartHub::ensureHistory(std::string_view symbol, int64_t from_ns, std::func
 
 SeriesState ChartHub::stateOf(const SymbolState& sym, std::string* reason) const {
   if (!provider_connected_) {
-    if (reason) *reason = fmt::format("provider '{}' disconnected{}{}", options_.provider,
-                                      provider_reason_.empty() ? "" : ": ", provider_reason_);
+    if (reason)
+      *reason = fmt::format("provider '{}' disconnected{}{}", options_.provider, provider_reason_.empty() ? "" : ": ",
+                            provider_reason_);
     return SeriesState::Degraded;
   }
   size_t waiting_gaps = 0;
@@ -172,7 +173,10 @@ SeriesState ChartHub::stateOf(const SymbolState& sym, std::string* reason) const
   }
   if (sym.in_flight > 0) return SeriesState::Backfilling;
   int64_t now = host_.nowNs();
-  if (periods_.inSession(now) && now - sym.last_update_ns > options_.stale_after_ns) {
+  // A symbol that has not traded yet is given the same grace from the
+  // moment its feed started.
+  int64_t since = sym.last_update_ns ? sym.last_update_ns : sym.stream_since;
+  if (periods_.inSession(now) && since != kForever && now - since > options_.stale_after_ns) {
     if (reason) {
       *reason = sym.last_update_ns ? fmt::format("no update for {} s", (now - sym.last_update_ns) / 1'000'000'000)
                                    : "no update yet this session";

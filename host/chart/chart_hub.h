@@ -34,14 +34,16 @@
 
 namespace th {
 
+struct DerivedSeries;
+
 struct ChartOptions {
   size_t capacity = 2000;  // candles kept per (symbol, timeframe)
   OutsideSession outside = OutsideSession::Drop;
   int64_t stale_after_ns = 120'000'000'000;
   int64_t final_grace_ns = 2'000'000'000;
-  int32_t backfill_sessions = 1;  // initial history from the open of this many sessions back
-  std::string provider;           // reported as each series' source
-  size_t max_markers = 10'000;    // per symbol; the oldest go first
+  int32_t backfill_sessions = 1;            // initial history from the open of this many sessions back
+  std::string provider;                     // reported as each series' source
+  size_t max_markers = 10'000;              // per symbol; the oldest go first
   int64_t retry_after_ns = 30'000'000'000;  // a failed gap backfill is asked again after this long
 };
 
@@ -53,10 +55,10 @@ struct SeriesHealth {
   int64_t last_update_ns = 0;  // host time of the last change; 0 = never
   int64_t age_ns = -1;         // since then; -1 = never updated
   uint64_t gaps_detected = 0;
-  uint64_t gaps_open = 0;      // detected and not yet filled
+  uint64_t gaps_open = 0;  // detected and not yet filled
   uint64_t backfills_in_flight = 0;
-  std::string source;          // the data plugin
-  std::string reason;          // why DEGRADED or STALE
+  std::string source;  // the data plugin
+  std::string reason;  // why DEGRADED or STALE
 };
 
 enum class MarkerKind : uint8_t { Fill, Level, Signal, Text };
@@ -129,7 +131,12 @@ class ChartHub {
   bool knows(std::string_view symbol) const;
   std::vector<std::string> symbols() const;
   // The series of a timeframe, deriving it from the 1-minute series the
-  // first time it is asked for. Unknown symbols are tracked first.
+  // first time it is asked for. Unknown symbols are tracked first. The
+  // reference stays valid, but for a symbol with no derived series watched
+  // the derived ones take in new minutes only when read through the hub
+  // (series(), snapshot(), watch()): ask again after feeding events rather
+  // than keep reading an old reference. The 1-minute series and watched
+  // series are always current.
   const CandleSeries& series(std::string_view symbol, Timeframe timeframe);
   SeriesHealth health(std::string_view symbol) const;
   std::vector<Marker> markers(std::string_view symbol, int64_t from_ns, int64_t to_ns) const;
@@ -163,15 +170,30 @@ class ChartHub {
  private:
   friend struct ChartHubAccess;
   SymbolState* find(std::string_view symbol) const;
+  SymbolState* find(const Symbol& symbol) const;  // the same, for events
   SymbolState& ensure(std::string_view symbol);
   // Live minutes.
+  void tradeOffTheHotPath(const TradeEvent& trade, SymbolState* found);
   void openLiveMinute(SymbolState& sym, const Period& minute, const Candle& first, bool complete);
   void closeLiveMinute(SymbolState& sym);
-  // Puts a 1-minute candle in place and rederives the periods it belongs to.
+  // Rederives the periods a 1-minute candle just put in place belongs to,
+  // now or, for a symbol nobody watches, when its derived series are next
+  // read (catchUp).
   void propagate(SymbolState& sym, const Candle& minute);
-  void updateDerived(SymbolState& sym, Timeframe timeframe, const Candle& minute);
+  void deriveMinute(SymbolState& sym, const Candle& minute);
+  void catchUp(SymbolState& sym);
+  void watchersChanged(SymbolState& sym);
+  // `previous`, when given, is the 1-minute series' current candle for the
+  // minute before `minute` (spares looking it up).
+  void updateDerived(SymbolState& sym, Timeframe timeframe, const Candle& minute, const Candle* previous = nullptr);
+  // Writes the newest derived candle: the running fold and `minute`, the
+  // newest minute of its period.
+  void writeHead(SymbolState& sym, Timeframe timeframe, DerivedSeries& derived, const Candle& minute);
+  // Rederives the newest period, once no minute before its newest changed.
+  void finishHead(SymbolState& sym, Timeframe timeframe);
   void recompute(SymbolState& sym, Timeframe timeframe, const Period& period);
-  void markDirty(SymbolState& sym, Timeframe timeframe, int64_t start_ns);
+  void markDirty(SymbolState& sym, Timeframe timeframe, int64_t start_ns);  // inline: cheap when unwatched
+  void noteDirty(SymbolState& sym, Timeframe timeframe, int64_t start_ns);
   bool periodOver(const SymbolState& sym, const Period& period) const;
   // History.
   bool mergeMinute(SymbolState& sym, Candle candidate);
@@ -186,7 +208,19 @@ class ChartHub {
   PeriodMap periods_;
   ChartHost& host_;
   std::unordered_map<std::string, std::unique_ptr<SymbolState>> symbols_;
-  SymbolState* last_symbol_ = nullptr;  // most events repeat the previous symbol
+  // Every event looks its symbol up, so names that fit a th::Symbol (every
+  // ticker and OCC symbol) are also indexed in an open-addressing table of
+  // hashes of the Symbol's 32 bytes, taken from the event as they are: no
+  // string is built, hashed byte by byte or chased through a bucket list.
+  // Longer names are looked up in symbols_.
+  struct IndexSlot {
+    uint64_t hash = 0;  // of state->key
+    SymbolState* state = nullptr;
+  };
+  std::vector<IndexSlot> index_;
+  int index_shift_ = 0;  // slot = hash >> index_shift_
+  size_t index_used_ = 0;
+  void indexInsert(SymbolState* sym);
   bool provider_connected_ = true;
   std::string provider_reason_;
   struct Backfill {

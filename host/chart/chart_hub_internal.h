@@ -21,12 +21,17 @@ inline int64_t floorMinute(int64_t ts_ns) {
 // bit-identical to folding every minute of the period from scratch.
 struct DerivedSeries {
   explicit DerivedSeries(size_t capacity) : bars(capacity) {}
-  CandleSeries bars;
-  Period period{};          // of bars.back()
-  Candle closed{};          // fold of the period's minutes before `newest_minute`
-  bool has_closed = false;
+  // What taking in a minute reads, together; bars.back() follows.
   int64_t newest_minute = kNever;
+  bool has_closed = false;
+  Period period{};  // of bars.back()
+  Candle closed{};  // fold of the period's minutes before `newest_minute`
+  CandleSeries bars;
 };
+
+// The most minutes a symbol's derived series may lag behind by: enough
+// that taking them in is a batch, few enough to gather on the stack.
+inline constexpr size_t kMaxPendingMinutes = 32;
 
 struct OpenGap {
   int64_t from_ns = 0, to_ns = 0;
@@ -34,24 +39,36 @@ struct OpenGap {
   int64_t retry_at_ns = 0;
 };
 
-struct ChartHub::SymbolState {
-  explicit SymbolState(std::string symbol, size_t capacity) : name(std::move(symbol)), minutes(capacity) {}
+struct alignas(64) ChartHub::SymbolState {
+  explicit SymbolState(std::string symbol, size_t capacity) : minutes(capacity), name(std::move(symbol)) {}
+
+  // A trade reads the first two cache lines and, almost always, nothing
+  // else: the name it is looked up by, the live minute's state, and the
+  // live minute itself (the first thing in `minutes`).
+  std::array<uint64_t, 4> key{};  // the name as a th::Symbol's bytes; zero when too long to index
+  int64_t live_start = kNever;    // start of the newest live minute
+  int64_t last_update_ns = 0;
+  int64_t quiet_minute = kNever;  // trades in it need not call propagate(), which sets it
+  bool live_open = false;         // still taking live data
+  bool trade_based = false;       // trades seen: provider aggregates are then only merge candidates
+  bool derived_any = false;       // some derived series exists
+  bool derived_eager = false;     // some derived series is watched: no deferring (ChartHub::propagate)
+  bool minute_watched = false;    // watchers[M1] > 0
+  uint8_t pending_count = 0;
+  CandleSeries minutes;
+
+  int64_t frontier = kNever;      // periods ending at or before this are over
+  int64_t pending_last = kNever;  // the newest minute the derived series have yet to take in
+  std::array<uint32_t, kTimeframeCount> watchers{};
+  std::array<std::unique_ptr<DerivedSeries>, kTimeframeCount> derived;  // [0] unused: 1m is `minutes`
+  std::array<int64_t, kMaxPendingMinutes> pending{};                    // starts, oldest first
 
   std::string name;
-  CandleSeries minutes;
-  std::array<std::unique_ptr<DerivedSeries>, kTimeframeCount> derived;  // [0] unused: 1m is `minutes`
-
-  // The live minute: the only candle live data may still change.
-  bool trade_based = false;         // trades seen: provider aggregates are then only merge candidates
-  int64_t live_start = kNever;      // start of the newest live minute
-  bool live_open = false;           // still taking live data
   bool live_complete = false;       // the feed was up for the whole minute so far
   int64_t stream_since = kForever;  // host time from which the live feed is known complete
-  int64_t frontier = kNever;        // periods ending at or before this are over
 
   // History and health.
   int64_t known_from = kForever;  // earliest instant the series holds all history for
-  int64_t last_update_ns = 0;
   uint64_t gaps_detected = 0;
   std::vector<OpenGap> gaps;
   uint64_t in_flight = 0;
@@ -64,7 +81,6 @@ struct ChartHub::SymbolState {
 
   // Fan-out.
   std::array<uint64_t, kTimeframeCount> sequence{};
-  std::array<uint32_t, kTimeframeCount> watchers{};
   std::array<std::vector<int64_t>, kTimeframeCount> dirty;  // changed candle starts, watched series only
   bool health_dirty = false;
   bool queued = false;  // in dirty_symbols_
@@ -76,6 +92,20 @@ struct ChartHub::SymbolState {
     return false;
   }
 };
+
+inline bool ChartHub::periodOver(const SymbolState& sym, const Period& period) const {
+  return period.end_ns <= sym.frontier;
+}
+
+inline void ChartHub::markDirty(SymbolState& sym, Timeframe timeframe, int64_t start_ns) {
+  size_t index = static_cast<size_t>(timeframe);
+  if (!sym.watchers[index]) return;
+  // A watched series changes with every trade, almost always in the candle
+  // it changed last.
+  const auto& dirty = sym.dirty[index];
+  if (sym.queued && !dirty.empty() && dirty.back() == start_ns) return;
+  noteDirty(sym, timeframe, start_ns);
+}
 
 // Candle and message JSON, shared by the hub's messages and the REST routes.
 std::string candleJson(const Candle& candle);

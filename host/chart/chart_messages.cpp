@@ -33,7 +33,9 @@ std::string ChartHub::healthJson(const SymbolState& sym) const {
 
 std::shared_ptr<const std::string> ChartHub::watch(std::string_view symbol, Timeframe timeframe, size_t max_bars) {
   series(symbol, timeframe);  // tracks the symbol and derives the timeframe if need be
-  ++ensure(symbol).watchers[static_cast<size_t>(timeframe)];
+  SymbolState& sym = ensure(symbol);
+  ++sym.watchers[static_cast<size_t>(timeframe)];
+  watchersChanged(sym);
   return snapshot(symbol, timeframe, max_bars);
 }
 
@@ -42,16 +44,17 @@ void ChartHub::unwatch(std::string_view symbol, Timeframe timeframe) {
   if (!sym) return;
   size_t index = static_cast<size_t>(timeframe);
   if (sym->watchers[index] > 0 && --sym->watchers[index] == 0) sym->dirty[index].clear();
+  watchersChanged(*sym);
 }
 
-std::shared_ptr<const std::string> ChartHub::snapshot(std::string_view symbol, Timeframe timeframe,
-                                                      size_t max_bars) {
+std::shared_ptr<const std::string> ChartHub::snapshot(std::string_view symbol, Timeframe timeframe, size_t max_bars) {
   const CandleSeries& bars = series(symbol, timeframe);
   SymbolState& sym = ensure(symbol);
   size_t first = bars.size() > max_bars ? bars.size() - max_bars : 0;
-  std::string text = fmt::format(R"({{"type":"snapshot","series":"{}:{}","symbol":{},"timeframe":"{}","seq":{},"bars":[)",
-                                 sym.name, timeframeName(timeframe), jsonString(sym.name), timeframeName(timeframe),
-                                 sym.sequence[static_cast<size_t>(timeframe)]);
+  std::string text =
+      fmt::format(R"({{"type":"snapshot","series":"{}:{}","symbol":{},"timeframe":"{}","seq":{},"bars":[)", sym.name,
+                  timeframeName(timeframe), jsonString(sym.name), timeframeName(timeframe),
+                  sym.sequence[static_cast<size_t>(timeframe)]);
   for (size_t i = first; i < bars.size(); ++i) {
     if (i > first) text += ',';
     text += candleJson(bars.at(i));
@@ -95,7 +98,7 @@ std::vector<ChartHub::Update> ChartHub::takeUpdates() {
                                      timeframeName(timeframe), seq);
       bool comma = false;
       for (int64_t start : dirty) {
-        const Candle* candle = bars.find(start);
+        std::optional<Candle> candle = bars.find(start);
         if (!candle) continue;  // pushed out of the series since
         if (comma) text += ',';
         text += candleJson(*candle);

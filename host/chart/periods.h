@@ -10,6 +10,7 @@
 // and midnight; the daily bar is always the regular session alone.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -33,7 +34,7 @@ class PeriodMap {
   // is not charted in that timeframe.
   std::optional<Period> period(int64_t ts_ns, Timeframe timeframe) const;
   // The 1-minute period (`ts` floored to its minute) if the minute is charted.
-  std::optional<Period> minute(int64_t ts_ns) const { return period(ts_ns, Timeframe::M1); }
+  std::optional<Period> minute(int64_t ts_ns) const;
   // True when `ts_ns` is inside a regular session.
   bool inSession(int64_t ts_ns) const;
   OutsideSession outside() const { return outside_; }
@@ -41,7 +42,9 @@ class PeriodMap {
 
  private:
   // The exchange day around an instant, cached: date/tz lookups are far too
-  // slow to run for every trade, and almost every call hits the same day.
+  // slow to run for every trade. Almost every call hits the same day, but
+  // history for earlier sessions arrives interleaved with today's trades,
+  // so the last few days are kept, the latest used first.
   struct Day {
     int64_t start_ns = 0, end_ns = 0;  // local midnight to midnight, UTC
     int64_t anchor_ns = 0;             // 09:30 local: the grid's origin
@@ -52,8 +55,9 @@ class PeriodMap {
 
   const SessionCalendar* calendar_;
   OutsideSession outside_;
-  mutable Day cached_{};
-  mutable bool cached_valid_ = false;
+  static constexpr size_t kCachedDays = 4;
+  mutable std::array<Day, kCachedDays> cached_{};
+  mutable size_t cached_count_ = 0;
 };
 
 }  // namespace th

@@ -72,8 +72,8 @@ TEST(ChartBackfill, SlowOverlappingHistoryNeitherLosesNorReplacesLiveCandles) {
   ASSERT_EQ(host.pending.size(), 2u);
   EXPECT_EQ(host.pending[1].from_ns, at(kDay, 10, 0));
   EXPECT_EQ(host.pending[1].to_ns, at(kDay, 10, 1));
-  const Candle* partial = hub.series("SPY", Timeframe::M1).find(at(kDay, 10, 0));
-  ASSERT_NE(partial, nullptr);
+  std::optional<Candle> partial = hub.series("SPY", Timeframe::M1).find(at(kDay, 10, 0));
+  ASSERT_TRUE(partial.has_value());
   EXPECT_FALSE(partial->final());
 
   // A provider that also serves the minute in progress answers an extra
@@ -199,7 +199,7 @@ TEST(ChartBackfill, GapsAreDetectedAndFilledBySingleFlightRequests) {
   EXPECT_EQ(host.pending[1].from_ns, at(kDay, 10, 11));
   EXPECT_EQ(host.pending[1].to_ns, at(kDay, 10, 14));
   EXPECT_EQ(hub.health("SPY").state, SeriesState::Backfilling);
-  EXPECT_EQ(hub.series("SPY", Timeframe::M1).find(at(kDay, 10, 12)), nullptr);
+  EXPECT_FALSE(hub.series("SPY", Timeframe::M1).find(at(kDay, 10, 12)).has_value());
 
   // Three charts ask for the morning at once: one request.
   auto requests = hub.stats().backfill_requests;

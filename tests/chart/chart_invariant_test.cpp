@@ -96,8 +96,8 @@ TEST_P(ChartInvariant, EveryTimeframeIsTheFoldOfItsMinutesWhateverTheOrder) {
       const CandleSeries& b = eager.series(s, timeframe);
       ASSERT_EQ(a.size(), b.size()) << s << " " << timeframeName(timeframe);
       for (size_t i = 0; i < a.size(); ++i) {
-        EXPECT_TRUE(a.at(i).sameValues(b.at(i))) << s << " " << timeframeName(timeframe) << " "
-                                                 << formatExchangeTime(a.at(i).start_ns);
+        EXPECT_TRUE(a.at(i).sameValues(b.at(i)))
+            << s << " " << timeframeName(timeframe) << " " << formatExchangeTime(a.at(i).start_ns);
         // Long after the end, with the feed whole from the start, nothing is partial.
         EXPECT_TRUE(a.at(i).final()) << s << " " << timeframeName(timeframe) << " "
                                      << formatExchangeTime(a.at(i).start_ns) << " is not final";
@@ -128,7 +128,7 @@ TEST(ChartInvariant, HoldsWithExtendedHoursKept) {
   EXPECT_EQ(hub.stats().outside_session, 0u);
   // Pre-market minutes are charted in 5m, but never in the daily candle.
   const CandleSeries& five = hub.series("EXT", Timeframe::M5);
-  EXPECT_NE(five.find(at(20261130, 9, 15)), nullptr);
+  EXPECT_TRUE(five.find(at(20261130, 9, 15)).has_value());
   const CandleSeries& daily = hub.series("EXT", Timeframe::D1);
   ASSERT_EQ(daily.size(), 3u);
   for (size_t i = 0; i < daily.size(); ++i) {
@@ -149,6 +149,83 @@ TEST(ChartInvariant, HoldsWithExtendedHoursKept) {
     fold.start_ns = session->open_ns;
     EXPECT_TRUE(daily.at(i).sameValues(fold)) << formatExchangeTime(session->open_ns);
   }
+}
+
+// A watched symbol's derived series follow every trade; an unwatched one's
+// catch up when read. Fed the same tape, with history and ticks, read at
+// random moments or not at all, they hold the same candles and flags.
+class WatchedOrNot : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(WatchedOrNot, DerivedSeriesAreTheSameCandleForCandle) {
+  std::mt19937_64 rng(GetParam());
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<std::string> symbols = {"AAA", "BBB"};
+  auto tape = randomTape(rng, SessionCalendar::embedded(), {20261116, 20261117, 20261127}, symbols);
+  ChartOptions options;
+  options.capacity = GetParam();  // small ones drop minutes while catching up is due
+  FakeChartHost watched_host, read_host;
+  ChartHub watched(options, SessionCalendar::embedded(), watched_host);
+  ChartHub read(options, SessionCalendar::embedded(), read_host);
+  watched_host.now = read_host.now = tape.front().ts_ns - 10 * kMinute;
+  for (const auto& s : symbols) {
+    watched.track(s);
+    read.track(s);
+    for (auto timeframe : kAllTimeframes) {
+      watched.watch(s, timeframe, 10);
+      read.series(s, timeframe);
+    }
+  }
+  int64_t last_tick = watched_host.now;
+  for (const auto& t : tape) {
+    watched_host.now = read_host.now = t.ts_ns;
+    if (t.ts_ns - last_tick >= 5 * kSecond) {
+      watched.tick();
+      read.tick();
+      last_tick = t.ts_ns;
+    }
+    if (unit(rng) < 0.003) {
+      watched_host.answerAll(watched, tape);
+      read_host.answerAll(read, tape);
+    }
+    if (unit(rng) < 0.0005) read.series(symbols[rng() % symbols.size()], kAllTimeframes[rng() % kTimeframeCount]);
+    if (unit(rng) < 0.01) watched.takeUpdates();
+    watched.onTrade(t);
+    read.onTrade(t);
+  }
+  watched_host.now = read_host.now = tape.back().ts_ns + 3600 * kSecond;
+  watched.tick();
+  read.tick();
+  for (const auto& s : symbols) {
+    for (auto timeframe : kAllTimeframes) {
+      const CandleSeries& a = watched.series(s, timeframe);
+      const CandleSeries& b = read.series(s, timeframe);
+      ASSERT_EQ(a.size(), b.size()) << s << " " << timeframeName(timeframe);
+      for (size_t i = 0; i < a.size(); ++i) {
+        Candle x = a.at(i), y = b.at(i);
+        EXPECT_TRUE(x.sameValues(y) && x.flags == y.flags)
+            << s << " " << timeframeName(timeframe) << " " << formatExchangeTime(x.start_ns);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Capacities, WatchedOrNot, ::testing::Values(60, 400, 4000));
+
+TEST(ChartHub, NamesLongerThanASymbolAreKeptApart) {
+  FakeChartHost host;
+  ChartHub hub(ChartOptions{}, SessionCalendar::embedded(), host);
+  host.now = at(20261117, 9, 40);
+  std::string common(31, 'X');
+  hub.track(common + "1");
+  hub.track(common + "2");
+  hub.track(common);
+  EXPECT_EQ(hub.symbols().size(), 3u);
+  EXPECT_TRUE(hub.knows(common + "2"));
+  EXPECT_FALSE(hub.knows(common + "3"));
+  // An event carries at most 31 characters: it is about the short name.
+  hub.onTrade(trade(common + "1", host.now, 10, 1));
+  EXPECT_EQ(hub.series(common, Timeframe::M1).size(), 1u);
+  EXPECT_TRUE(hub.series(common + "1", Timeframe::M1).empty());
 }
 
 }  // namespace

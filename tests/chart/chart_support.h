@@ -42,8 +42,8 @@ inline std::map<int64_t, Candle> referenceMinutes(const std::vector<TradeEvent>&
                                                   bool ended_only = false, int64_t from = INT64_MIN) {
   std::map<int64_t, Candle> out;
   // The tape is in time order: start at `from` rather than at the beginning.
-  auto first = std::lower_bound(tape.begin(), tape.end(), from,
-                                [](const TradeEvent& t, int64_t ts) { return t.ts_ns < ts; });
+  auto first =
+      std::lower_bound(tape.begin(), tape.end(), from, [](const TradeEvent& t, int64_t ts) { return t.ts_ns < ts; });
   for (auto it = first; it != tape.end() && it->ts_ns < until; ++it) {
     const TradeEvent& t = *it;
     if (t.symbol.view() != symbol) continue;
@@ -142,7 +142,8 @@ inline std::vector<TradeEvent> randomTape(std::mt19937_64& rng, const SessionCal
       }
     }
   }
-  std::stable_sort(tape.begin(), tape.end(), [](const TradeEvent& a, const TradeEvent& b) { return a.ts_ns < b.ts_ns; });
+  std::stable_sort(tape.begin(), tape.end(),
+                   [](const TradeEvent& a, const TradeEvent& b) { return a.ts_ns < b.ts_ns; });
   return tape;
 }
 
@@ -156,7 +157,7 @@ inline size_t expectInvariant(ChartHub& hub, std::string_view symbol) {
     if (timeframe == Timeframe::M1) continue;
     const CandleSeries& bars = hub.series(symbol, timeframe);
     for (size_t i = 0; i < bars.size(); ++i) {
-      const Candle& bar = bars.at(i);
+      const Candle bar = bars.at(i);
       auto period = hub.periods().period(bar.start_ns, timeframe);
       EXPECT_TRUE(period && period->start_ns == bar.start_ns)
           << symbol << " " << timeframeName(timeframe) << " candle at " << formatExchangeTime(bar.start_ns)
@@ -185,7 +186,7 @@ inline size_t expectInvariant(ChartHub& hub, std::string_view symbol) {
     for (size_t i = 0; i < minutes.size(); ++i) {
       auto period = hub.periods().period(minutes.at(i).start_ns, timeframe);
       if (!period) continue;
-      EXPECT_NE(bars.find(period->start_ns), nullptr)
+      EXPECT_TRUE(bars.find(period->start_ns).has_value())
           << symbol << " " << timeframeName(timeframe) << ": no candle for the minute "
           << formatExchangeTime(minutes.at(i).start_ns);
     }

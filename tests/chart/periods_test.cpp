@@ -72,6 +72,26 @@ TEST(Periods, OutsideTheSessionDropOrKeep) {
   EXPECT_EQ(expectPeriod(keep, at(d, 9, 29), Timeframe::M5), (Period{at(d, 9, 25), at(d, 9, 30)}));
 }
 
+TEST(Periods, DaysAskedForInTurnGetTheirOwnPeriods) {
+  // History for earlier sessions arrives between today's trades: the map
+  // keeps a few days at hand, and must never answer with the wrong one.
+  PeriodMap map(SessionCalendar::embedded(), OutsideSession::Keep);
+  const int32_t dates[] = {20261117, 20261116, 20261127, 20261102, 20261030, 20261126, 20261117};
+  for (int round = 0; round < 3; ++round) {
+    for (int32_t date : dates) {
+      for (int64_t ts :
+           {at(date, 9, 30), at(date, 12, 59, 59), at(date, 15, 59, 59), at(date, 16, 0), at(date, 20, 0)}) {
+        for (auto tf : kAllTimeframes) {
+          PeriodMap fresh(SessionCalendar::embedded(), OutsideSession::Keep);
+          EXPECT_EQ(map.period(ts, tf), fresh.period(ts, tf)) << formatExchangeTime(ts) << " " << timeframeName(tf);
+        }
+        PeriodMap fresh(SessionCalendar::embedded(), OutsideSession::Keep);
+        EXPECT_EQ(map.minute(ts), fresh.period(ts, Timeframe::M1)) << formatExchangeTime(ts);
+      }
+    }
+  }
+}
+
 TEST(Timeframes, NamesRoundTrip) {
   for (auto tf : kAllTimeframes) EXPECT_EQ(parseTimeframe(timeframeName(tf)), tf);
   EXPECT_FALSE(parseTimeframe("2m"));
