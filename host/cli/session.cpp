@@ -10,12 +10,12 @@
 #include "core/json.h"
 
 #include "api/api_server.h"
+#include "api/data_routes.h"
 #include "core/time.h"
 #include "store/journal_codec.h"
 
 namespace th {
 namespace {
-
 
 // Bars: symbol, NUL, big-endian start, big-endian duration → ordered by time.
 std::string barKey(const BarEvent& bar) {
@@ -82,6 +82,10 @@ Result<void> Session::start() {
   journalHostRecord(static_cast<uint16_t>(JournalKind::HostStarted), jsonText(started));
   if (auto committed = store_->commit(*batch_); !committed) return std::unexpected(committed.error());
 
+  auto data = DataService::create(config_.data);
+  if (!data) return std::unexpected(data.error());
+  data_ = std::move(*data);
+
   for (const auto& plugin : config_.plugins) {
     auto path = resolvePluginPath(plugin.library, plugin_dir_);
     auto added = registry_.add(plugin.id, path, plugin.config_json);
@@ -91,15 +95,39 @@ Result<void> Session::start() {
                  kindName(info.kind), info.abi_major, info.abi_minor, path);
   }
 
+  // The chart provider: the configured one, or the first data plugin.
+  for (const auto& instance : registry_.all()) {
+    if (!instance->isData()) continue;
+    if (config_.chart.provider.empty() ? chart_provider_ == nullptr : instance->id() == config_.chart.provider) {
+      chart_provider_ = instance.get();
+    }
+  }
+  if (!config_.chart.provider.empty() && !chart_provider_) {
+    return fail(ErrorCode::InvalidArgument,
+                fmt::format("{}: chart: provider: '{}' is not a data plugin", config_.source, config_.chart.provider));
+  }
+  ChartOptions chart_options;
+  chart_options.capacity = config_.chart.capacity;
+  chart_options.outside = config_.chart.outside_session;
+  chart_options.stale_after_ns = config_.chart.stale_after_s * 1'000'000'000;
+  chart_options.final_grace_ns = config_.chart.final_grace_ms * 1'000'000;
+  chart_options.backfill_sessions = config_.chart.backfill_sessions;
+  chart_options.provider = chart_provider_ ? chart_provider_->id() : "";
+  chart_ = std::make_unique<ChartHub>(chart_options, data_->calendar(), *this);
+
   ApiOptions options;
   options.host = config_.api_host;
   options.port = config_.api_port;
   options.max_body_bytes = config_.max_body_bytes;
   options.max_frame_bytes = config_.max_frame_bytes;
   options.max_clients = config_.max_clients;
+  options.max_queued_messages = config_.max_queued_messages;
+  options.max_resyncs_per_minute = config_.max_resyncs_per_minute;
   options.token = token_;
   api_ = std::make_unique<ApiServer>(options);
   registerHostRoutes(*api_, *this);
+  registerDataRoutes(*api_, *data_);
+  registerChartRoutes(*api_, *this);
   // Built (not yet listening) before the core starts: the core thread
   // pushes committed events to it from its first group on.
   core_ = std::make_unique<CoreLoop>(queue_, *clock_, *this);
@@ -119,10 +147,20 @@ Result<void> Session::start() {
       return fail(ErrorCode::InvalidArgument,
                   fmt::format("{}: subscriptions: '{}' is not a data plugin", config_.source, sub.provider));
     }
+    // The configured subscriptions are made here, in full, before the API
+    // opens; the table is the core thread's, which is not processing any
+    // subscription change yet.
     for (const auto& symbol : sub.symbols) {
-      if (auto ok = provider->subscribe(symbol, sub.streams); !ok) return std::unexpected(ok.error());
+      uint32_t streams = data_->acquire(sub.provider, symbol, sub.streams, "config");
+      if (!streams) continue;
+      if (auto ok = provider->subscribe(symbol, streams); !ok) return std::unexpected(ok.error());
     }
     spdlog::info("subscribed {} to {} symbol(s): {}", sub.provider, sub.symbols.size(), fmt::join(sub.symbols, ", "));
+    if (provider == chart_provider_) {
+      post(0, TaskEvent{[this, symbols = sub.symbols] {
+             for (const auto& symbol : symbols) chart_->track(symbol);
+           }});
+    }
   }
 
   if (auto ok = api_->start(); !ok) return std::unexpected(ok.error());
@@ -140,6 +178,9 @@ void Session::stop(const std::string& reason) {
   // arrive; then brokers; then the core drains what is queued.
   if (api_) api_->stop();
   control_.stop();
+  // Requests to providers finish (or are cancelled) while the providers
+  // are still connected; their answers reach the core, which still runs.
+  if (data_) data_->stop();
   for (int32_t kind : {TH_KIND_DATA, TH_KIND_BROKER}) {
     for (const auto& instance : registry_.all()) {
       if (instance->info().kind != kind || instance->state() != PluginState::Connected) continue;
@@ -214,9 +255,136 @@ void Session::process(const Event& event) {
     auto state = connection->state >= 0 && connection->state <= 3 ? kStates[connection->state] : "unknown";
     spdlog::info("plugin '{}' {}{}{}", source, state, connection->reason.empty() ? "" : ": ", connection->reason);
   }
-  if (auto* trade = std::get_if<TradeEvent>(&event.payload)) trackPrice(trade->symbol.view(), trade->price);
-  if (auto* bar = std::get_if<BarEvent>(&event.payload)) trackPrice(bar->symbol.view(), bar->close);
+  // The journal keeps what arrived; what the quality checks drop goes no
+  // further: not to the charts, not to a simulated broker's fills.
+  QualityVerdict verdict{};
+  if (auto* trade = std::get_if<TradeEvent>(&event.payload)) {
+    verdict = data_->quality().checkTrade(*trade);
+    if (!verdict.drop) trackPrice(trade->symbol.view(), trade->price);
+  } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
+    verdict = data_->quality().checkQuote(*quote, clock_->nowNs());
+  } else if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
+    verdict = data_->quality().checkBar(*bar);
+    if (!verdict.drop) trackPrice(bar->symbol.view(), bar->close);
+  }
+  if (verdict.drop) return;
+  chartEvent(event);
   feedBrokers(event);
+}
+
+void Session::chartEvent(const Event& event) {
+  if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
+    Marker marker;
+    marker.ts_ns = fill->ts_ns;
+    marker.kind = MarkerKind::Fill;
+    marker.price = fill->price;
+    marker.side = fill->side == TH_SIDE_SELL ? "sell" : "buy";
+    marker.text = fmt::format("{} {} @ {}", fill->side == TH_SIDE_SELL ? "SELL" : "BUY", fill->quantity, fill->price);
+    marker.origin = std::string(sourceName(event.source));
+    chart_->addMarker(fill->symbol, std::move(marker));
+    return;
+  }
+  if (!chart_provider_ || event.source != chart_provider_->index()) return;
+  if (auto* trade = std::get_if<TradeEvent>(&event.payload)) {
+    chart_->onTrade(*trade);
+  } else if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
+    chart_->onBar(*bar);
+  } else if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
+    if (connection->state == TH_CONN_CONNECTED) {
+      chart_->providerConnection(true, connection->reason);
+    } else if (connection->state == TH_CONN_DISCONNECTED || connection->state == TH_CONN_FAILED) {
+      chart_->providerConnection(false, connection->reason);
+    }
+  }
+}
+
+void Session::publishChartUpdates() {
+  for (auto& update : chart_->takeUpdates()) api_->publish(update.topic, std::move(update.text));
+}
+
+void Session::requestHistory(uint64_t id, const std::string& symbol, int64_t from_ns, int64_t to_ns) {
+  auto answer = [this, id](Result<std::vector<Candle>> bars) {
+    post(0, TaskEvent{[this, id, bars = std::move(bars)]() mutable { chart_->historyArrived(id, std::move(bars)); }});
+  };
+  if (!chart_provider_) return answer(fail(ErrorCode::Unavailable, "no data plugin to ask for history"));
+  PluginInstance* provider = chart_provider_;
+  ChannelTask task;
+  task.run = [provider, symbol, from_ns, to_ns, answer]() -> Result<void> {
+    th_history_request request{
+        sizeof(th_history_request), symbol.data(), static_cast<uint32_t>(symbol.size()), from_ns, to_ns, kNsPerMinute};
+    std::vector<Candle> bars;
+    auto ok = provider->history(request, [&](const th_bar& bar) {
+      Candle candle;
+      candle.start_ns = bar.start_ns;
+      candle.open = bar.open;
+      candle.high = bar.high;
+      candle.low = bar.low;
+      candle.close = bar.close;
+      candle.volume = bar.volume;
+      candle.trades = static_cast<uint32_t>(bar.trade_count);
+      candle.flags = (bar.flags & TH_BAR_FINAL) ? kCandleFinal : 0;
+      bars.push_back(candle);
+    });
+    if (!ok) {
+      answer(std::unexpected(ok.error()));
+      return std::unexpected(ok.error());
+    }
+    answer(std::move(bars));
+    return {};
+  };
+  task.cancelled = [answer](const Error& error) { answer(std::unexpected(error)); };
+  if (auto submitted = data_->channels().submit("charts", std::move(task)); !submitted) {
+    answer(std::unexpected(submitted.error()));
+  }
+}
+
+void Session::wantLive(const std::string& symbol) {
+  if (chart_provider_) acquireFeed(*chart_provider_, symbol, TH_STREAM_TRADES | TH_STREAM_BARS_1M, "charts");
+}
+
+void Session::acquireFeed(PluginInstance& provider, const std::string& symbol, uint32_t streams,
+                          const std::string& consumer) {
+  uint32_t missing = data_->acquire(provider.id(), symbol, streams, consumer);
+  if (!missing) return;
+  PluginInstance* instance = &provider;
+  ChannelTask task;
+  task.run = [instance, symbol, missing]() -> Result<void> {
+    auto ok = instance->subscribe(symbol, missing);
+    if (!ok) spdlog::warn("subscribing {} at '{}' failed: {}", symbol, instance->id(), ok.error().message);
+    return ok;
+  };
+  if (auto submitted = data_->channels().submit("realtime", std::move(task)); !submitted) {
+    spdlog::warn("subscribing {} at '{}' could not start: {}", symbol, provider.id(), submitted.error().message);
+  }
+}
+
+bool Session::onCore(std::function<void(ChartHub&)> task) {
+  return queue_.push(Event{0, TaskEvent{[this, task = std::move(task)] { task(*chart_); }}});
+}
+
+void Session::lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) {
+  if (!chart_provider_) return done(fail(ErrorCode::Unavailable, "no data plugin to look symbols up"));
+  PluginInstance* provider = chart_provider_;
+  ChannelTask task;
+  task.run = [provider, symbol, done]() -> Result<void> {
+    auto found = provider->lookup(symbol);
+    if (!found) {
+      done(std::unexpected(found.error()));
+      return std::unexpected(found.error());
+    }
+    InstrumentInfo info;
+    info.symbol = found->symbol;
+    info.name = found->name;
+    info.exchange = found->exchange;
+    info.type = found->asset_class == TH_ASSET_OPTION ? "option" : "stock";
+    info.tick_size = found->tick_size;
+    done(std::move(info));
+    return {};
+  };
+  task.cancelled = [done](const Error& error) { done(std::unexpected(error)); };
+  if (auto submitted = data_->channels().submit("charts", std::move(task)); !submitted) {
+    done(std::unexpected(submitted.error()));
+  }
 }
 
 void Session::trackPrice(std::string_view symbol, double price) {
@@ -292,6 +460,8 @@ bool Session::commitPending() {
   }
   if (api_) {
     for (auto& message : outbox_) api_->broadcast(std::move(message));
+    // Chart updates come from events now on disk, so they go out now too.
+    if (chart_) publishChartUpdates();
   }
   outbox_.clear();
   return true;
@@ -300,6 +470,16 @@ bool Session::commitPending() {
 void Session::idle() {
   if (store_failing_) commitPending();
   auto now = std::chrono::steady_clock::now();
+  if (chart_ && now - last_chart_tick_ >= std::chrono::milliseconds(100)) {
+    // Closing minutes the clock has passed and noticing silence need no
+    // event; a tenth of a second is finer than anyone reads a chart.
+    last_chart_tick_ = now;
+    chart_->tick();
+    if (!store_failing_ && api_) publishChartUpdates();
+    std::lock_guard lock(chart_stats_mutex_);
+    chart_stats_ = chart_->stats();
+    chart_symbols_ = chart_->symbols().size();
+  }
   if (now - last_status_ >= std::chrono::seconds(5)) {
     last_status_ = now;
     logStatus();
@@ -387,14 +567,15 @@ std::string Session::metricsText() const {
   out += fmt::format("tradehost_ws_clients {}\n", api_ ? api_->clientCount() : 0);
   metric("tradehost_ws_clients_dropped_total", "counter", "WebSocket clients dropped for falling behind.");
   out += fmt::format("tradehost_ws_clients_dropped_total {}\n", api_ ? api_->clientsDropped() : 0);
+  if (data_) out += data_->metricsText();
+  out += chartMetrics();
   metric("tradehost_uptime_seconds", "gauge", "Seconds since the session started.");
   out += fmt::format("tradehost_uptime_seconds {:.3f}\n",
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   return out;
 }
 
-void Session::setPluginConnected(const std::string& id, bool connected,
-                                 std::function<void(Result<std::string>)> done) {
+void Session::setPluginConnected(const std::string& id, bool connected, std::function<void(Result<std::string>)> done) {
   auto task = [this, id, connected, done] {
     auto* instance = registry_.find(id);
     if (!instance) return done(fail(ErrorCode::NotFound, fmt::format("no plugin with id '{}'", id)));
@@ -431,6 +612,41 @@ Result<std::string> Session::journalJson(uint64_t from_seq, size_t limit, const 
   }
   return fmt::format(R"({{"records":[{}],"next_seq":{},"last_seq":{}}})", records, page->next_seq,
                      store_->lastSequence());
+}
+
+std::string Session::chartMetrics() const {
+  ChartStats stats;
+  size_t symbols = 0;
+  {
+    std::lock_guard lock(chart_stats_mutex_);
+    stats = chart_stats_;
+    symbols = chart_symbols_;
+  }
+  std::string out;
+  auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
+    out += fmt::format(
+        "# HELP tradehost_chart_{0}_total {1}\n# TYPE tradehost_chart_{0}_total counter\n"
+        "tradehost_chart_{0}_total {2}\n",
+        name, help, value);
+  };
+  out += fmt::format(
+      "# HELP tradehost_chart_symbols Symbols the chart hub keeps series for.\n"
+      "# TYPE tradehost_chart_symbols gauge\ntradehost_chart_symbols {}\n",
+      symbols);
+  counter("trades", "Trades the chart hub built candles from.", stats.trades);
+  counter("late_trades", "Trades for a minute already closed, ignored.", stats.late_trades);
+  counter("outside_session", "Trades and bars outside regular hours, not charted.", stats.outside_session);
+  counter("history_bars", "Candles received in history answers.", stats.history_bars);
+  counter("history_merged", "History candles merged in (new, or replacing a partial candle).", stats.history_merged);
+  counter("history_kept_live", "History candles refused: the live candle was final or more complete.",
+          stats.history_kept_live);
+  counter("backfill_requests", "History requests sent to the provider.", stats.backfill_requests);
+  counter("backfill_joined", "History asks answered by a request already in flight.", stats.backfill_joined);
+  counter("backfill_errors", "History requests that failed.", stats.backfill_errors);
+  counter("gaps_detected", "Missing minutes inside a session, detected.", stats.gaps_detected);
+  counter("gaps_filled", "Detected gaps filled from history.", stats.gaps_filled);
+  counter("repairs", "Live minutes seen only in part and asked for again.", stats.repairs);
+  return out;
 }
 
 }  // namespace th

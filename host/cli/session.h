@@ -14,11 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "api/chart_routes.h"
 #include "api/host_routes.h"
+#include "chart/chart_hub.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/core_loop.h"
 #include "core/worker.h"
+#include "data/data_service.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
 
@@ -26,7 +29,11 @@ namespace th {
 
 class ApiServer;
 
-class Session final : public EventProcessor, public PluginEventSink, public HostView {
+class Session final : public EventProcessor,
+                      public PluginEventSink,
+                      public HostView,
+                      public ChartHost,
+                      public ChartService {
  public:
   Session(HostConfig config, std::string plugin_dir, std::string token);
   ~Session() override;
@@ -55,6 +62,14 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
                           std::function<void(Result<std::string>)> done) override;
   Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const override;
 
+  // ChartHost (core thread): history and live data for the chart hub.
+  void requestHistory(uint64_t id, const std::string& symbol, int64_t from_ns, int64_t to_ns) override;
+  void wantLive(const std::string& symbol) override;
+
+  // ChartService (API threads)
+  bool onCore(std::function<void(ChartHub&)> task) override;
+  void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) override;
+
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);
   // Commits the pending batch; on success pushes the group's messages to
@@ -64,6 +79,13 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   std::string_view sourceName(uint16_t source) const;
   void trackPrice(std::string_view symbol, double price);
   void logStatus();
+  // Subscribes through the data service (one provider subscription per
+  // symbol however many consumers); the provider call runs on the realtime lane.
+  void acquireFeed(PluginInstance& provider, const std::string& symbol, uint32_t streams, const std::string& consumer);
+  // The chart hub's side of an event from the chart provider. Core thread.
+  void chartEvent(const Event& event);
+  void publishChartUpdates();
+  std::string chartMetrics() const;
 
   HostConfig config_;
   std::string plugin_dir_;
@@ -75,6 +97,9 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
   std::unique_ptr<CoreLoop> core_;
   std::unique_ptr<ApiServer> api_;
   Worker control_;  // plugin connect/disconnect requested through the API
+  std::unique_ptr<DataService> data_;
+  std::unique_ptr<ChartHub> chart_;  // core thread only
+  PluginInstance* chart_provider_ = nullptr;
   std::chrono::steady_clock::time_point started_;
 
   // Core thread only.
@@ -86,6 +111,12 @@ class Session final : public EventProcessor, public PluginEventSink, public Host
     double first = 0, last = 0;
   };
   std::map<std::string, PriceTrack, std::less<>> prices_;  // for the status line
+  std::chrono::steady_clock::time_point last_chart_tick_;
+
+  // A copy of the chart hub's counters for /metrics, refreshed on the core thread.
+  mutable std::mutex chart_stats_mutex_;
+  ChartStats chart_stats_;
+  size_t chart_symbols_ = 0;
 
   std::atomic<uint64_t> counts_[kEventKindCount] = {};  // events processed, by EventPayload index
   std::atomic<uint64_t> store_errors_{0};

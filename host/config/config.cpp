@@ -209,7 +209,9 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
     config.speed = clock.number("speed", config.speed, 0, 1e7);
   }
   if (top.has("api")) {
-    MapReader api(top.node("api"), "api", source, {"listen", "max_body_bytes", "max_frame_bytes", "max_clients"});
+    MapReader api(top.node("api"), "api", source,
+                  {"listen", "max_body_bytes", "max_frame_bytes", "max_clients", "max_queued_messages",
+                   "max_resyncs_per_minute"});
     if (api.has("listen")) {
       try {
         std::tie(config.api_host, config.api_port) = parseListen(api.string("listen", ""), "api.listen");
@@ -223,6 +225,10 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
     config.max_frame_bytes =
         static_cast<size_t>(api.number("max_frame_bytes", double(config.max_frame_bytes), 1024, 1 << 30));
     config.max_clients = static_cast<size_t>(api.number("max_clients", double(config.max_clients), 1, 100000));
+    config.max_queued_messages =
+        static_cast<size_t>(api.number("max_queued_messages", double(config.max_queued_messages), 16, 1 << 20));
+    config.max_resyncs_per_minute =
+        static_cast<size_t>(api.number("max_resyncs_per_minute", double(config.max_resyncs_per_minute), 0, 1000));
   }
   if (top.has("store")) {
     MapReader store(top.node("store"), "store", source, {"dir", "sync_orders"});
