@@ -3,6 +3,7 @@
 // produces no false alarms.
 #include "data/quality.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <th/plugin.h>
 
@@ -268,7 +269,7 @@ TEST(DataQuality, SnapshotIsSortedAndSafeWhileSymbolsAreAdded) {
       EXPECT_EQ(sum, snapshot.events);
     }
   });
-  for (int i = 0; i < 2000; ++i) quality.checkTrade(trade("S" + std::to_string(i % 500), i + 1, 10));
+  for (int i = 0; i < 2000; ++i) quality.checkTrade(trade(fmt::format("S{}", i % 500), i + 1, 10));
   done = true;
   reader.join();
   auto snapshot = quality.snapshot();
