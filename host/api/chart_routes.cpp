@@ -46,13 +46,6 @@ std::optional<Timeframe> udfResolution(std::string_view resolution) {
   return it->second;
 }
 
-std::string healthJson(const SeriesHealth& h) {
-  return fmt::format(
-      R"({{"state":"{}","age_ms":{},"gaps_detected":{},"gaps_open":{},"backfills_in_flight":{},"source":{},"reason":{}}})",
-      seriesStateName(h.state), h.age_ns < 0 ? -1 : h.age_ns / 1'000'000, h.gaps_detected, h.gaps_open,
-      h.backfills_in_flight, jsonString(h.source), jsonString(h.reason));
-}
-
 // UDF reports failures in the body with status 200, which is what its
 // clients look for.
 HttpResponse udfError(std::string_view message) {

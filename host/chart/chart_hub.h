@@ -129,7 +129,8 @@ class ChartHub {
 
   // ---- reads (core thread)
   bool knows(std::string_view symbol) const;
-  std::vector<std::string> symbols() const;
+  std::vector<std::string> symbols() const;  // sorted
+  size_t symbolCount() const { return symbols_.size(); }
   // The series of a timeframe, deriving it from the 1-minute series the
   // first time it is asked for. Unknown symbols are tracked first. The
   // reference stays valid, but for a symbol with no derived series watched

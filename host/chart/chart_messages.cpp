@@ -3,6 +3,7 @@
 
 #include "chart/chart_hub.h"
 #include "chart/chart_hub_internal.h"
+#include "chart/chart_json.h"
 #include "core/json.h"
 
 namespace th {
@@ -21,15 +22,14 @@ std::string markerJson(const Marker& m) {
                      jsonString(m.side));
 }
 
-std::string ChartHub::healthJson(const SymbolState& sym) const {
-  std::string reason;
-  SeriesState state = stateOf(sym, &reason);
-  int64_t age_ms = sym.last_update_ns ? (host_.nowNs() - sym.last_update_ns) / 1'000'000 : -1;
+std::string healthJson(const SeriesHealth& h) {
   return fmt::format(
       R"({{"state":"{}","age_ms":{},"gaps_detected":{},"gaps_open":{},"backfills_in_flight":{},"source":{},"reason":{}}})",
-      seriesStateName(state), age_ms, sym.gaps_detected, sym.gaps.size(), sym.in_flight, jsonString(options_.provider),
-      jsonString(reason));
+      seriesStateName(h.state), h.age_ns < 0 ? -1 : h.age_ns / 1'000'000, h.gaps_detected, h.gaps_open,
+      h.backfills_in_flight, jsonString(h.source), jsonString(h.reason));
 }
+
+std::string ChartHub::healthJson(const SymbolState& sym) const { return th::healthJson(health(sym.name)); }
 
 std::shared_ptr<const std::string> ChartHub::watch(std::string_view symbol, Timeframe timeframe, size_t max_bars) {
   series(symbol, timeframe);  // tracks the symbol and derives the timeframe if need be

@@ -478,7 +478,7 @@ void Session::idle() {
     if (!store_failing_ && api_) publishChartUpdates();
     std::lock_guard lock(chart_stats_mutex_);
     chart_stats_ = chart_->stats();
-    chart_symbols_ = chart_->symbols().size();
+    chart_symbols_ = chart_->symbolCount();
   }
   if (now - last_status_ >= std::chrono::seconds(5)) {
     last_status_ = now;
