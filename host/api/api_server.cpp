@@ -18,12 +18,6 @@
 
 namespace th {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-
 HttpResponse HttpResponse::json(int status, std::string body) {
   HttpResponse r;
   r.status = status;

@@ -26,12 +26,6 @@
 
 namespace th {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-
 namespace {
 
 // Messages per gathered write: two buffers each (frame header and text), and

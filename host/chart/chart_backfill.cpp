@@ -89,7 +89,7 @@ void ChartHub::historyArrived(uint64_t id, Result<std::vector<Candle>> bars) {
     // not trade.
     std::erase_if(sym.gaps, [&](const OpenGap& gap) {
       bool filled = gap.from_ns >= request.from_ns && gap.to_ns <= request.to_ns;
-      if (filled) ++stats_.gaps_filled;
+      if (filled && !gap.extends_history) ++stats_.gaps_filled;
       return filled;
     });
   } else {
@@ -102,9 +102,11 @@ void ChartHub::historyArrived(uint64_t id, Result<std::vector<Candle>> bars) {
         gap.retry_at_ns = host_.nowNs() + options_.retry_after_ns;
       }
     }
-    if (request.kind == BackfillKind::Repair) {
-      // Keep the partial minute as a gap so it is asked for again.
-      sym.gaps.push_back({request.from_ns, request.to_ns, false, host_.nowNs() + options_.retry_after_ns});
+    if (request.kind != BackfillKind::Gap) {
+      // A partial minute, or the history before the series, is kept as a
+      // gap so that it is asked for again rather than missing for good.
+      bool extends = request.kind == BackfillKind::Initial || request.kind == BackfillKind::Range;
+      sym.gaps.push_back({request.from_ns, request.to_ns, false, host_.nowNs() + options_.retry_after_ns, extends});
     }
   }
   for (auto& ready : request.waiters) ready(outcome);

@@ -221,11 +221,7 @@ void ChartHub::onTrade(const TradeEvent& trade) {
   sym.last_update_ns = host_.nowNs();
 }
 
-void ChartHub::onBar(const BarEvent& bar) {
-  if (bar.duration_ns != kNsPerMinute) return;  // the hub derives every other size itself
-  SymbolState* found = find(bar.symbol);
-  if (!found) track(bar.symbol.view());
-  SymbolState& sym = found ? *found : ensure(bar.symbol.view());
+Candle toCandle(const BarEvent& bar) {
   Candle candle;
   candle.start_ns = bar.start_ns;
   candle.open = bar.open;
@@ -234,9 +230,18 @@ void ChartHub::onBar(const BarEvent& bar) {
   candle.close = bar.close;
   candle.volume = bar.volume;
   candle.trades = static_cast<uint32_t>(bar.trade_count);
-  bool history = bar.flags & TH_BAR_HISTORY;
-  candle.flags =
-      static_cast<uint8_t>((history ? kCandleHistory : kCandleLive) | ((bar.flags & TH_BAR_FINAL) ? kCandleFinal : 0));
+  candle.flags = static_cast<uint8_t>(((bar.flags & TH_BAR_HISTORY) ? kCandleHistory : kCandleLive) |
+                                      ((bar.flags & TH_BAR_FINAL) ? kCandleFinal : 0));
+  return candle;
+}
+
+void ChartHub::onBar(const BarEvent& bar) {
+  if (bar.duration_ns != kNsPerMinute) return;  // the hub derives every other size itself
+  SymbolState* found = find(bar.symbol);
+  if (!found) track(bar.symbol.view());
+  SymbolState& sym = found ? *found : ensure(bar.symbol.view());
+  Candle candle = toCandle(bar);
+  bool history = candle.history();
   if (history || sym.trade_based || (sym.live_start != kNever && bar.start_ns < sym.live_start)) {
     // The series builds its own minutes from trades, or the bar is late:
     // the aggregate is a candidate like any history bar.
@@ -332,7 +337,7 @@ void ChartHub::tick() {
     for (auto& gap : sym.gaps) {
       if (!gap.in_flight && gap.retry_at_ns && now >= gap.retry_at_ns) {
         gap.retry_at_ns = 0;
-        backfill(sym, gap.from_ns, gap.to_ns, BackfillKind::Gap, nullptr);
+        backfill(sym, gap.from_ns, gap.to_ns, gap.extends_history ? BackfillKind::Range : BackfillKind::Gap, nullptr);
       }
     }
     SeriesState now_state = stateOf(sym, nullptr);

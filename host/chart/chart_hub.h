@@ -47,6 +47,10 @@ struct ChartOptions {
   int64_t retry_after_ns = 30'000'000'000;  // a failed gap backfill is asked again after this long
 };
 
+// A provider's 1-minute bar as a candle: live or history by TH_BAR_HISTORY,
+// final by TH_BAR_FINAL.
+Candle toCandle(const BarEvent& bar);
+
 enum class SeriesState : uint8_t { Live, Backfilling, Degraded, Stale };
 std::string_view seriesStateName(SeriesState state);
 

@@ -37,6 +37,9 @@ struct OpenGap {
   int64_t from_ns = 0, to_ns = 0;
   bool in_flight = false;
   int64_t retry_at_ns = 0;
+  // A failed initial or range backfill waiting to be asked again: when it
+  // succeeds it also moves the start of the known history back.
+  bool extends_history = false;
 };
 
 struct alignas(64) ChartHub::SymbolState {

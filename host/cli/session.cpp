@@ -313,17 +313,9 @@ void Session::requestHistory(uint64_t id, const std::string& symbol, int64_t fro
     th_history_request request{
         sizeof(th_history_request), symbol.data(), static_cast<uint32_t>(symbol.size()), from_ns, to_ns, kNsPerMinute};
     std::vector<Candle> bars;
-    auto ok = provider->history(request, [&](const th_bar& bar) {
-      Candle candle;
-      candle.start_ns = bar.start_ns;
-      candle.open = bar.open;
-      candle.high = bar.high;
-      candle.low = bar.low;
-      candle.close = bar.close;
-      candle.volume = bar.volume;
-      candle.trades = static_cast<uint32_t>(bar.trade_count);
-      candle.flags = (bar.flags & TH_BAR_FINAL) ? kCandleFinal : 0;
-      bars.push_back(candle);
+    auto ok = provider->history(request, [&](const th_bar& b) {
+      bars.push_back(toCandle(BarEvent{Symbol(), b.flags | TH_BAR_HISTORY, b.start_ns, b.duration_ns, b.open, b.high,
+                                       b.low, b.close, b.volume, b.vwap, b.trade_count}));
     });
     if (!ok) {
       answer(std::unexpected(ok.error()));

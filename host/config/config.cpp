@@ -180,13 +180,7 @@ HostConfig parseHostConfig(const std::string& text, const std::string& source) {
 
 namespace {
 HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(
-        fmt::format("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
+  YAML::Node root = loadYaml(text, source);
   HostConfig config;
   config.source = source;
   MapReader top(root, "", source,

@@ -18,6 +18,17 @@
 
 namespace th {
 
+// Parses a whole YAML document; a syntax error becomes a ConfigError naming
+// `source`, the line and the column.
+inline YAML::Node loadYaml(const std::string& text, const std::string& source) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(
+        fmt::format("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+}
+
 class MapReader {
  public:
   MapReader(const YAML::Node& node, std::string path, const std::string& source,

@@ -99,13 +99,7 @@ int32_t listedDate(const MapReader& entry, int32_t first_year, int32_t last_year
 }  // namespace
 
 SessionCalendar SessionCalendar::parseUnchecked(const std::string& text, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(
-        fmt::format("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
+  YAML::Node root = loadYaml(text, source);
   SessionCalendar calendar;
   calendar.source_ = source;
   MapReader top(root, "", source, {"schema", "exchange", "timezone", "regular", "years", "holidays", "early_closes"});

@@ -325,5 +325,38 @@ TEST(ChartBackfill, MarkersComeBackWithTheSeriesAndInUpdates) {
   EXPECT_EQ(hub.sequence("SPY", Timeframe::M5), 2u);
 }
 
+TEST(ChartBackfill, HistoryThatFailsAtFirstIsAskedAgainUntilItArrives) {
+  auto tape = busyTape(13);
+  FakeChartHost host;
+  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  host.now = at(kDay, 10, 30);
+  hub.track("SPY");
+  ASSERT_EQ(host.pending.size(), 1u);
+  auto first = host.pending[0];
+  host.pending.clear();
+  hub.historyArrived(first.id, fail(ErrorCode::Io, "provider: connection reset"));
+  auto health = hub.health("SPY");
+  EXPECT_EQ(health.state, SeriesState::Degraded);
+  EXPECT_NE(health.reason.find("connection reset"), std::string::npos);
+  // Asked again after the retry interval, for the same range.
+  host.now = at(kDay, 10, 30, 31);
+  hub.tick();
+  ASSERT_EQ(host.pending.size(), 1u);
+  EXPECT_EQ(host.pending[0].from_ns, first.from_ns);
+  EXPECT_EQ(host.pending[0].to_ns, first.to_ns);
+  host.answerAll(hub, tape);
+  hub.tick();
+  EXPECT_EQ(hub.health("SPY").gaps_open, 0u);
+  EXPECT_NE(hub.health("SPY").state, SeriesState::Degraded);
+  auto reference = referenceMinutes(tape, "SPY", hub.periods());
+  expectMinutesEqual(hub, "SPY", reference, at(kDay, 9, 30), at(kDay, 10, 30));
+  // The morning is now known: a chart asking for it needs no new request.
+  auto requests = hub.stats().backfill_requests;
+  bool ready = false;
+  hub.ensureHistory("SPY", at(kDay, 9, 30), [&](Result<void> ok) { ready = ok.has_value(); });
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(hub.stats().backfill_requests, requests);
+}
+
 }  // namespace
 }  // namespace th::test
