@@ -29,6 +29,21 @@ HttpResponse HttpResponse::error(int status, std::string_view reason) {
   return json(status, jsonText(nlohmann::json{{"error", reason}}));
 }
 
+HttpResponse HttpResponse::fromError(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::InvalidArgument:
+      return HttpResponse::error(400, error.message);
+    case ErrorCode::NotFound:
+      return HttpResponse::error(404, error.message);
+    case ErrorCode::AlreadyExists:
+      return HttpResponse::error(409, error.message);
+    case ErrorCode::Unavailable:
+      return HttpResponse::error(503, error.message);
+    default:
+      return HttpResponse::error(500, error.message);
+  }
+}
+
 namespace {
 
 std::vector<std::string> splitPath(std::string_view path) {

@@ -49,6 +49,9 @@ struct HttpResponse {
   static HttpResponse json(int status, std::string body);
   // {"error": reason} with the status.
   static HttpResponse error(int status, std::string_view reason);
+  // {"error": message} with the status the error stands for: InvalidArgument
+  // 400, NotFound 404, AlreadyExists 409, Unavailable 503, anything else 500.
+  static HttpResponse fromError(const Error& error);
 };
 
 struct ApiOptions {

@@ -53,6 +53,14 @@ constexpr std::array<std::pair<OrderClass, std::string_view>, 4> kClasses = {{{O
 constexpr std::array<std::pair<AssetClass, std::string_view>, 2> kAssets = {
     {{AssetClass::Equity, "equity"}, {AssetClass::Option, "option"}}};
 
+constexpr std::array<std::pair<OrderRole, std::string_view>, 7> kRoles = {{{OrderRole::Single, "single"},
+                                                                           {OrderRole::Entry, "entry"},
+                                                                           {OrderRole::Group, "group"},
+                                                                           {OrderRole::TakeProfit, "take_profit"},
+                                                                           {OrderRole::StopLoss, "stop_loss"},
+                                                                           {OrderRole::Correction, "correction"},
+                                                                           {OrderRole::Flatten, "flatten"}}};
+
 // The status changes a broker may report. Anything else is refused: it
 // would mean the host's picture of the order is wrong, or the report is.
 bool edgeAllowed(OrderStatus from, OrderStatus to) {
@@ -91,12 +99,14 @@ std::string_view toString(OrderType type) { return nameOf(type, kTypes); }
 std::string_view toString(TimeInForce tif) { return nameOf(tif, kTifs); }
 std::string_view toString(OrderClass order_class) { return nameOf(order_class, kClasses); }
 std::string_view toString(AssetClass asset_class) { return nameOf(asset_class, kAssets); }
+std::string_view toString(OrderRole role) { return nameOf(role, kRoles); }
 std::optional<OrderStatus> parseOrderStatus(std::string_view text) { return parseName(text, kStatuses); }
 std::optional<OrderSide> parseOrderSide(std::string_view text) { return parseName(text, kSides); }
 std::optional<OrderType> parseOrderType(std::string_view text) { return parseName(text, kTypes); }
 std::optional<TimeInForce> parseTimeInForce(std::string_view text) { return parseName(text, kTifs); }
 std::optional<OrderClass> parseOrderClass(std::string_view text) { return parseName(text, kClasses); }
 std::optional<AssetClass> parseAssetClass(std::string_view text) { return parseName(text, kAssets); }
+std::optional<OrderRole> parseOrderRole(std::string_view text) { return parseName(text, kRoles); }
 
 bool isTerminal(OrderStatus status) {
   return status == OrderStatus::Filled || status == OrderStatus::Canceled || status == OrderStatus::Rejected ||
@@ -170,18 +180,22 @@ Result<void> validateIntent(const OrderIntent& intent) {
       if (tp || sl) return bad("order_class: take_profit/stop_loss legs need a bracket, oco or oto order");
       break;
     case OrderClass::Bracket:
-    case OrderClass::Oco:
+    case OrderClass::Oco: {
+      const bool long_position = (intent.order_class == OrderClass::Oco) == (intent.side == OrderSide::Sell);
       if (!tp || !sl) {
         return bad(fmt::format("{}: a {} order needs both take_profit_price and stop_loss_price",
                                tp ? "stop_loss_price" : "take_profit_price", toString(intent.order_class)));
       }
-      // The profit leg is on the far side of the loss leg, as seen from the entry.
-      if (intent.side == OrderSide::Buy ? intent.take_profit_price <= intent.stop_loss_price
-                                        : intent.take_profit_price >= intent.stop_loss_price) {
+      // The profit leg is on the far side of the loss leg, as seen from the
+      // entry. A bracket's side is the entry's; an OCO's is its legs', which
+      // exit a position held the other way (sell legs close a long).
+      if (long_position ? intent.take_profit_price <= intent.stop_loss_price
+                        : intent.take_profit_price >= intent.stop_loss_price) {
         return bad(fmt::format("take_profit_price: {} is not on the profit side of stop_loss_price {} for a {}",
                                intent.take_profit_price, intent.stop_loss_price, toString(intent.side)));
       }
       break;
+    }
     case OrderClass::Oto:
       if (tp == sl) return bad("order_class: an oto order has exactly one of take_profit_price and stop_loss_price");
       break;

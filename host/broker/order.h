@@ -35,6 +35,12 @@ enum class OrderType : int32_t { Market = 1, Limit = 2, Stop = 3, StopLimit = 4 
 enum class TimeInForce : int32_t { Day = 1, Gtc = 2, Ioc = 3, Fok = 4 };
 enum class OrderClass : int32_t { Simple = 1, Bracket = 2, Oco = 3, Oto = 4 };
 enum class AssetClass : int32_t { Equity = 1, Option = 2 };
+// What an order is to the host. Entry: the first order of a bracket or OTO
+// the host emulates (its legs are activated by its fills). Group: an OCO the
+// host emulates (never sent; its two legs are). TakeProfit and StopLoss: the
+// legs. Correction: takes back an over-fill of two legs. Flatten: closes a
+// position for the kill switch.
+enum class OrderRole : int32_t { Single = 0, Entry, Group, TakeProfit, StopLoss, Correction, Flatten };
 
 // "pending_new", "accepted", "partially_filled", ...; "buy"; "stop_limit"; "gtc"; "bracket"; "option".
 std::string_view toString(OrderStatus status);
@@ -43,12 +49,14 @@ std::string_view toString(OrderType type);
 std::string_view toString(TimeInForce tif);
 std::string_view toString(OrderClass order_class);
 std::string_view toString(AssetClass asset_class);
+std::string_view toString(OrderRole role);  // "single", "entry", "group", "take_profit", ...
 std::optional<OrderStatus> parseOrderStatus(std::string_view text);
 std::optional<OrderSide> parseOrderSide(std::string_view text);
 std::optional<OrderType> parseOrderType(std::string_view text);
 std::optional<TimeInForce> parseTimeInForce(std::string_view text);
 std::optional<OrderClass> parseOrderClass(std::string_view text);
 std::optional<AssetClass> parseAssetClass(std::string_view text);
+std::optional<OrderRole> parseOrderRole(std::string_view text);
 
 // Filled, canceled, rejected, expired and replaced orders never change again.
 bool isTerminal(OrderStatus status);
@@ -85,12 +93,16 @@ struct Order {
   std::string client_order_id;  // assigned and stored before the broker sees the order
   std::string broker_order_id;  // the venue's, once known
   std::string broker;           // plugin id
-  std::string parent_id;        // a bracket or OTO child's entry order, else empty
+  std::string parent_id;        // a leg's entry or OCO group; a correction's leg; else empty
+  std::string sibling_id;       // the other leg of an OCO pair, else empty
+  OrderRole role = OrderRole::Single;
   OrderIntent intent;
   OrderStatus status = OrderStatus::PendingNew;
   double filled_quantity = 0;  // cumulative
   double average_fill_price = 0;
-  std::string reason;  // why it was rejected, canceled or expired
+  double booked_quantity = 0;  // sum of the fills booked against it (fills may precede the status)
+  std::string reason;       // why it was rejected, canceled or expired; flags such as an over-fill
+  std::string reason_code;  // a risk rejection's code (MAX_ORDER_QUANTITY, ...), else empty
   int64_t created_ns = 0;
   int64_t updated_ns = 0;
 

@@ -45,6 +45,63 @@ struct JournalOptions {
 };
 int journalCommand(const JournalOptions& options);
 
+// Commands that talk to a running host over its API (cmd_trading.cpp): the
+// bearer token comes from TRADEHOST_TOKEN, and commands that change anything
+// refuse to run without it. A 4xx answer (a risk rejection included) exits
+// 2, an unreachable host or a 5xx exits 1.
+struct ApiCallOptions {
+  std::string api = "127.0.0.1:8080";  // HOST:PORT of the host's API
+  bool json = false;                   // print the host's JSON instead of a table
+};
+
+// Prices and the quantity are kept as typed and checked by the command, so
+// a typo is reported by name and exits 2. Empty: not given.
+struct OrderSubmitOptions {
+  ApiCallOptions call;
+  std::string symbol, side, quantity;
+  std::string type;  // empty: limit and/or stop from the prices given, else market
+  std::string limit, stop, time_in_force, order_class, take_profit, stop_loss, stop_loss_limit;
+  std::string strategy, broker;
+};
+int orderSubmitCommand(const OrderSubmitOptions& options);
+
+struct OrderIdOptions {
+  ApiCallOptions call;
+  std::string id;  // client order id
+};
+int orderCancelCommand(const OrderIdOptions& options);
+int orderShowCommand(const OrderIdOptions& options);
+
+struct OrderListOptions {
+  ApiCallOptions call;
+  bool all = false;  // every order, not only open ones
+  std::string strategy, symbol;
+  std::string limit;  // empty: the host's default
+};
+int orderListCommand(const OrderListOptions& options);
+
+struct PositionsOptions {
+  ApiCallOptions call;
+  std::string strategy;
+};
+int positionsCommand(const PositionsOptions& options);
+int accountCommand(const ApiCallOptions& options);
+int riskCommand(const ApiCallOptions& options);
+
+struct KillOptions {
+  ApiCallOptions call;
+  bool flatten = false;
+  std::string reason;
+};
+int killCommand(const KillOptions& options);
+
+struct ResumeOptions {
+  ApiCallOptions call;
+  bool reducing = false;  // resume in REDUCING rather than ACTIVE
+  std::string reason;
+};
+int resumeCommand(const ResumeOptions& options);
+
 // "30s", "5m", "1h", "250ms", "90" (seconds) → milliseconds; -1 when malformed.
 int64_t parseDurationMs(const std::string& text);
 

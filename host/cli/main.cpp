@@ -60,10 +60,77 @@ int main(int argc, char** argv) {
   journal_cmd->add_option("--kind", journal.kind, "Only records of this kind (trade, quote, bar, order, fill, ...)");
   journal_cmd->add_flag("--verify", journal.verify, "Check the whole journal for gaps and print a summary");
 
+  // Commands that call a running host's API.
+  auto api_options = [](CLI::App* command, th::ApiCallOptions& call) {
+    command->add_option("--api", call.api, "HOST:PORT of the running host's API (default 127.0.0.1:8080)");
+    command->add_flag("--json", call.json, "Print the host's JSON as is");
+  };
+  auto* order_cmd = app.add_subcommand("order", "Submit, cancel and list orders on the running host");
+  order_cmd->require_subcommand(1);
+  th::OrderSubmitOptions submit;
+  auto* submit_cmd = order_cmd->add_subcommand(
+      "submit", "Submit an order (needs TRADEHOST_TOKEN); a risk rejection prints its reason and exits 2");
+  submit_cmd->add_option("symbol", submit.symbol, "Ticker, or OCC symbol for an option")->required();
+  submit_cmd->add_option("side", submit.side, "buy or sell")->required();
+  submit_cmd->add_option("quantity", submit.quantity, "Shares or contracts")->required();
+  submit_cmd->add_option("--type", submit.type,
+                         "market, limit, stop or stop_limit (default: from --limit/--stop, else market)");
+  submit_cmd->add_option("--limit", submit.limit, "Limit price");
+  submit_cmd->add_option("--stop", submit.stop, "Stop price");
+  submit_cmd->add_option("--tif", submit.time_in_force, "day, gtc, ioc or fok (default day)");
+  submit_cmd->add_option("--class", submit.order_class, "simple, bracket, oco or oto (default simple)");
+  submit_cmd->add_option("--take-profit", submit.take_profit, "Take-profit leg price (bracket, oco, oto)");
+  submit_cmd->add_option("--stop-loss", submit.stop_loss, "Stop-loss leg price (bracket, oco, oto)");
+  submit_cmd->add_option("--stop-loss-limit", submit.stop_loss_limit,
+                         "Makes the stop-loss leg a stop-limit order at this price");
+  submit_cmd->add_option("--strategy", submit.strategy, "Book the order to this strategy (default: manual)");
+  submit_cmd->add_option("--broker", submit.broker, "Broker plugin id (default: the host's default broker)");
+  api_options(submit_cmd, submit.call);
+  th::OrderIdOptions cancel;
+  auto* cancel_cmd = order_cmd->add_subcommand("cancel", "Cancel an order by its client order id (needs TRADEHOST_TOKEN)");
+  cancel_cmd->add_option("id", cancel.id, "Client order id")->required();
+  api_options(cancel_cmd, cancel.call);
+  th::OrderListOptions order_list;
+  auto* order_list_cmd = order_cmd->add_subcommand("list", "List open orders, newest first");
+  order_list_cmd->add_flag("--all", order_list.all, "Every order, not only open ones");
+  order_list_cmd->add_option("--strategy", order_list.strategy, "Only this strategy's orders");
+  order_list_cmd->add_option("--symbol", order_list.symbol, "Only orders for this symbol");
+  order_list_cmd->add_option("--limit", order_list.limit, "At most this many orders, 1-10000 (default 500)");
+  api_options(order_list_cmd, order_list.call);
+  th::OrderIdOptions order_show;
+  auto* order_show_cmd = order_cmd->add_subcommand("show", "Show one order in full");
+  order_show_cmd->add_option("id", order_show.id, "Client order id")->required();
+  api_options(order_show_cmd, order_show.call);
+
+  th::PositionsOptions positions;
+  auto* positions_cmd = app.add_subcommand("positions", "Positions and P&L per account and strategy");
+  positions_cmd->add_option("--strategy", positions.strategy, "Only this strategy's positions");
+  api_options(positions_cmd, positions.call);
+  th::ApiCallOptions account;
+  auto* account_cmd = app.add_subcommand("account", "The broker account: cash, equity, buying power, P&L");
+  api_options(account_cmd, account);
+  th::ApiCallOptions risk;
+  auto* risk_cmd = app.add_subcommand("risk", "Trading state, loss figures and risk limits");
+  api_options(risk_cmd, risk);
+  th::KillOptions kill;
+  auto* kill_cmd = app.add_subcommand(
+      "kill", "Kill switch: HALT trading and cancel open orders (needs TRADEHOST_TOKEN)");
+  kill_cmd->add_flag("--flatten", kill.flatten, "Also close every position");
+  kill_cmd->add_option("--reason", kill.reason, "Why, for the journal");
+  api_options(kill_cmd, kill.call);
+  th::ResumeOptions resume;
+  auto* resume_cmd =
+      app.add_subcommand("resume", "Leave HALTED: resume trading, ACTIVE or REDUCING (needs TRADEHOST_TOKEN)");
+  resume_cmd->add_flag("--reducing", resume.reducing, "Only orders that reduce a position");
+  resume_cmd->add_option("--reason", resume.reason, "Why, for the journal");
+  api_options(resume_cmd, resume.call);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; anything else is bad input (exit 2, as
+    // every command's own checks do), not CLI11's 1xx codes.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   try {
@@ -77,6 +144,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (journal_cmd->parsed()) return th::journalCommand(journal);
+    if (submit_cmd->parsed()) return th::orderSubmitCommand(submit);
+    if (cancel_cmd->parsed()) return th::orderCancelCommand(cancel);
+    if (order_list_cmd->parsed()) return th::orderListCommand(order_list);
+    if (order_show_cmd->parsed()) return th::orderShowCommand(order_show);
+    if (positions_cmd->parsed()) return th::positionsCommand(positions);
+    if (account_cmd->parsed()) return th::accountCommand(account);
+    if (risk_cmd->parsed()) return th::riskCommand(risk);
+    if (kill_cmd->parsed()) return th::killCommand(kill);
+    if (resume_cmd->parsed()) return th::resumeCommand(resume);
   } catch (const std::exception& e) {
     std::cerr << "tradehost: " << e.what() << "\n";
     return 1;

@@ -16,6 +16,8 @@
 
 #include "api/chart_routes.h"
 #include "api/host_routes.h"
+#include "api/trading_routes.h"
+#include "broker/broker_service.h"
 #include "chart/chart_hub.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -33,7 +35,9 @@ class Session final : public EventProcessor,
                       public PluginEventSink,
                       public HostView,
                       public ChartHost,
-                      public ChartService {
+                      public ChartService,
+                      public BrokerServiceHost,
+                      public TradingService {
  public:
   Session(HostConfig config, std::string plugin_dir, std::string token);
   ~Session() override;
@@ -70,6 +74,23 @@ class Session final : public EventProcessor,
   bool onCore(std::function<void(ChartHub&)> task) override;
   void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) override;
 
+  // BrokerServiceHost (core thread)
+  Batch& batch() override { return *batch_; }
+  bool commitNow(bool sync) override;
+  void notify(std::string message) override;
+  bool regularHours(int64_t ts_ns) const override;
+
+  // TradingService (API threads): each runs on the core thread.
+  void submitOrder(OrderIntent intent, std::string broker, JsonDone done) override;
+  void cancelOrder(std::string client_order_id, JsonDone done) override;
+  void order(std::string client_order_id, JsonDone done) override;
+  void listOrders(OrderQuery query, JsonDone done) override;
+  void positions(std::string strategy, JsonDone done) override;
+  void account(JsonDone done) override;
+  void risk(JsonDone done) override;
+  void kill(bool flatten, std::string reason, JsonDone done) override;
+  void resume(std::string state, std::string reason, JsonDone done) override;
+
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);
   // Commits the pending batch; on success pushes the group's messages to
@@ -84,8 +105,17 @@ class Session final : public EventProcessor,
   void acquireFeed(PluginInstance& provider, const std::string& symbol, uint32_t streams, const std::string& consumer);
   // The chart hub's side of an event from the chart provider. Core thread.
   void chartEvent(const Event& event);
+  // The broker service's side: broker reports, and prices that mark positions.
+  void tradingEvent(const Event& event);
   void publishChartUpdates();
   std::string chartMetrics() const;
+  // Runs `work` on the core thread and answers with its result.
+  void onTradingCore(std::function<Result<std::string>()> work, JsonDone done);
+  // Rebuilds orders, positions and risk from the store, then reconciles
+  // with the brokers, on the core thread; start() waits for it.
+  [[nodiscard]] Result<void> recover();
+  void refreshTradingSnapshot();
+  std::string tradingMetrics() const;
 
   HostConfig config_;
   std::string plugin_dir_;
@@ -99,6 +129,7 @@ class Session final : public EventProcessor,
   Worker control_;  // plugin connect/disconnect requested through the API
   std::unique_ptr<DataService> data_;
   std::unique_ptr<ChartHub> chart_;  // core thread only
+  std::unique_ptr<BrokerService> broker_;  // core thread only (after start)
   PluginInstance* chart_provider_ = nullptr;
   std::chrono::steady_clock::time_point started_;
 
@@ -125,6 +156,12 @@ class Session final : public EventProcessor,
   std::atomic<uint64_t> bars_stored_{0};
   mutable std::mutex store_error_mutex_;
   std::string last_store_error_;
+  // The broker service's health and counters, refreshed on the core thread.
+  mutable std::mutex trading_mutex_;
+  std::string trading_health_ = "null";
+  bool trading_degraded_ = false;
+  BrokerService::Stats trading_stats_;
+  TradingState trading_state_ = TradingState::Active;
   bool stopped_ = false;
 };
 

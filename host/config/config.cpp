@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -148,7 +150,157 @@ ChartConfig parseChart(const MapReader& top, const std::string& source, const st
   return config;
 }
 
+// Every key of a risk limits mapping, in the order of RiskLimits.
+const std::vector<std::string_view>& riskLimitKeys() {
+  static const std::vector<std::string_view> keys = {
+      "max_order_quantity", "max_order_notional",    "max_position_notional", "max_gross_exposure",
+      "max_open_orders",    "max_orders_per_minute", "price_collar_pct",      "regular_hours_only",
+      "duplicate_window_s", "daily_loss_limit",      "max_drawdown",          "cool_down_after_losses",
+      "cool_down_minutes"};
+  return keys;
+}
+
+// A limit of zero or less would refuse every order (or mean nothing), so it
+// is a mistake rather than a way to switch a limit off: leaving the key out
+// does that.
+std::optional<double> positiveLimit(const MapReader& reader, const std::string& key) {
+  if (!reader.has(key)) return std::nullopt;
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  double value = reader.number(key, 0, -kInfinity, kInfinity);
+  if (!std::isfinite(value) || value <= 0) {
+    throw reader.error(reader.node(key), reader.qualified(key),
+                       fmt::format("must be a number more than 0, got '{}'", reader.node(key).Scalar()));
+  }
+  return value;
+}
+
+std::optional<uint32_t> countLimit(const MapReader& reader, const std::string& key) {
+  if (!reader.has(key)) return std::nullopt;
+  return static_cast<uint32_t>(reader.integer(key, 0, 1, 1'000'000));
+}
+
+struct LooserKey {
+  std::string_view key;
+  std::string message;
+};
+
+// `more_is_stricter`: a longer duplicate window or cool-down refuses more,
+// and so does regular_hours_only true over false.
+template <typename T>
+std::optional<LooserKey> looser(std::string_view key, const std::optional<T>& global, const std::optional<T>& strategy,
+                                bool more_is_stricter = false) {
+  if (!global || !strategy) return std::nullopt;
+  const bool loose = more_is_stricter ? *strategy < *global : *strategy > *global;
+  if (!loose) return std::nullopt;
+  return LooserKey{key, fmt::format("{} is looser than the global {}", *strategy, *global)};
+}
+
+// The first key of `strategy` that loosens `global`, or a cool-down key
+// that would do nothing because its partner is set nowhere.
+std::optional<LooserKey> firstLooserKey(const RiskLimits& global, const RiskLimits& strategy) {
+  for (auto found : {
+           looser("max_order_quantity", global.max_order_quantity, strategy.max_order_quantity),
+           looser("max_order_notional", global.max_order_notional, strategy.max_order_notional),
+           looser("max_position_notional", global.max_position_notional, strategy.max_position_notional),
+           looser("max_gross_exposure", global.max_gross_exposure, strategy.max_gross_exposure),
+           looser("max_open_orders", global.max_open_orders, strategy.max_open_orders),
+           looser("max_orders_per_minute", global.max_orders_per_minute, strategy.max_orders_per_minute),
+           looser("price_collar_pct", global.price_collar_pct, strategy.price_collar_pct),
+           looser("regular_hours_only", global.regular_hours_only, strategy.regular_hours_only, true),
+           looser("duplicate_window_s", global.duplicate_window_s, strategy.duplicate_window_s, true),
+           looser("daily_loss_limit", global.daily_loss_limit, strategy.daily_loss_limit),
+           looser("max_drawdown", global.max_drawdown, strategy.max_drawdown),
+           looser("cool_down_after_losses", global.cool_down_after_losses, strategy.cool_down_after_losses),
+           looser("cool_down_minutes", global.cool_down_minutes, strategy.cool_down_minutes, true),
+       }) {
+    if (found) return found;
+  }
+  const bool has_losses = strategy.cool_down_after_losses || global.cool_down_after_losses;
+  const bool has_minutes = strategy.cool_down_minutes || global.cool_down_minutes;
+  if (strategy.cool_down_after_losses && !has_minutes) {
+    return LooserKey{"cool_down_after_losses", "needs cool_down_minutes, here or in the global limits"};
+  }
+  if (strategy.cool_down_minutes && !has_losses) {
+    return LooserKey{"cool_down_minutes", "needs cool_down_after_losses, here or in the global limits"};
+  }
+  return std::nullopt;
+}
+
+LossAction parseLossAction(const MapReader& reader, const std::string& key, LossAction fallback) {
+  auto text = reader.oneOf(key, fallback == LossAction::Halted ? "halted" : "reducing", {"reducing", "halted"});
+  return text == "halted" ? LossAction::Halted : LossAction::Reducing;
+}
+
+RiskConfig parseRisk(const MapReader& top, const std::string& source) {
+  RiskConfig config;
+  if (!top.has("risk")) return config;
+  MapReader risk(
+      top.node("risk"), "risk", source,
+      {"check_buying_power", "require_covered_calls", "loss_action", "drawdown_action", "limits", "strategies"});
+  config.check_buying_power = risk.boolean("check_buying_power", config.check_buying_power);
+  config.require_covered_calls = risk.boolean("require_covered_calls", config.require_covered_calls);
+  config.loss_action = parseLossAction(risk, "loss_action", config.loss_action);
+  config.drawdown_action = parseLossAction(risk, "drawdown_action", config.drawdown_action);
+  if (risk.has("limits")) {
+    config.limits = parseRiskLimits(risk.node("limits"), "risk.limits", source);
+    const auto& limits = config.limits;
+    if (limits.cool_down_after_losses.has_value() != limits.cool_down_minutes.has_value()) {
+      const std::string key = limits.cool_down_minutes ? "cool_down_minutes" : "cool_down_after_losses";
+      MapReader reader(risk.node("limits"), "risk.limits", source, riskLimitKeys());
+      throw reader.error(reader.node(key), reader.qualified(key),
+                         "cool_down_after_losses and cool_down_minutes go together");
+    }
+  }
+  if (risk.has("strategies")) {
+    auto strategies = risk.node("strategies");
+    if (!strategies.IsMap()) {
+      throw risk.error(strategies, "risk.strategies", "expected a mapping of strategy id to limits");
+    }
+    for (auto it = strategies.begin(); it != strategies.end(); ++it) {
+      if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+        throw risk.error(it->first, "risk.strategies", "strategy ids must be plain, non-empty strings");
+      }
+      const std::string id = it->first.Scalar();
+      const std::string path = fmt::format("risk.strategies.{}", id);
+      RiskLimits limits = parseRiskLimits(it->second, path, source);
+      if (auto found = firstLooserKey(config.limits, limits)) {
+        MapReader reader(it->second, path, source, riskLimitKeys());
+        const std::string key(found->key);
+        throw reader.error(reader.node(key), reader.qualified(key), found->message);
+      }
+      config.strategies[id] = limits;
+    }
+  }
+  return config;
+}
+
 }  // namespace
+
+Result<void> checkTighter(const RiskLimits& global, const RiskLimits& strategy, const std::string& where) {
+  if (auto found = firstLooserKey(global, strategy)) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("{}.{}: {}", where, found->key, found->message));
+  }
+  return {};
+}
+
+RiskLimits parseRiskLimits(const YAML::Node& node, const std::string& path, const std::string& source) {
+  MapReader reader(node, path, source, riskLimitKeys());
+  RiskLimits limits;
+  limits.max_order_quantity = positiveLimit(reader, "max_order_quantity");
+  limits.max_order_notional = positiveLimit(reader, "max_order_notional");
+  limits.max_position_notional = positiveLimit(reader, "max_position_notional");
+  limits.max_gross_exposure = positiveLimit(reader, "max_gross_exposure");
+  limits.max_open_orders = countLimit(reader, "max_open_orders");
+  limits.max_orders_per_minute = countLimit(reader, "max_orders_per_minute");
+  limits.price_collar_pct = positiveLimit(reader, "price_collar_pct");
+  if (reader.has("regular_hours_only")) limits.regular_hours_only = reader.boolean("regular_hours_only", true);
+  limits.duplicate_window_s = positiveLimit(reader, "duplicate_window_s");
+  limits.daily_loss_limit = positiveLimit(reader, "daily_loss_limit");
+  limits.max_drawdown = positiveLimit(reader, "max_drawdown");
+  limits.cool_down_after_losses = countLimit(reader, "cool_down_after_losses");
+  limits.cool_down_minutes = positiveLimit(reader, "cool_down_minutes");
+  return limits;
+}
 
 std::pair<std::string, uint16_t> parseListen(const std::string& text, const std::string& what) {
   auto colon = text.rfind(':');
@@ -184,7 +336,7 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
   HostConfig config;
   config.source = source;
   MapReader top(root, "", source,
-                {"schema", "host", "clock", "api", "store", "plugins", "subscriptions", "data", "chart"});
+                {"schema", "host", "clock", "api", "store", "plugins", "subscriptions", "data", "chart", "risk"});
   if (top.number("schema", 1, 1, 1) != 1) throw top.error(root["schema"], "schema", "only schema 1 is known");
 
   if (top.has("host")) {
@@ -275,6 +427,7 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
   }
   config.data = parseData(top, source);
   config.chart = parseChart(top, source, ids);
+  config.risk = parseRisk(top, source);
   return config;
 }
 }  // namespace

@@ -4,11 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+
+namespace YAML {  // NOLINT(readability-identifier-naming): yaml-cpp's own name
+class Node;
+}  // namespace YAML
 
 namespace th {
 
@@ -69,6 +75,35 @@ struct ChartConfig {
   int64_t final_grace_ms = 2000;  // a minute's bar becomes final this long after the minute ends
 };
 
+// Risk limits (host/risk/risk_service.h). Unset means no limit. The global
+// set lives in the host config; a strategy may only tighten it.
+struct RiskLimits {
+  std::optional<double> max_order_quantity;     // shares or contracts per order
+  std::optional<double> max_order_notional;     // quantity × price × multiplier
+  std::optional<double> max_position_notional;  // per symbol, after the order fills
+  std::optional<double> max_gross_exposure;     // all positions, after the order fills
+  std::optional<uint32_t> max_open_orders;
+  std::optional<uint32_t> max_orders_per_minute;
+  std::optional<double> price_collar_pct;  // limit/stop price vs the last price, in percent
+  std::optional<bool> regular_hours_only;
+  std::optional<double> duplicate_window_s;  // same order again within this long: refused
+  std::optional<double> daily_loss_limit;    // account currency, positive
+  std::optional<double> max_drawdown;        // from the day's high of net P&L
+  std::optional<uint32_t> cool_down_after_losses;
+  std::optional<double> cool_down_minutes;
+};
+
+enum class LossAction { Reducing, Halted };
+
+struct RiskConfig {
+  RiskLimits limits;  // global
+  bool check_buying_power = true;
+  bool require_covered_calls = true;
+  LossAction loss_action = LossAction::Halted;        // when daily_loss_limit is reached
+  LossAction drawdown_action = LossAction::Reducing;  // when max_drawdown is reached
+  std::map<std::string, RiskLimits> strategies;       // tighter limits per strategy id
+};
+
 struct HostConfig {
   std::string source = "<embedded config/host.yaml>";
   std::string var_dir = "var";
@@ -89,7 +124,23 @@ struct HostConfig {
   std::vector<SubscriptionConfig> subscriptions;
   DataConfig data;
   ChartConfig chart;
+  RiskConfig risk;
 };
+
+// A strategy's limits may only tighten the global ones: each key the
+// strategy sets must be at most the global value (at least, for
+// duplicate_window_s and cool_down_minutes, where more is stricter; true for
+// regular_hours_only when the global one is true), and a cool-down needs
+// both its keys, here or globally. `where` prefixes the error's key
+// ("risk.strategies.orb" → "risk.strategies.orb.max_order_quantity: 500 is
+// looser than the global 100").
+[[nodiscard]] Result<void> checkTighter(const RiskLimits& global, const RiskLimits& strategy, const std::string& where);
+
+// Reads one mapping of risk limit keys (the host config's risk.limits and
+// risk.strategies.<id>, a strategy YAML's risk: block) strictly: unknown
+// keys, and zero or negative values where they mean nothing, are errors
+// naming `source`, the line and `path`.<key>. Throws ConfigError.
+RiskLimits parseRiskLimits(const YAML::Node& node, const std::string& path, const std::string& source);
 
 // Parses YAML text; `source` names it in errors ("config/host.yaml").
 // Throws ConfigError.

@@ -72,13 +72,32 @@ std::string_view journalKindName(uint16_t kind) {
       return "fill";
     case JournalKind::Connection:
       return "connection";
+    case JournalKind::OrderRequest:
+      return "order_request";
+    case JournalKind::RiskDecision:
+      return "risk_decision";
+    case JournalKind::OrderAction:
+      return "order_action";
+    case JournalKind::RiskState:
+      return "risk_state";
+    case JournalKind::Reconcile:
+      return "reconcile";
   }
   return "unknown";
 }
 
+bool isJsonJournalKind(uint16_t kind) {
+  return kind == static_cast<uint16_t>(JournalKind::HostStarted) ||
+         kind == static_cast<uint16_t>(JournalKind::HostStopped) ||
+         (kind >= static_cast<uint16_t>(JournalKind::OrderRequest) &&
+          kind <= static_cast<uint16_t>(JournalKind::Reconcile));
+}
+
 uint16_t journalKindFromName(std::string_view name) {
   for (auto kind : {JournalKind::HostStarted, JournalKind::HostStopped, JournalKind::Trade, JournalKind::Quote,
-                    JournalKind::Bar, JournalKind::Order, JournalKind::Fill, JournalKind::Connection}) {
+                    JournalKind::Bar, JournalKind::Order, JournalKind::Fill, JournalKind::Connection,
+                    JournalKind::OrderRequest, JournalKind::RiskDecision, JournalKind::OrderAction,
+                    JournalKind::RiskState, JournalKind::Reconcile}) {
     if (journalKindName(static_cast<uint16_t>(kind)) == name) return static_cast<uint16_t>(kind);
   }
   return 0;
@@ -145,7 +164,7 @@ std::string journalRecordJson(const JournalRecord& record) {
   j["ts"] = record.ts_ns ? formatUtc(record.ts_ns) : std::string();
   try {
     auto kind = static_cast<JournalKind>(record.kind);
-    if (kind == JournalKind::HostStarted || kind == JournalKind::HostStopped) {
+    if (isJsonJournalKind(record.kind)) {
       j["data"] = nlohmann::json::parse(record.payload);
       return jsonText(j);
     }

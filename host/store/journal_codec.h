@@ -22,7 +22,15 @@ enum class JournalKind : uint16_t {
   Order = 20,
   Fill = 21,
   Connection = 22,
+  // The broker and risk services' own records; payload: JSON.
+  OrderRequest = 30,  // an order the host accepted and sends: {"order": {...}}
+  RiskDecision = 31,  // {"client_order_id", "strategy", "symbol", "purpose", "accepted", "reason_code", "detail"}
+  OrderAction = 32,   // {"action", "client_order_id", "detail"}: cancel request, illegal report, over-fill, ...
+  RiskState = 33,     // {"from", "to", "reason"}
+  Reconcile = 34,     // {"broker", "ok", "detail", counts...}
 };
+// True for kinds whose payload is JSON text (shown as "data" by journalRecordJson).
+bool isJsonJournalKind(uint16_t kind);
 
 std::string_view journalKindName(uint16_t kind);
 // The kind for a name ("bar"), or 0 when there is none.

@@ -194,6 +194,133 @@ TEST(HostConfig, ACalendarPathIsRelativeToTheConfigFile) {
   EXPECT_EQ(parseHostConfig("data:\n  calendar: cal.yaml\n", "<embedded config/host.yaml>").data.calendar, "cal.yaml");
 }
 
+TEST(HostConfig, EmbeddedRiskSectionIsRead) {
+  const auto risk = parseHostConfig(embeddedHostConfig(), "embedded").risk;
+  EXPECT_TRUE(risk.check_buying_power);
+  EXPECT_TRUE(risk.require_covered_calls);
+  EXPECT_EQ(risk.loss_action, LossAction::Halted);
+  EXPECT_EQ(risk.drawdown_action, LossAction::Reducing);
+  EXPECT_EQ(risk.limits.max_order_quantity, 10000);
+  EXPECT_EQ(risk.limits.max_order_notional, 250000);
+  EXPECT_EQ(risk.limits.max_position_notional, 500000);
+  EXPECT_EQ(risk.limits.max_gross_exposure, 1000000);
+  EXPECT_EQ(risk.limits.max_open_orders, 200u);
+  EXPECT_EQ(risk.limits.max_orders_per_minute, 120u);
+  EXPECT_EQ(risk.limits.price_collar_pct, 5);
+  EXPECT_EQ(risk.limits.regular_hours_only, true);
+  EXPECT_EQ(risk.limits.duplicate_window_s, 2);
+  EXPECT_EQ(risk.limits.daily_loss_limit, 5000);
+  EXPECT_EQ(risk.limits.max_drawdown, 8000);
+  EXPECT_EQ(risk.limits.cool_down_after_losses, 3u);
+  EXPECT_EQ(risk.limits.cool_down_minutes, 15);
+  EXPECT_TRUE(risk.strategies.empty());
+}
+
+TEST(HostConfig, WithoutARiskSectionNothingIsLimited) {
+  const auto risk = parseHostConfig("schema: 1\n", "host.yaml").risk;
+  EXPECT_FALSE(risk.limits.max_order_quantity);
+  EXPECT_FALSE(risk.limits.regular_hours_only) << "unset: no restriction";
+  EXPECT_FALSE(risk.limits.daily_loss_limit);
+  EXPECT_TRUE(risk.check_buying_power);
+  EXPECT_EQ(risk.loss_action, LossAction::Halted);
+  const auto only_actions = parseHostConfig("risk:\n  loss_action: reducing\n  drawdown_action: halted\n", "h.yaml");
+  EXPECT_EQ(only_actions.risk.loss_action, LossAction::Reducing);
+  EXPECT_EQ(only_actions.risk.drawdown_action, LossAction::Halted);
+}
+
+TEST(HostConfig, RiskStrategiesMayTightenTheGlobalLimits) {
+  const auto risk =
+      parseHostConfig(
+          "risk:\n  limits:\n    max_order_quantity: 100\n    regular_hours_only: true\n"
+          "  strategies:\n    orb: {max_order_quantity: 50, regular_hours_only: true, max_open_orders: 3}\n"
+          "    gap: {}\n",
+          "host.yaml")
+          .risk;
+  ASSERT_EQ(risk.strategies.size(), 2u);
+  EXPECT_EQ(risk.strategies.at("orb").max_order_quantity, 50);
+  EXPECT_EQ(risk.strategies.at("orb").max_open_orders, 3u);
+  EXPECT_FALSE(risk.strategies.at("gap").max_order_quantity);
+}
+
+TEST(HostConfig, RiskErrorsNameFileLineAndKey) {
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    max_qty: 1\n")
+                .rfind("host.yaml:3:5: risk.limits.max_qty: unknown key (expected one of: max_order_quantity,", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limit: {}\n").rfind("host.yaml:2:3: risk.limit: unknown key", 0), 0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    max_order_notional: -5\n")
+                .rfind("host.yaml:3:25: risk.limits.max_order_notional: must be a number more than 0, got '-5'", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    price_collar_pct: 0\n")
+                .rfind("host.yaml:3:23: risk.limits.price_collar_pct: must be a number more than 0, got '0'", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    daily_loss_limit: .nan\n")
+                .rfind("host.yaml:3:23: risk.limits.daily_loss_limit: expected a number, got '.nan'", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    max_open_orders: 0\n")
+                .rfind("host.yaml:3:22: risk.limits.max_open_orders: 0 is outside [1, 1000000]", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    max_orders_per_minute: 2.5\n")
+                .rfind("host.yaml:3:28: risk.limits.max_orders_per_minute: expected a whole number, got '2.5'", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    regular_hours_only: sometimes\n")
+                .rfind("host.yaml:3:25: risk.limits.regular_hours_only: expected true or false", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  loss_action: stop\n")
+                .rfind("host.yaml:2:16: risk.loss_action: 'stop' is not one of: reducing, halted", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    cool_down_after_losses: 3\n")
+                .rfind("host.yaml:3:29: risk.limits.cool_down_after_losses: cool_down_after_losses and "
+                       "cool_down_minutes go together",
+                       0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  strategies: [orb]\n")
+                .rfind("host.yaml:2:15: risk.strategies: expected a mapping of strategy id to limits", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  strategies:\n    orb: {max_qty: 1}\n")
+                .rfind("host.yaml:3:11: risk.strategies.orb.max_qty: unknown key", 0),
+            0u);
+}
+
+TEST(HostConfig, ALooserStrategyLimitIsAnErrorAtItsLine) {
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    max_order_quantity: 100\n  strategies:\n"
+                    "    orb: {max_order_quantity: 500}\n")
+                .rfind("host.yaml:5:31: risk.strategies.orb.max_order_quantity: 500 is looser than the global 100", 0),
+            0u);
+  EXPECT_EQ(
+      errorOf("risk:\n  limits:\n    regular_hours_only: true\n  strategies:\n    orb:\n"
+              "      max_order_quantity: 5\n      regular_hours_only: false\n")
+          .rfind("host.yaml:7:27: risk.strategies.orb.regular_hours_only: false is looser than the global true", 0),
+      0u);
+  EXPECT_EQ(errorOf("risk:\n  limits:\n    duplicate_window_s: 2\n  strategies:\n"
+                    "    orb: {duplicate_window_s: 0.5}\n")
+                .rfind("host.yaml:5:31: risk.strategies.orb.duplicate_window_s: 0.5 is looser than the global 2", 0),
+            0u);
+  EXPECT_EQ(errorOf("risk:\n  strategies:\n    orb: {cool_down_minutes: 5}\n")
+                .rfind("host.yaml:3:30: risk.strategies.orb.cool_down_minutes: needs cool_down_after_losses", 0),
+            0u);
+}
+
+TEST(CheckTighter, NamesTheKeyThatWouldLoosen) {
+  RiskLimits global;
+  global.max_open_orders = 10;
+  global.cool_down_after_losses = 3;
+  global.cool_down_minutes = 15;
+  RiskLimits strategy;
+  strategy.max_open_orders = 10;
+  strategy.cool_down_minutes = 30;
+  EXPECT_TRUE(checkTighter(global, strategy, "orb.risk"));
+  strategy.cool_down_minutes = 10;
+  auto shorter = checkTighter(global, strategy, "orb.risk");
+  ASSERT_FALSE(shorter);
+  EXPECT_EQ(shorter.error().message, "orb.risk.cool_down_minutes: 10 is looser than the global 15");
+  strategy.cool_down_minutes.reset();
+  strategy.max_open_orders = 11;
+  auto more = checkTighter(global, strategy, "orb.risk");
+  ASSERT_FALSE(more);
+  EXPECT_EQ(more.error().message, "orb.risk.max_open_orders: 11 is looser than the global 10");
+  EXPECT_TRUE(checkTighter(RiskLimits{}, strategy, "orb.risk")) << "no global limit: anything is tighter";
+}
+
 TEST(ParseListen, SplitsHostAndPort) {
   EXPECT_EQ(parseListen("127.0.0.1:0", "x"), std::make_pair(std::string("127.0.0.1"), uint16_t(0)));
   EXPECT_THROW(parseListen("127.0.0.1:70000", "x"), ConfigError);

@@ -1,0 +1,859 @@
+#include "broker/broker_service.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "broker/order_json.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "plugin/plugin.h"
+#include "store/journal_codec.h"
+
+namespace th {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kEpochKey = "order_id_epoch";
+constexpr std::string_view kNextIdKey = "order_id_next";
+constexpr std::string_view kRiskKey = "risk";
+
+std::string bigEndian(uint64_t value) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<size_t>(i)] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return key;
+}
+
+uint64_t fromBigEndian(std::string_view key) {
+  uint64_t value = 0;
+  for (char c : key.substr(0, 8)) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+std::string base36(uint64_t value) {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[value % 36]);
+    value /= 36;
+  } while (value);
+  return out;
+}
+
+const char* purposeName(OrderPurpose purpose) {
+  switch (purpose) {
+    case OrderPurpose::Protective:
+      return "protective";
+    case OrderPurpose::Flatten:
+      return "flatten";
+    case OrderPurpose::Correction:
+      return "correction";
+    default:
+      return "normal";
+  }
+}
+
+Json positionJson(const Position& p, std::string_view broker) {
+  return {{"broker", broker},
+          {"symbol", p.symbol},
+          {"asset_class", p.asset_class == TH_ASSET_OPTION ? "option" : "equity"},
+          {"quantity", p.quantity},
+          {"average_cost", p.average_cost},
+          {"last_price", p.last_price},
+          {"multiplier", p.multiplier},
+          {"realised", p.realised},
+          {"unrealised", p.unrealised()},
+          {"commissions", p.commissions},
+          {"net", p.realisedNet() + p.unrealised()}};
+}
+
+Json summaryJson(const PnlSummary& s) {
+  return {{"realised", s.realised},
+          {"unrealised", s.unrealised},
+          {"commissions", s.commissions},
+          {"net", s.net},
+          {"gross_exposure", s.gross_exposure}};
+}
+
+void addSummary(PnlSummary& total, const PnlSummary& s) {
+  total.realised += s.realised;
+  total.unrealised += s.unrealised;
+  total.commissions += s.commissions;
+  total.net += s.net;
+  total.gross_exposure += s.gross_exposure;
+}
+
+std::string fillJson(const std::string& broker, const FillInput& f) {
+  return jsonText(Json{{"broker", broker},
+                       {"fill_id", f.fill_id},
+                       {"strategy", f.strategy},
+                       {"symbol", f.symbol},
+                       {"asset_class", f.asset_class},
+                       {"side", f.side},
+                       {"quantity", f.quantity},
+                       {"price", f.price},
+                       {"commission", f.commission},
+                       {"multiplier", f.multiplier},
+                       {"ts_ns", f.ts_ns}});
+}
+
+class PluginBrokerPort final : public BrokerPort {
+ public:
+  explicit PluginBrokerPort(PluginInstance& instance) : instance_(instance) {}
+  const std::string& id() const override { return instance_.id(); }
+  uint32_t capabilities() const override { return instance_.capabilities(); }
+  bool connected() const override { return instance_.state() == PluginState::Connected; }
+  Result<void> submit(const th_order_request& request, th_status* status) override {
+    return instance_.submit(request, status);
+  }
+  Result<void> cancel(std::string_view client_order_id, th_status* status) override {
+    return instance_.cancel(client_order_id, status);
+  }
+  Result<void> openOrders(const std::function<void(const th_order_state&)>& sink) override {
+    return instance_.openOrders(sink);
+  }
+  Result<void> positions(const std::function<void(const th_position&)>& sink) override {
+    return instance_.positions(sink);
+  }
+  Result<void> fills(int64_t since_ns, const std::function<void(const th_fill&)>& sink) override {
+    return instance_.fills(since_ns, sink);
+  }
+  Result<th_account> account() override { return instance_.account(); }
+
+ private:
+  PluginInstance& instance_;
+};
+
+}  // namespace
+
+std::unique_ptr<BrokerPort> makePluginBrokerPort(PluginInstance& instance) {
+  return std::make_unique<PluginBrokerPort>(instance);
+}
+
+BrokerService::BrokerService(RiskConfig risk, Store& store, BrokerServiceHost& host)
+    : store_(store), host_(host), risk_(std::move(risk)) {}
+
+BrokerService::~BrokerService() = default;
+
+void BrokerService::addBroker(std::unique_ptr<BrokerPort> port) {
+  if (default_broker_.empty()) default_broker_ = port->id();
+  books_.try_emplace(port->id());
+  ports_.push_back(std::move(port));
+}
+
+BrokerPort* BrokerService::broker(std::string_view id) const {
+  for (const auto& port : ports_) {
+    if (port->id() == id) return port.get();
+  }
+  return nullptr;
+}
+
+PositionBook& BrokerService::bookFor(const std::string& broker) { return books_[broker]; }
+
+const PositionBook& BrokerService::book(std::string_view broker) const {
+  static const PositionBook kEmpty;
+  auto it = books_.find(broker.empty() ? std::string_view(default_broker_) : broker);
+  return it == books_.end() ? kEmpty : it->second;
+}
+
+// ---------------------------------------------------------------- start-up --
+
+Result<void> BrokerService::load() {
+  auto epoch = store_.get(Family::Meta, kEpochKey);
+  if (!epoch) return std::unexpected(epoch.error());
+  if (*epoch) {
+    id_epoch_ = **epoch;
+  } else {
+    // Fixed when the store is created: a new store next to an old broker
+    // account still never repeats a client order id.
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    id_epoch_ = "th" + base36(static_cast<uint64_t>(seconds.count()));
+    host_.batch().put(Family::Meta, kEpochKey, id_epoch_);
+  }
+  auto next = store_.get(Family::Meta, kNextIdKey);
+  if (!next) return std::unexpected(next.error());
+  if (*next) next_order_number_ = std::stoull(**next);
+
+  std::optional<Error> failure;
+  auto orders = store_.scan(Family::Orders, "", [&](std::string_view key, std::string_view value) {
+    auto order = decodeOrder(value);
+    if (!order) {
+      failure = Error{ErrorCode::Corruption, fmt::format("store: orders: {}: {}", key, order.error().message)};
+      return false;
+    }
+    orders_.insert_or_assign(order->client_order_id, std::move(*order));
+    return true;
+  });
+  if (!orders) return std::unexpected(orders.error());
+  if (failure) return std::unexpected(*failure);
+  std::vector<const Order*> by_creation;
+  for (auto& [id, order] : orders_) {
+    if (isOpen(order.status)) open_.insert(id);
+    if (!order.parent_id.empty()) by_creation.push_back(&order);
+  }
+  std::sort(by_creation.begin(), by_creation.end(), [](const Order* a, const Order* b) {
+    return a->created_ns != b->created_ns ? a->created_ns < b->created_ns : a->client_order_id < b->client_order_id;
+  });
+  for (const Order* child : by_creation) children_[child->parent_id].push_back(child->client_order_id);
+
+  // Positions: the stored fills booked again, in booking order.
+  auto fills = store_.scan(Family::Fills, "", [&](std::string_view key, std::string_view value) {
+    try {
+      Json j = Json::parse(value);
+      FillInput f;
+      f.fill_id = j.at("fill_id").get<std::string>();
+      f.strategy = j.at("strategy").get<std::string>();
+      f.symbol = j.at("symbol").get<std::string>();
+      f.asset_class = j.at("asset_class").get<int32_t>();
+      f.side = j.at("side").get<int32_t>();
+      f.quantity = j.at("quantity").get<double>();
+      f.price = j.at("price").get<double>();
+      f.commission = j.at("commission").get<double>();
+      f.multiplier = j.at("multiplier").get<double>();
+      f.ts_ns = j.at("ts_ns").get<int64_t>();
+      auto broker = j.at("broker").get<std::string>();
+      if (auto booked = bookFor(broker).apply(f); !booked) {
+        failure = Error{ErrorCode::Corruption, fmt::format("store: fills: {}: {}", f.fill_id, booked.error().message)};
+        return false;
+      }
+      prices_[f.symbol] = f.price;
+    } catch (const std::exception& e) {
+      failure = Error{ErrorCode::Corruption, fmt::format("store: fills: record {}: {}", fromBigEndian(key), e.what())};
+      return false;
+    }
+    next_fill_key_ = fromBigEndian(key) + 1;
+    return true;
+  });
+  if (!fills) return std::unexpected(fills.error());
+  if (failure) return std::unexpected(*failure);
+
+  auto risk = store_.get(Family::RiskState, kRiskKey);
+  if (!risk) return std::unexpected(risk.error());
+  if (*risk) {
+    if (auto restored = risk_.restore(**risk, host_.nowNs()); !restored) {
+      return fail(ErrorCode::Corruption, fmt::format("store: risk_state: {}", restored.error().message));
+    }
+  }
+  spdlog::info("broker service: {} order(s) ({} open), {} fill(s) restored; trading {}{}{}", orders_.size(),
+               open_.size(), next_fill_key_ - 1, toString(risk_.state()), risk_.stateReason().empty() ? "" : ": ",
+               risk_.stateReason());
+  return {};
+}
+
+// ------------------------------------------------------------------ orders --
+
+std::string BrokerService::nextClientOrderId() {
+  auto id = makeClientOrderId(id_epoch_, exchangeDate(host_.nowNs()), next_order_number_++);
+  host_.batch().put(Family::Meta, kNextIdKey, std::to_string(next_order_number_));
+  return id;
+}
+
+void BrokerService::persist(const Order& order) {
+  host_.batch().put(Family::Orders, order.client_order_id, encodeOrder(order));
+}
+
+Order& BrokerService::store(Order order) {
+  auto id = order.client_order_id;
+  auto [it, inserted] = orders_.insert_or_assign(id, std::move(order));
+  if (inserted && !it->second.parent_id.empty()) children_[it->second.parent_id].push_back(id);
+  persist(it->second);
+  updateOpenIndex(it->second);
+  return it->second;
+}
+
+void BrokerService::updateOpenIndex(const Order& order) {
+  if (isOpen(order.status)) {
+    open_.insert(order.client_order_id);
+  } else {
+    open_.erase(order.client_order_id);
+  }
+}
+
+void BrokerService::notifyOrder(const Order& order) {
+  host_.notify(fmt::format(R"({{"type":"order","order":{}}})", encodeOrder(order)));
+}
+
+void BrokerService::journalAction(std::string_view action, const Order& order, const std::string& detail) {
+  Json j = {{"action", action}, {"client_order_id", order.client_order_id}, {"detail", detail}};
+  host_.batch().journal(static_cast<uint16_t>(JournalKind::OrderAction), host_.nowNs(), jsonText(j));
+}
+
+void BrokerService::journalDecision(const Order& order, OrderPurpose purpose, const RiskDecision& decision) {
+  Json j = {{"client_order_id", order.client_order_id},
+            {"strategy", order.intent.strategy},
+            {"symbol", order.intent.symbol},
+            {"side", toString(order.intent.side)},
+            {"quantity", order.intent.quantity},
+            {"purpose", purposeName(purpose)},
+            {"accepted", decision.accepted},
+            {"reason_code", reasonCode(decision.reason)},
+            {"detail", decision.detail}};
+  host_.batch().journal(static_cast<uint16_t>(JournalKind::RiskDecision), host_.nowNs(), jsonText(j));
+}
+
+void BrokerService::applyStateChange(const std::optional<StateChange>& change) {
+  if (!change) return;
+  Json j = {{"from", toString(change->from)}, {"to", toString(change->to)}, {"reason", change->reason}};
+  host_.batch().journal(static_cast<uint16_t>(JournalKind::RiskState), change->ts_ns, jsonText(j));
+  host_.batch().put(Family::RiskState, kRiskKey, risk_.encode());
+  host_.batch().requireSync();
+  spdlog::warn("trading {} -> {}: {}", toString(change->from), toString(change->to), change->reason);
+  host_.notify(fmt::format(R"({{"type":"risk","from":"{}","to":"{}","reason":{}}})", toString(change->from),
+                           toString(change->to), jsonString(change->reason)));
+}
+
+bool BrokerService::emulates(const BrokerPort& port, OrderClass order_class) const {
+  switch (order_class) {
+    case OrderClass::Bracket:
+      return !(port.capabilities() & TH_BROKER_NATIVE_BRACKET);
+    case OrderClass::Oco:
+    case OrderClass::Oto:
+      return !(port.capabilities() & TH_BROKER_NATIVE_OCO);
+    default:
+      return false;
+  }
+}
+
+Result<Order> BrokerService::submit(OrderIntent intent, std::string broker_id, OrderPurpose purpose) {
+  return submitAs(std::move(intent), std::move(broker_id), purpose, {});
+}
+
+Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id, OrderPurpose purpose,
+                                      std::string parent_id) {
+  if (auto valid = validateIntent(intent); !valid) return std::unexpected(valid.error());
+  if (broker_id.empty()) broker_id = default_broker_;
+  BrokerPort* port = broker(broker_id);
+  if (!port) {
+    return fail(ErrorCode::NotFound, broker_id.empty() ? std::string("no broker plugin is configured")
+                                                       : fmt::format("broker: no broker plugin '{}'", broker_id));
+  }
+  if (intent.asset_class == AssetClass::Option && !(port->capabilities() & TH_BROKER_OPTIONS)) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("asset_class: broker '{}' does not trade options", port->id()));
+  }
+  const int64_t now = host_.nowNs();
+  Order order;
+  order.client_order_id = nextClientOrderId();
+  order.broker = port->id();
+  order.parent_id = std::move(parent_id);
+  order.intent = std::move(intent);
+  order.created_ns = order.updated_ns = now;
+  switch (purpose) {
+    case OrderPurpose::Flatten:
+      order.role = OrderRole::Flatten;
+      break;
+    case OrderPurpose::Correction:
+      order.role = OrderRole::Correction;
+      break;
+    default:
+      if (emulates(*port, order.intent.order_class)) {
+        order.role = order.intent.order_class == OrderClass::Oco ? OrderRole::Group : OrderRole::Entry;
+      }
+  }
+  checking_broker_ = port->id();
+  RiskDecision decision = risk_.check(order.intent, purpose, *this, now);
+  journalDecision(order, purpose, decision);
+  if (!decision.accepted) {
+    order.status = OrderStatus::Rejected;
+    order.reason_code = std::string(reasonCode(decision.reason));
+    order.reason = decision.detail;
+    ++stats_.risk_rejected;
+    spdlog::info("order {} {} {} {} refused by risk: {}: {}", order.client_order_id, toString(order.intent.side),
+                 order.intent.quantity, order.intent.symbol, order.reason_code, order.reason);
+    const Order& stored = store(std::move(order));
+    notifyOrder(stored);
+    return stored;
+  }
+  risk_.recordAccepted(order.intent, now);
+  order.status = OrderStatus::PendingNew;
+  const std::string id = order.client_order_id;
+  {
+    const Order& stored = store(std::move(order));
+    host_.batch().journal(static_cast<uint16_t>(JournalKind::OrderRequest), now,
+                          fmt::format(R"({{"order":{}}})", encodeOrder(stored)));
+  }
+  Order& stored = orders_.at(id);
+  if (stored.role == OrderRole::Group) {
+    // An emulated OCO: the pair goes out now; the group itself never does.
+    ensureLegs(stored);
+    return orders_.at(id);
+  }
+  // The order is on disk before the broker hears of it.
+  if (!host_.commitNow(true)) {
+    stored.status = OrderStatus::Rejected;
+    stored.reason = "not sent: the store could not save the order";
+    persist(stored);
+    updateOpenIndex(stored);
+    notifyOrder(stored);
+    return stored;
+  }
+  send(stored);
+  return orders_.at(id);
+}
+
+th_order_request BrokerService::request(const Order& order, bool native) const {
+  const auto& in = order.intent;
+  th_order_request r{};
+  r.struct_size = sizeof(th_order_request);
+  r.client_order_id = order.client_order_id.data();
+  r.client_order_id_len = static_cast<uint32_t>(order.client_order_id.size());
+  r.symbol = in.symbol.data();
+  r.symbol_len = static_cast<uint32_t>(in.symbol.size());
+  r.asset_class = static_cast<int32_t>(in.asset_class);
+  r.side = static_cast<int32_t>(in.side);
+  r.type = static_cast<int32_t>(in.type);
+  r.time_in_force = static_cast<int32_t>(in.time_in_force);
+  r.order_class = native ? static_cast<int32_t>(in.order_class) : TH_CLASS_SIMPLE;
+  r.quantity = in.quantity;
+  r.limit_price = in.limit_price;
+  r.stop_price = in.stop_price;
+  if (native) {
+    r.take_profit_price = in.take_profit_price;
+    r.stop_loss_price = in.stop_loss_price;
+    r.stop_loss_limit_price = in.stop_loss_limit_price;
+  }
+  return r;
+}
+
+void BrokerService::send(Order& order) {
+  BrokerPort* port = broker(order.broker);
+  th_status status = TH_OK;
+  Result<void> sent = port ? port->submit(request(order, !emulates(*port, order.intent.order_class) &&
+                                                             order.role == OrderRole::Single),
+                                          &status)
+                           : fail(ErrorCode::NotFound, fmt::format("broker '{}' is gone", order.broker));
+  if (sent) {
+    ++stats_.submitted;
+    return;
+  }
+  if (status == TH_ERR_DUPLICATE) {
+    // The broker has an order with this id: it is not ours to reject.
+    // Reconciliation settles it; nothing is sent twice.
+    spdlog::error("broker '{}' already knows client order id {}: {}", order.broker, order.client_order_id,
+                  sent.error().message);
+    journalAction("send_duplicate", order, sent.error().message);
+    return;
+  }
+  ++stats_.broker_rejected;
+  spdlog::warn("order {} not taken by '{}': {}", order.client_order_id, order.broker, sent.error().message);
+  auto verdict = checkTransition(order, OrderStatus::Rejected, order.filled_quantity);
+  if (verdict.check != TransitionCheck::Apply) return;  // its report already arrived
+  order.status = OrderStatus::Rejected;
+  order.reason = sent.error().message;
+  order.updated_ns = host_.nowNs();
+  persist(order);
+  updateOpenIndex(order);
+  journalAction("send_failed", order, sent.error().message);
+  notifyOrder(order);
+  if (!order.parent_id.empty()) updateGroup(order.parent_id);
+}
+
+Result<Order> BrokerService::cancel(const std::string& client_order_id, const std::string& why) {
+  auto it = orders_.find(client_order_id);
+  if (it == orders_.end()) return fail(ErrorCode::NotFound, fmt::format("no order '{}'", client_order_id));
+  Order& order = it->second;
+  if (!isOpen(order.status)) {
+    return fail(ErrorCode::InvalidArgument,
+                fmt::format("order {} is already {}", client_order_id, toString(order.status)));
+  }
+  if (order.role == OrderRole::Group) {
+    std::vector<std::string> errors;
+    for (Order* leg : children(client_order_id)) {
+      if (!isOpen(leg->status)) continue;
+      if (auto ok = cancel(leg->client_order_id, why); !ok) errors.push_back(ok.error().message);
+    }
+    if (!errors.empty()) return fail(ErrorCode::Unavailable, fmt::format("{}", fmt::join(errors, "; ")));
+    return orders_.at(client_order_id);
+  }
+  BrokerPort* port = broker(order.broker);
+  if (!port) return fail(ErrorCode::Unavailable, fmt::format("broker '{}' is not loaded", order.broker));
+  journalAction("cancel_requested", order, why);
+  th_status status = TH_OK;
+  if (auto ok = port->cancel(client_order_id, &status); !ok) {
+    journalAction("cancel_failed", order, ok.error().message);
+    return fail(status == TH_ERR_NOT_FOUND ? ErrorCode::InvalidArgument : ErrorCode::Unavailable,
+                ok.error().message);
+  }
+  return orders_.at(client_order_id);
+}
+
+// ---------------------------------------------------------------- reports --
+
+void BrokerService::onOrder(const std::string& broker_id, const OrderEvent& event) {
+  auto status = static_cast<OrderStatus>(event.status);
+  auto it = orders_.find(event.client_order_id);
+  if (it == orders_.end()) {
+    // Not placed through this host (or its record was lost): taken in as a
+    // manual order so its fills and position are accounted for.
+    Order order;
+    order.client_order_id = event.client_order_id;
+    order.broker_order_id = event.broker_order_id;
+    order.broker = broker_id;
+    order.intent.symbol = event.symbol;
+    order.intent.asset_class = event.asset_class == TH_ASSET_OPTION ? AssetClass::Option : AssetClass::Equity;
+    order.intent.side = event.side == TH_SIDE_SELL ? OrderSide::Sell : OrderSide::Buy;
+    order.intent.type = parseOrderType(toString(static_cast<OrderType>(event.type))).value_or(OrderType::Market);
+    order.intent.time_in_force =
+        parseTimeInForce(toString(static_cast<TimeInForce>(event.time_in_force))).value_or(TimeInForce::Day);
+    order.intent.quantity = event.quantity;
+    order.intent.limit_price = event.limit_price;
+    order.intent.stop_price = event.stop_price;
+    order.status = parseOrderStatus(toString(status)).value_or(OrderStatus::Accepted);
+    order.filled_quantity = event.filled_quantity;
+    order.average_fill_price = event.average_fill_price;
+    order.reason = fmt::format("adopted: broker '{}' reported an order this host did not place", broker_id);
+    order.created_ns = order.updated_ns = event.ts_ns ? event.ts_ns : host_.nowNs();
+    ++stats_.adopted;
+    spdlog::warn("order {} at '{}' was not placed by this host; adopted as a manual order", event.client_order_id,
+                 broker_id);
+    const Order& stored = store(std::move(order));
+    journalAction("adopted", stored, stored.reason);
+    notifyOrder(stored);
+    return;
+  }
+  Order& order = it->second;
+  auto verdict = checkTransition(order, status, event.filled_quantity);
+  if (verdict.check == TransitionCheck::Illegal) {
+    ++stats_.illegal_reports;
+    spdlog::warn("broker '{}': {}", broker_id, verdict.reason);
+    journalAction("illegal_report", order, verdict.reason);
+    return;
+  }
+  if (verdict.check == TransitionCheck::Repeat) {
+    if (order.broker_order_id.empty() && !event.broker_order_id.empty()) {
+      order.broker_order_id = event.broker_order_id;
+      persist(order);
+    }
+    return;
+  }
+  order.status = status;
+  order.filled_quantity = event.filled_quantity;
+  if (event.average_fill_price > 0) order.average_fill_price = event.average_fill_price;
+  if (!event.broker_order_id.empty()) order.broker_order_id = event.broker_order_id;
+  if (!event.reason.empty() && order.reason.find("over-fill") == std::string::npos) order.reason = event.reason;
+  order.updated_ns = event.ts_ns ? event.ts_ns : host_.nowNs();
+  persist(order);
+  updateOpenIndex(order);
+  notifyOrder(order);
+  if (isTerminal(order.status)) {
+    if (auto* port = broker(broker_id)) refreshAccount(*port);
+    if (!order.parent_id.empty()) updateGroup(order.parent_id);
+  }
+}
+
+void BrokerService::onFill(const std::string& broker_id, const FillEvent& event) {
+  PositionBook& positions = bookFor(broker_id);
+  auto it = orders_.find(event.client_order_id);
+  Order* order = it == orders_.end() ? nullptr : &it->second;
+  FillInput fill;
+  fill.fill_id = event.fill_id;
+  fill.strategy = order ? order->intent.strategy : std::string(kManualStrategy);
+  fill.symbol = event.symbol;
+  fill.asset_class = event.asset_class;
+  fill.side = event.side;
+  fill.quantity = event.quantity;
+  fill.price = event.price;
+  fill.commission = event.commission;
+  fill.multiplier = event.multiplier > 0 ? event.multiplier
+                                         : contractMultiplier(event.symbol, event.asset_class == TH_ASSET_OPTION
+                                                                                ? AssetClass::Option
+                                                                                : AssetClass::Equity);
+  fill.ts_ns = event.ts_ns;
+  double realised_before = 0;
+  if (const Position* p = positions.strategyPosition(fill.strategy, fill.symbol)) realised_before = p->realised;
+  auto booked = positions.apply(fill);
+  if (!booked) {
+    spdlog::error("fill {} from '{}' refused: {}", event.fill_id, broker_id, booked.error().message);
+    if (order) journalAction("fill_refused", *order, booked.error().message);
+    return;
+  }
+  if (*booked == FillResult::Duplicate) {
+    ++stats_.duplicate_fills;
+    return;
+  }
+  ++stats_.fills;
+  host_.batch().put(Family::Fills, bigEndian(next_fill_key_++), fillJson(broker_id, fill));
+  prices_[fill.symbol] = fill.price;
+  if (!order) {
+    spdlog::warn("fill {} from '{}' is for order {}, unknown to this host; booked as manual", event.fill_id, broker_id,
+                 event.client_order_id);
+  }
+  const Position* after = positions.strategyPosition(fill.strategy, fill.symbol);
+  if (after && after->realised != realised_before) {
+    risk_.onClosingFill(fill.strategy, after->realised - realised_before - fill.commission, host_.nowNs());
+    host_.batch().put(Family::RiskState, kRiskKey, risk_.encode());
+  }
+  host_.notify(fmt::format(
+      R"({{"type":"fill","fill_id":{},"client_order_id":{},"strategy":{},"symbol":{},"side":"{}","quantity":{},"price":{}}})",
+      jsonString(fill.fill_id), jsonString(event.client_order_id), jsonString(fill.strategy), jsonString(fill.symbol),
+      fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price));
+  if (order) {
+    order->booked_quantity += fill.quantity;
+    order->updated_ns = std::max(order->updated_ns, fill.ts_ns);
+    persist(*order);
+    if (order->role == OrderRole::Entry) {
+      ensureLegs(*order);
+    } else if (order->role == OrderRole::TakeProfit || order->role == OrderRole::StopLoss) {
+      onLegFill(*order);
+    }
+  }
+  checkPnl();
+  if (auto* port = broker(broker_id)) refreshAccount(*port);
+}
+
+void BrokerService::mark(std::string_view symbol, double price) {
+  if (!(price > 0) || !std::isfinite(price)) return;
+  auto it = prices_.find(symbol);
+  if (it == prices_.end()) {
+    prices_.emplace(std::string(symbol), price);
+  } else {
+    if (it->second == price) return;
+    it->second = price;
+  }
+  for (auto& [id, positions] : books_) positions.mark(symbol, price);
+}
+
+void BrokerService::tick() { checkPnl(); }
+
+void BrokerService::checkPnl() {
+  PnlSummary total;
+  for (const auto& [id, positions] : books_) addSummary(total, positions.accountSummary());
+  applyStateChange(risk_.onPnl(total.net, host_.nowNs()));
+}
+
+void BrokerService::refreshAccount(BrokerPort& port) {
+  if (!port.connected()) return;
+  if (auto account = port.account()) accounts_[port.id()] = *account;
+}
+
+KillResult BrokerService::kill(bool flatten, const std::string& reason) {
+  KillResult result;
+  applyStateChange(risk_.setState(TradingState::Halted,
+                                  fmt::format("operator: kill switch{}{}", reason.empty() ? "" : ": ", reason),
+                                  host_.nowNs()));
+  std::vector<std::string> open(open_.begin(), open_.end());
+  for (const auto& id : open) {
+    const Order& order = orders_.at(id);
+    if (order.role == OrderRole::Group || !isOpen(order.status)) continue;
+    if (auto ok = cancel(id, "kill switch"); ok) {
+      result.canceled.push_back(id);
+    } else {
+      result.errors.push_back(fmt::format("{}: {}", id, ok.error().message));
+    }
+  }
+  if (flatten) {
+    for (const auto& [broker_id, positions] : books_) {
+      for (const auto& strategy : positions.strategies()) {
+        for (const auto& p : positions.strategyPositions(strategy)) {
+          if (std::abs(p.quantity) < 1e-9) continue;
+          OrderIntent intent;
+          intent.strategy = strategy;
+          intent.symbol = p.symbol;
+          intent.asset_class = p.asset_class == TH_ASSET_OPTION ? AssetClass::Option : AssetClass::Equity;
+          intent.side = p.quantity > 0 ? OrderSide::Sell : OrderSide::Buy;
+          intent.type = OrderType::Market;
+          intent.quantity = std::abs(p.quantity);
+          auto sent = submitAs(intent, broker_id, OrderPurpose::Flatten, {});
+          if (sent && sent->status != OrderStatus::Rejected) {
+            result.flatten.push_back(sent->client_order_id);
+          } else {
+            result.errors.push_back(fmt::format("flatten {} {}: {}", strategy.empty() ? "manual" : strategy, p.symbol,
+                                                sent ? sent->reason : sent.error().message));
+          }
+        }
+      }
+    }
+  }
+  host_.commitNow(true);
+  return result;
+}
+
+void BrokerService::halt(const std::string& reason) {
+  applyStateChange(risk_.setState(TradingState::Halted, reason, host_.nowNs()));
+}
+
+Result<void> BrokerService::resume(TradingState to, const std::string& reason) {
+  if (to == TradingState::Halted) return fail(ErrorCode::InvalidArgument, "state: resume to ACTIVE or REDUCING");
+  applyStateChange(
+      risk_.setState(to, fmt::format("operator: resume{}{}", reason.empty() ? "" : ": ", reason), host_.nowNs()));
+  host_.commitNow(true);
+  return {};
+}
+
+// ------------------------------------------------------------------ views --
+
+const Order* BrokerService::find(std::string_view client_order_id) const {
+  auto it = orders_.find(client_order_id);
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Order*> BrokerService::orders(const OrderFilter& filter) const {
+  std::vector<const Order*> out;
+  auto consider = [&](const Order& order) {
+    if (!filter.strategy.empty() && order.intent.strategy != filter.strategy) return;
+    if (!filter.symbol.empty() && order.intent.symbol != filter.symbol) return;
+    out.push_back(&order);
+  };
+  if (filter.open_only) {
+    for (const auto& id : open_) consider(orders_.at(id));
+  } else {
+    for (const auto& [id, order] : orders_) consider(order);
+  }
+  std::sort(out.begin(), out.end(), [](const Order* a, const Order* b) {
+    return a->created_ns != b->created_ns ? a->created_ns > b->created_ns : a->client_order_id > b->client_order_id;
+  });
+  if (out.size() > filter.limit) out.resize(filter.limit);
+  return out;
+}
+
+double BrokerService::lastPrice(std::string_view symbol) const {
+  auto it = prices_.find(symbol);
+  return it == prices_.end() ? 0 : it->second;
+}
+
+std::string BrokerService::ordersJson(const OrderFilter& filter) const {
+  std::string out = R"({"orders":[)";
+  bool first = true;
+  for (const Order* order : orders(filter)) {
+    if (!first) out += ',';
+    first = false;
+    out += encodeOrder(*order);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string BrokerService::positionsJson(std::string_view strategy) const {
+  Json account = Json::array();
+  Json strategies = Json::object();
+  PnlSummary total;
+  for (const auto& [broker_id, positions] : books_) {
+    for (const auto& p : positions.accountPositions()) account.push_back(positionJson(p, broker_id));
+    for (const auto& id : positions.strategies()) {
+      if (!strategy.empty() && id != strategy) continue;
+      auto& list = strategies[id];
+      if (list.is_null()) list = Json::array();
+      for (const auto& p : positions.strategyPositions(id)) list.push_back(positionJson(p, broker_id));
+    }
+    addSummary(total, strategy.empty() ? positions.accountSummary() : positions.strategySummary(strategy));
+  }
+  return jsonText(Json{{"account", account}, {"strategies", strategies}, {"summary", summaryJson(total)}});
+}
+
+std::string BrokerService::accountJson() {
+  BrokerPort* port = broker(default_broker_);
+  if (!port) return jsonText(Json{{"error", "no broker plugin is configured"}});
+  refreshAccount(*port);
+  Json j = {{"broker", port->id()}, {"connected", port->connected()}};
+  if (auto it = accounts_.find(port->id()); it != accounts_.end()) {
+    const th_account& a = it->second;
+    j["account_id"] = std::string(a.account_id, strnlen(a.account_id, sizeof a.account_id));
+    j["currency"] = std::string(a.currency, strnlen(a.currency, sizeof a.currency));
+    j["cash"] = a.cash;
+    j["equity"] = a.equity;
+    j["buying_power"] = a.buying_power;
+    j["commissions"] = a.commissions;
+  }
+  j["pnl"] = summaryJson(book(port->id()).accountSummary());
+  j["open_orders"] = accountOpenOrders();
+  return jsonText(j);
+}
+
+std::string BrokerService::riskJson() const { return risk_.json(host_.nowNs()); }
+
+std::string BrokerService::healthJson() const {
+  Json reconcile = Json::array();
+  for (const auto& r : reconciled_) {
+    reconcile.push_back({{"broker", r.broker},
+                         {"ok", r.ok},
+                         {"detail", r.detail},
+                         {"open_orders", r.open_orders},
+                         {"fills_added", r.fills_added},
+                         {"orders_updated", r.orders_updated},
+                         {"orders_closed", r.orders_closed},
+                         {"orphans_adopted", r.orphans_adopted},
+                         {"position_mismatches", r.position_mismatches}});
+  }
+  return jsonText(Json{{"state", toString(risk_.state())},
+                       {"reason", risk_.stateReason()},
+                       {"open_orders", accountOpenOrders()},
+                       {"reconcile", reconcile}});
+}
+
+// --------------------------------------------------------------- RiskView --
+
+double BrokerService::strategyQuantity(std::string_view strategy, std::string_view symbol) const {
+  const Position* p = book(checking_broker_).strategyPosition(strategy, symbol);
+  return p ? p->quantity : 0;
+}
+
+double BrokerService::accountQuantity(std::string_view symbol) const {
+  const Position* p = book(checking_broker_).accountPosition(symbol);
+  return p ? p->quantity : 0;
+}
+
+double BrokerService::accountGrossExposure() const { return book(checking_broker_).accountSummary().gross_exposure; }
+
+double BrokerService::strategyGrossExposure(std::string_view strategy) const {
+  return book(checking_broker_).strategySummary(strategy).gross_exposure;
+}
+
+size_t BrokerService::accountOpenOrders() const {
+  size_t n = 0;
+  for (const auto& id : open_) n += orders_.at(id).role != OrderRole::Group;
+  return n;
+}
+
+size_t BrokerService::strategyOpenOrders(std::string_view strategy) const {
+  size_t n = 0;
+  for (const auto& id : open_) {
+    const Order& order = orders_.at(id);
+    n += order.role != OrderRole::Group && order.intent.strategy == strategy;
+  }
+  return n;
+}
+
+double BrokerService::pendingQuantity(std::string_view strategy, std::string_view symbol, OrderSide side) const {
+  double pending = 0;
+  for (const auto& id : open_) {
+    const Order& order = orders_.at(id);
+    if (order.role == OrderRole::Group || order.intent.strategy != strategy || order.intent.symbol != symbol ||
+        order.intent.side != side) {
+      continue;
+    }
+    // The two legs of a pair exit the same shares: count the pair once.
+    if (!order.sibling_id.empty() && order.role == OrderRole::StopLoss && open_.contains(order.sibling_id)) continue;
+    pending += std::max(0.0, order.intent.quantity - std::max(order.filled_quantity, order.booked_quantity));
+  }
+  return pending;
+}
+
+double BrokerService::shortCallContracts(std::string_view underlying) const {
+  double contracts = 0;
+  for (const auto& p : book(checking_broker_).accountPositions()) {
+    if (p.quantity >= 0) continue;
+    auto occ = parseOcc(p.symbol);
+    if (occ && occ->call && occ->underlying == underlying) contracts += -p.quantity;
+  }
+  return contracts;
+}
+
+std::optional<double> BrokerService::buyingPower() const {
+  auto it = accounts_.find(checking_broker_);
+  if (it == accounts_.end()) return std::nullopt;
+  return it->second.buying_power;
+}
+
+bool BrokerService::regularHours(int64_t ts_ns) const { return host_.regularHours(ts_ns); }
+
+}  // namespace th

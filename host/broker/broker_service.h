@@ -1,0 +1,247 @@
+// The broker service: the order management system of the host.
+//
+// Every order — from a strategy, the API or the command line — comes in as
+// an intent and takes one path: validation, the risk service, a client order
+// id, the store (synced), and only then the broker. Broker reports (order
+// states, fills) come back as events on the core thread and go through the
+// status machine of order.h; fills are booked into positions and P&L, feed
+// the risk service's loss limits and drive the brackets, OCO and OTO orders
+// the host emulates for brokers that lack them.
+//
+// What is kept, and where (one RocksDB WriteBatch per group of events):
+//   orders     client order id → the order as JSON (order_json.h)
+//   fills      big-endian booking number → the fill as booked (with its strategy)
+//   risk_state "risk" → the risk service's state
+//   meta       "order_id_epoch", "order_id_next" → how client order ids are made
+//   journal    every risk decision, order request, order action, state change
+//
+// Positions are not stored as such: they are rebuilt on start by booking the
+// stored fills again in their order, which gives exactly the same book.
+// Then reconcile() compares with each broker (open orders, fills since the
+// last one booked, positions) and generates what is missing; whatever cannot
+// be reconciled puts trading in HALTED with the reason.
+//
+// Bracket emulation. A bracket's entry goes to the broker as a simple order.
+// Each time its booked fills exceed what its legs already cover, a new pair
+// of legs (take-profit limit and stop-loss stop, one OCO pair) is sent for
+// the difference, so the legs always cover what the entry filled — after a
+// restart as well, since the rule only reads stored orders. When one leg of a
+// pair fills completely, its sibling is canceled. If both legs fill (a race
+// the broker wins), the excess is flagged on the legs and a correction order
+// takes it back. OTO is a bracket with one leg; OCO is a pair without an
+// entry, held together by a group order that is never sent.
+//
+// Core thread only (through the BrokerServiceHost); broker calls are made
+// synchronously from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <th/plugin.h>
+
+#include "broker/order.h"
+#include "broker/positions.h"
+#include "core/error.h"
+#include "core/event.h"
+#include "risk/risk_service.h"
+#include "store/store.h"
+
+namespace th {
+
+class PluginInstance;
+
+// One broker account as the service sees it. PluginBrokerPort adapts a
+// loaded broker plugin; every call may block on the broker.
+class BrokerPort {
+ public:
+  virtual ~BrokerPort() = default;
+  virtual const std::string& id() const = 0;
+  virtual uint32_t capabilities() const = 0;  // TH_BROKER_*
+  virtual bool connected() const = 0;
+  [[nodiscard]] virtual Result<void> submit(const th_order_request& request, th_status* status) = 0;
+  [[nodiscard]] virtual Result<void> cancel(std::string_view client_order_id, th_status* status) = 0;
+  [[nodiscard]] virtual Result<void> openOrders(const std::function<void(const th_order_state&)>& sink) = 0;
+  [[nodiscard]] virtual Result<void> positions(const std::function<void(const th_position&)>& sink) = 0;
+  [[nodiscard]] virtual Result<void> fills(int64_t since_ns, const std::function<void(const th_fill&)>& sink) = 0;
+  [[nodiscard]] virtual Result<th_account> account() = 0;
+};
+
+std::unique_ptr<BrokerPort> makePluginBrokerPort(PluginInstance& instance);
+
+// What the service needs from whoever runs it (the session, a backtest, a test).
+class BrokerServiceHost {
+ public:
+  virtual ~BrokerServiceHost() = default;
+  virtual int64_t nowNs() const = 0;
+  // The batch the current group's effects go into.
+  virtual Batch& batch() = 0;
+  // Commits the pending batch now, synced when `sync`: an order reaches the
+  // disk before a broker sees it. False when the store failed (the batch is
+  // kept, to be committed again).
+  virtual bool commitNow(bool sync) = 0;
+  // A message for WebSocket clients ({"type":"order"|"fill"|"risk",...}),
+  // sent once what it reports is committed.
+  virtual void notify(std::string message) = 0;
+  virtual bool regularHours(int64_t ts_ns) const = 0;
+};
+
+struct OrderFilter {
+  bool open_only = true;
+  std::string strategy;  // empty: all (use manual_only for hand-placed)
+  std::string symbol;
+  size_t limit = 500;  // newest first
+};
+
+struct KillResult {
+  std::vector<std::string> canceled;  // cancel requested
+  std::vector<std::string> flatten;   // flatten orders sent
+  std::vector<std::string> errors;    // what could not be canceled or sent, and why
+};
+
+// The outcome of reconciling with one broker.
+struct ReconcileReport {
+  std::string broker;
+  bool ok = false;
+  std::string detail;  // what failed, or a summary
+  size_t open_orders = 0, fills_added = 0, orders_updated = 0, orders_closed = 0, orphans_adopted = 0;
+  size_t position_mismatches = 0;
+};
+
+class BrokerService final : private RiskView {
+ public:
+  BrokerService(RiskConfig risk, Store& store, BrokerServiceHost& host);
+  ~BrokerService() override;
+
+  // The first broker added is the default one.
+  void addBroker(std::unique_ptr<BrokerPort> port);
+  BrokerPort* broker(std::string_view id) const;
+  const std::string& defaultBroker() const { return default_broker_; }
+
+  // Start-up, before any event: orders, fills (→ positions), risk state and
+  // the client order id counter from the store. Corrupt records are errors.
+  [[nodiscard]] Result<void> load();
+  // Compares with every broker and generates what is missing (journalled,
+  // as events from that broker); on any failure trading goes HALTED with the
+  // reason. Then activates emulated legs that a crash left unsent.
+  std::vector<ReconcileReport> reconcile();
+  const std::vector<ReconcileReport>& lastReconcile() const { return reconciled_; }
+
+  // An order from a strategy, the API or the CLI. An invalid intent or an
+  // unknown broker is an Error (nothing stored); a risk refusal is an Order
+  // in status rejected with reason_code and reason (stored and journalled).
+  [[nodiscard]] Result<Order> submit(OrderIntent intent, std::string broker = {},
+                                     OrderPurpose purpose = OrderPurpose::Normal);
+  // Asks the broker to cancel an open order (a group: both legs). NotFound
+  // for an unknown id, InvalidArgument for an order no longer open.
+  [[nodiscard]] Result<Order> cancel(const std::string& client_order_id, const std::string& why = "canceled on request");
+
+  // Broker reports (core thread, after the session journalled them).
+  void onOrder(const std::string& broker, const OrderEvent& event);
+  void onFill(const std::string& broker, const FillEvent& event);
+  // The last price of a symbol from market data: marks positions, feeds the
+  // price collar and notional checks.
+  void mark(std::string_view symbol, double price);
+  // Periodic (the session's idle tick): loss limits on marked P&L.
+  void tick();
+
+  // The kill switch: HALTED, every open order canceled, optionally every
+  // position closed with market orders (which pass in HALTED).
+  KillResult kill(bool flatten, const std::string& reason);
+  // HALTED without canceling anything (a store failure, a failed
+  // reconciliation): the reason is journalled and kept.
+  void halt(const std::string& reason);
+  // Operator: back to ACTIVE or REDUCING. InvalidArgument for HALTED.
+  [[nodiscard]] Result<void> resume(TradingState to, const std::string& reason);
+
+  const Order* find(std::string_view client_order_id) const;
+  std::vector<const Order*> orders(const OrderFilter& filter) const;
+  const PositionBook& book(std::string_view broker = {}) const;
+  RiskService& risk() { return risk_; }
+  const RiskService& risk() const { return risk_; }
+  double lastPrice(std::string_view symbol) const override;
+
+  // JSON for the API (shapes in docs/api.md).
+  std::string ordersJson(const OrderFilter& filter) const;
+  std::string positionsJson(std::string_view strategy) const;
+  std::string accountJson();
+  std::string riskJson() const;
+  // {"state", "reason", "reconcile": [...]} for /api/v1/health.
+  std::string healthJson() const;
+
+  struct Stats {
+    uint64_t submitted = 0, risk_rejected = 0, broker_rejected = 0, fills = 0, duplicate_fills = 0,
+             illegal_reports = 0, overfills = 0, adopted = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  // RiskView
+  double strategyQuantity(std::string_view strategy, std::string_view symbol) const override;
+  double accountQuantity(std::string_view symbol) const override;
+  double accountGrossExposure() const override;
+  double strategyGrossExposure(std::string_view strategy) const override;
+  size_t accountOpenOrders() const override;
+  size_t strategyOpenOrders(std::string_view strategy) const override;
+  double pendingQuantity(std::string_view strategy, std::string_view symbol, OrderSide side) const override;
+  double shortCallContracts(std::string_view underlying) const override;
+  std::optional<double> buyingPower() const override;
+  bool regularHours(int64_t ts_ns) const override;
+
+  Result<Order> submitAs(OrderIntent intent, std::string broker, OrderPurpose purpose, std::string parent_id);
+  Order& store(Order order);  // into the map and the batch
+  void persist(const Order& order);
+  void journalAction(std::string_view action, const Order& order, const std::string& detail);
+  void journalDecision(const Order& order, OrderPurpose purpose, const RiskDecision& decision);
+  void applyStateChange(const std::optional<StateChange>& change);
+  std::string nextClientOrderId();
+  void notifyOrder(const Order& order);
+  // Sends a stored pending-new order; on failure marks it rejected.
+  void send(Order& order);
+  th_order_request request(const Order& order, bool native) const;
+  bool emulates(const BrokerPort& port, OrderClass order_class) const;
+  void refreshAccount(BrokerPort& port);
+  PositionBook& bookFor(const std::string& broker);
+  void checkPnl();
+  void updateOpenIndex(const Order& order);
+
+  // brackets.cpp
+  void ensureLegs(Order& parent);
+  void onLegFill(Order& leg);
+  void checkOverfill(Order& leg);
+  void updateGroup(const std::string& group_id);
+  Order makeLeg(const Order& parent, OrderRole role, double quantity) const;
+  double coveredQuantity(const Order& parent) const;
+  std::vector<Order*> children(std::string_view parent_id);
+
+  // reconcile.cpp
+  ReconcileReport reconcileWith(BrokerPort& port);
+  void journalEvent(const std::string& broker, EventPayload payload);
+
+  Store& store_;
+  BrokerServiceHost& host_;
+  RiskService risk_;
+  std::vector<std::unique_ptr<BrokerPort>> ports_;
+  std::string default_broker_;
+  std::map<std::string, Order, std::less<>> orders_;
+  std::map<std::string, std::vector<std::string>, std::less<>> children_;  // parent → child ids, in creation order
+  std::set<std::string, std::less<>> open_;                                 // ids of open orders (incl. pending-new)
+  std::map<std::string, PositionBook, std::less<>> books_;                  // by broker
+  std::map<std::string, double, std::less<>> prices_;                       // last price by symbol
+  std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker
+  std::string checking_broker_;  // whose account the risk check reads
+  std::string id_epoch_;
+  uint64_t next_order_number_ = 1;
+  uint64_t next_fill_key_ = 1;
+  std::vector<ReconcileReport> reconciled_;
+  Stats stats_;
+};
+
+}  // namespace th

@@ -1,0 +1,474 @@
+// tradehost order submit|cancel|list|show, positions, account, risk, kill
+// and resume: calls to a running host's API, printed as tables (or the
+// host's JSON with --json).
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <expected>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/api_client.h"
+#include "cli/commands.h"
+#include "core/json.h"
+
+namespace th {
+namespace {
+
+using nlohmann::json;
+
+// Long enough for a kill switch that cancels many orders through a slow broker.
+constexpr std::chrono::milliseconds kCallTimeout{30'000};
+
+// ---- text ----------------------------------------------------------------
+
+// A number without trailing zeros: 100, 0.5, 500.25 (at most `decimals` places).
+std::string number(double value, int decimals = 4) {
+  std::string text = fmt::format("{:.{}f}", value, decimals);
+  if (text.find('.') != std::string::npos) {
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+  }
+  return text == "-0" ? "0" : text;
+}
+
+std::string money(double value) { return value == 0 ? "0.00" : fmt::format("{:.2f}", value); }
+
+// A field as text, whatever its JSON type; "" when missing or null. The
+// host's shapes may grow or omit fields, and the CLI prints what is there.
+std::string text(const json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number()) return number(it->get<double>());
+  return it->dump();
+}
+
+std::optional<double> numberOf(const json& object, const char* key) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::string orDash(std::string value) { return value.empty() ? "-" : value; }
+
+// "label:" padded so that the values of a listing line up.
+void printField(std::string_view label, const std::string& value) {
+  std::cout << fmt::format("{:<17}{}\n", fmt::format("{}:", label), value);
+}
+
+std::string moneyOf(const json& object, const char* key) {
+  auto value = numberOf(object, key);
+  return value ? money(*value) : "-";
+}
+
+std::string urlEncode(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+// Columns padded to their widest cell; numeric columns aligned right.
+class Table {
+ public:
+  Table(std::vector<std::string> headers, std::vector<bool> right_aligned)
+      : rows_{std::move(headers)}, right_(std::move(right_aligned)) {
+    right_.resize(rows_[0].size(), false);
+  }
+  void add(std::vector<std::string> row) {
+    row.resize(rows_[0].size());
+    rows_.push_back(std::move(row));
+  }
+  void print(std::ostream& out) const {
+    std::vector<size_t> widths(rows_[0].size(), 0);
+    for (const auto& row : rows_) {
+      for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    }
+    for (const auto& row : rows_) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        bool last = i + 1 == row.size();
+        if (i > 0) line += "  ";
+        if (right_[i]) {
+          line += fmt::format("{:>{}}", row[i], widths[i]);
+        } else {
+          line += last ? row[i] : fmt::format("{:<{}}", row[i], widths[i]);
+        }
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out << line << '\n';
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+  std::vector<bool> right_;
+};
+
+// ---- calling the host ----------------------------------------------------
+
+const char* tokenFromEnvironment() {
+  const char* token = std::getenv("TRADEHOST_TOKEN");
+  return token && *token ? token : nullptr;
+}
+
+std::string errorReason(const std::string& body) {
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_string()) {
+    return parsed["error"].get<std::string>();
+  }
+  return body.empty() ? std::string("(no reason given)") : body;
+}
+
+// The reply, or the exit code after saying on stderr why there is none.
+// With `rejection_is_reply`, a 422 is returned as a reply: it carries a
+// rejected order to show.
+std::expected<ApiReply, int> call(const ApiCallOptions& options, const std::string& method, const std::string& target,
+                                  const std::string& body = {}, bool rejection_is_reply = false) {
+  bool mutating = method != "GET";
+  const char* token = tokenFromEnvironment();
+  if (mutating && !token) {
+    std::cerr << "tradehost: TRADEHOST_TOKEN is not set: the host refuses orders without its bearer token\n";
+    return std::unexpected(2);
+  }
+  auto reply = apiRequest(options.api, method, target, body, token ? token : "", kCallTimeout);
+  if (!reply) {
+    std::cerr << fmt::format("tradehost: {}\n", reply.error().message);
+    return std::unexpected(reply.error().code == ErrorCode::InvalidArgument ? 2 : 1);
+  }
+  if ((reply->status >= 200 && reply->status < 300) || (rejection_is_reply && reply->status == 422)) return *reply;
+  std::cerr << fmt::format("tradehost: {} (HTTP {})\n", errorReason(reply->body), reply->status);
+  return std::unexpected(reply->status >= 400 && reply->status < 500 ? 2 : 1);
+}
+
+// Prints the reply: its JSON as is with --json, else through `print`.
+int show(const ApiCallOptions& options, const ApiReply& reply, const std::function<void(const json&)>& print) {
+  if (options.json) {
+    std::cout << reply.body;
+    if (reply.body.empty() || reply.body.back() != '\n') std::cout << '\n';
+    return 0;
+  }
+  json parsed = json::parse(reply.body, nullptr, false);
+  if (parsed.is_discarded()) {
+    std::cerr << fmt::format("tradehost: the host's answer is not JSON: {}\n", reply.body.substr(0, 200));
+    return 1;
+  }
+  print(parsed);
+  return 0;
+}
+
+// ---- orders --------------------------------------------------------------
+
+std::string orderReason(const json& order) {
+  std::string code = text(order, "reason_code"), reason = text(order, "reason");
+  if (code.empty()) return reason;
+  return reason.empty() ? code : fmt::format("{}: {}", code, reason);
+}
+
+// Limit orders show their limit, stop orders their stop, stop-limits "stop/limit".
+std::string orderPrice(const json& order) {
+  std::string type = text(order, "type");
+  auto limit = numberOf(order, "limit_price").value_or(0);
+  auto stop = numberOf(order, "stop_price").value_or(0);
+  if (type == "stop_limit") return fmt::format("{}/{}", number(stop), number(limit));
+  if (type == "stop" || (limit == 0 && stop > 0)) return number(stop);
+  if (limit > 0) return number(limit);
+  return "-";
+}
+
+Table orderTable() {
+  return Table({"ID", "STRATEGY", "SYMBOL", "SIDE", "QTY", "TYPE", "PRICE", "STATUS", "FILLED", "AVG", "REASON"},
+               {false, false, false, false, true, false, true, false, true, true, false});
+}
+
+void addOrder(Table& table, const json& order) {
+  auto filled = numberOf(order, "filled_quantity").value_or(0);
+  auto average = numberOf(order, "average_fill_price");
+  table.add({orDash(text(order, "client_order_id")), orDash(text(order, "strategy")), orDash(text(order, "symbol")),
+             orDash(text(order, "side")), orDash(text(order, "quantity")), orDash(text(order, "type")),
+             orderPrice(order), orDash(text(order, "status")), number(filled),
+             filled > 0 && average ? number(*average) : "-", orderReason(order)});
+}
+
+void printOrder(const json& order) {
+  Table table = orderTable();
+  addOrder(table, order);
+  table.print(std::cout);
+}
+
+void printOrderDetail(const json& order) {
+  auto line = [](std::string_view label, const std::string& value) {
+    if (!value.empty()) printField(label, value);
+  };
+  auto price = [&](std::string_view label, const char* key) {
+    if (auto value = numberOf(order, key); value && *value != 0) line(label, number(*value));
+  };
+  line("id", text(order, "client_order_id"));
+  line("broker order", text(order, "broker_order_id"));
+  line("broker", text(order, "broker"));
+  line("strategy", orDash(text(order, "strategy")));
+  line("parent", text(order, "parent_id"));
+  line("sibling", text(order, "sibling_id"));
+  line("role", text(order, "role"));
+  std::string asset = text(order, "asset_class");
+  line("symbol", asset.empty() ? text(order, "symbol") : fmt::format("{} ({})", text(order, "symbol"), asset));
+  line("side", text(order, "side"));
+  line("quantity", text(order, "quantity"));
+  line("type", text(order, "type"));
+  line("time in force", text(order, "time_in_force"));
+  line("class", text(order, "order_class"));
+  price("limit price", "limit_price");
+  price("stop price", "stop_price");
+  price("take profit", "take_profit_price");
+  price("stop loss", "stop_loss_price");
+  price("stop loss limit", "stop_loss_limit_price");
+  line("status", text(order, "status"));
+  auto filled = numberOf(order, "filled_quantity").value_or(0);
+  auto average = numberOf(order, "average_fill_price");
+  line("filled", filled > 0 && average ? fmt::format("{} @ {}", number(filled), number(*average)) : number(filled));
+  line("reason", orderReason(order));
+  line("created", text(order, "created"));
+  line("updated", text(order, "updated"));
+}
+
+Result<double> parseNumberArgument(std::string_view name, const std::string& value) {
+  double parsed = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size()) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("{}: expected a number, got '{}'", name, value));
+  }
+  return parsed;
+}
+
+// The JSON body for POST /api/v1/orders; the host checks the order itself.
+Result<json> orderBody(const OrderSubmitOptions& options) {
+  json body = {{"symbol", options.symbol}, {"side", options.side}};
+  auto quantity = parseNumberArgument("QTY", options.quantity);
+  if (!quantity) return std::unexpected(quantity.error());
+  body["quantity"] = *quantity;
+  const std::pair<const char*, const std::string*> prices[] = {
+      {"limit_price", &options.limit},           {"stop_price", &options.stop},
+      {"take_profit_price", &options.take_profit}, {"stop_loss_price", &options.stop_loss},
+      {"stop_loss_limit_price", &options.stop_loss_limit}};
+  const char* flags[] = {"--limit", "--stop", "--take-profit", "--stop-loss", "--stop-loss-limit"};
+  for (size_t i = 0; i < std::size(prices); ++i) {
+    if (prices[i].second->empty()) continue;
+    auto value = parseNumberArgument(flags[i], *prices[i].second);
+    if (!value) return std::unexpected(value.error());
+    body[prices[i].first] = *value;
+  }
+  std::string type = options.type;
+  if (type.empty()) {
+    // The prices say which order is meant; the host still checks the result.
+    bool limit = !options.limit.empty(), stop = !options.stop.empty();
+    type = limit && stop ? "stop_limit" : limit ? "limit" : stop ? "stop" : "market";
+  }
+  body["type"] = type;
+  if (!options.time_in_force.empty()) body["time_in_force"] = options.time_in_force;
+  if (!options.order_class.empty()) body["order_class"] = options.order_class;
+  if (!options.strategy.empty()) body["strategy"] = options.strategy;
+  if (!options.broker.empty()) body["broker"] = options.broker;
+  return body;
+}
+
+// ---- positions, account, risk --------------------------------------------
+
+void printPositions(const json& positions) {
+  Table table({"SYMBOL", "QTY", "AVG COST", "LAST", "UNREALISED", "REALISED", "COMMISSIONS"},
+              {false, true, true, true, true, true, true});
+  for (const auto& p : positions) {
+    table.add({orDash(text(p, "symbol")), orDash(text(p, "quantity")), orDash(text(p, "average_cost")),
+               orDash(text(p, "last_price")), moneyOf(p, "unrealised"), moneyOf(p, "realised"),
+               moneyOf(p, "commissions")});
+  }
+  table.print(std::cout);
+}
+
+void printPositionReport(const json& report) {
+  bool any = false;
+  if (auto account = report.find("account"); account != report.end() && account->is_array() && !account->empty()) {
+    std::cout << "account\n";
+    printPositions(*account);
+    any = true;
+  }
+  if (auto strategies = report.find("strategies"); strategies != report.end() && strategies->is_object()) {
+    for (const auto& [id, positions] : strategies->items()) {
+      if (!positions.is_array() || positions.empty()) continue;
+      if (any) std::cout << '\n';
+      std::cout << fmt::format("strategy {}\n", id);
+      printPositions(positions);
+      any = true;
+    }
+  }
+  if (!any) std::cout << "no positions\n";
+  if (auto summary = report.find("summary"); summary != report.end() && summary->is_object()) {
+    std::cout << fmt::format("\nrealised {}  unrealised {}  commissions {}  net {}  gross exposure {}\n",
+                             moneyOf(*summary, "realised"), moneyOf(*summary, "unrealised"),
+                             moneyOf(*summary, "commissions"), moneyOf(*summary, "net"),
+                             moneyOf(*summary, "gross_exposure"));
+  }
+}
+
+
+void printAccount(const json& account) {
+  printField("broker", orDash(text(account, "broker")));
+  printField("account", orDash(text(account, "account_id")));
+  printField("currency", orDash(text(account, "currency")));
+  printField("cash", moneyOf(account, "cash"));
+  printField("equity", moneyOf(account, "equity"));
+  printField("buying power", moneyOf(account, "buying_power"));
+  printField("commissions", moneyOf(account, "commissions"));
+  if (auto pnl = account.find("pnl"); pnl != account.end() && pnl->is_object()) {
+    printField("realised", moneyOf(*pnl, "realised"));
+    printField("unrealised", moneyOf(*pnl, "unrealised"));
+    printField("net P&L", moneyOf(*pnl, "net"));
+    printField("gross exposure", moneyOf(*pnl, "gross_exposure"));
+  }
+}
+
+std::string scalar(const json& value) {
+  if (value.is_null()) return "none";
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number()) return number(value.get<double>());
+  return value.dump();
+}
+
+void printRisk(const json& risk) {
+  if (!risk.is_object()) return printField("risk", risk.dump());
+  std::string reason = text(risk, "reason");
+  printField("state", reason.empty() ? orDash(text(risk, "state")) : fmt::format("{} ({})", text(risk, "state"), reason));
+  if (risk.contains("since")) printField("since", orDash(text(risk, "since")));
+  if (risk.contains("daily_pnl")) printField("daily P&L", moneyOf(risk, "daily_pnl"));
+  if (risk.contains("drawdown")) printField("drawdown", moneyOf(risk, "drawdown"));
+  // Whatever else the host reports, printed as it comes.
+  for (const auto& [key, value] : risk.items()) {
+    if (key == "state" || key == "reason" || key == "since" || key == "daily_pnl" || key == "drawdown" ||
+        key == "limits") {
+      continue;
+    }
+    printField(key, scalar(value));
+  }
+  if (auto limits = risk.find("limits"); limits != risk.end() && limits->is_object()) {
+    std::cout << "limits:\n";
+    for (const auto& [key, value] : limits->items()) std::cout << fmt::format("  {:<26}{}\n", key, scalar(value));
+  }
+}
+
+std::string idList(const json& reply, const char* key) {
+  auto it = reply.find(key);
+  if (it == reply.end() || !it->is_array() || it->empty()) return "none";
+  std::string ids;
+  for (const auto& id : *it) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", scalar(id));
+  return fmt::format("{} order{}: {}", it->size(), it->size() == 1 ? "" : "s", ids);
+}
+
+}  // namespace
+
+int orderSubmitCommand(const OrderSubmitOptions& options) {
+  auto body = orderBody(options);
+  if (!body) {
+    std::cerr << fmt::format("tradehost: {}\n", body.error().message);
+    return 2;
+  }
+  auto reply = call(options.call, "POST", "/api/v1/orders", jsonText(*body), true);
+  if (!reply) return reply.error();
+  int code = show(options.call, *reply, printOrder);
+  if (reply->status == 422) {
+    json order = json::parse(reply->body, nullptr, false);
+    std::cerr << fmt::format("rejected: {}\n", orDash(orderReason(order)));
+    return 2;
+  }
+  return code;
+}
+
+int orderCancelCommand(const OrderIdOptions& options) {
+  auto reply = call(options.call, "DELETE", fmt::format("/api/v1/orders/{}", urlEncode(options.id)));
+  if (!reply) return reply.error();
+  return show(options.call, *reply, printOrder);
+}
+
+int orderShowCommand(const OrderIdOptions& options) {
+  auto reply = call(options.call, "GET", fmt::format("/api/v1/orders/{}", urlEncode(options.id)));
+  if (!reply) return reply.error();
+  return show(options.call, *reply, printOrderDetail);
+}
+
+int orderListCommand(const OrderListOptions& options) {
+  std::string target = fmt::format("/api/v1/orders?status={}", options.all ? "all" : "open");
+  if (!options.strategy.empty()) target += fmt::format("&strategy={}", urlEncode(options.strategy));
+  if (!options.symbol.empty()) target += fmt::format("&symbol={}", urlEncode(options.symbol));
+  if (!options.limit.empty()) target += fmt::format("&limit={}", urlEncode(options.limit));
+  auto reply = call(options.call, "GET", target);
+  if (!reply) return reply.error();
+  return show(options.call, *reply, [&](const json& list) {
+    auto orders = list.is_object() && list.contains("orders") ? list["orders"] : json::array();
+    if (!orders.is_array() || orders.empty()) {
+      std::cout << (options.all ? "no orders\n" : "no open orders\n");
+      return;
+    }
+    Table table = orderTable();
+    for (const auto& order : orders) addOrder(table, order);
+    table.print(std::cout);
+  });
+}
+
+int positionsCommand(const PositionsOptions& options) {
+  std::string target = "/api/v1/positions";
+  if (!options.strategy.empty()) target += fmt::format("?strategy={}", urlEncode(options.strategy));
+  auto reply = call(options.call, "GET", target);
+  if (!reply) return reply.error();
+  return show(options.call, *reply, printPositionReport);
+}
+
+int accountCommand(const ApiCallOptions& options) {
+  auto reply = call(options, "GET", "/api/v1/account");
+  if (!reply) return reply.error();
+  return show(options, *reply, printAccount);
+}
+
+int riskCommand(const ApiCallOptions& options) {
+  auto reply = call(options, "GET", "/api/v1/risk");
+  if (!reply) return reply.error();
+  return show(options, *reply, printRisk);
+}
+
+int killCommand(const KillOptions& options) {
+  json body = {{"flatten", options.flatten}};
+  if (!options.reason.empty()) body["reason"] = options.reason;
+  auto reply = call(options.call, "POST", "/api/v1/risk/kill", jsonText(body));
+  if (!reply) return reply.error();
+  return show(options.call, *reply, [](const json& result) {
+    printField("state", orDash(text(result, "state")));
+    printField("canceled", idList(result, "canceled"));
+    printField("flatten", idList(result, "flatten"));
+    // What the kill switch could not do: the operator must know at once.
+    if (auto errors = result.find("errors"); errors != result.end() && errors->is_array()) {
+      for (const auto& error : *errors) printField("error", scalar(error));
+    }
+  });
+}
+
+int resumeCommand(const ResumeOptions& options) {
+  json body = {{"state", options.reducing ? "reducing" : "active"}};
+  if (!options.reason.empty()) body["reason"] = options.reason;
+  auto reply = call(options.call, "POST", "/api/v1/risk/resume", jsonText(body));
+  if (!reply) return reply.error();
+  return show(options.call, *reply, [](const json& result) { printField("state", orDash(text(result, "state"))); });
+}
+
+}  // namespace th

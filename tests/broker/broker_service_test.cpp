@@ -1,0 +1,397 @@
+// The broker service against the real paper broker and a real store: the
+// order path, brackets, the kill switch, loss limits and crash recovery.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "oms_harness.h"
+
+namespace th::test {
+namespace {
+
+OrderFilter everything() {
+  OrderFilter filter;
+  filter.open_only = false;
+  filter.limit = 10000;
+  return filter;
+}
+
+const Order& only(BrokerService& oms, std::string_view id) {
+  const Order* order = oms.find(id);
+  EXPECT_NE(order, nullptr) << id;
+  static const Order kNone;
+  return order ? *order : kNone;
+}
+
+std::vector<const Order*> legsOf(BrokerService& oms, const std::string& parent) {
+  std::vector<const Order*> legs;
+  for (const Order* o : oms.orders(everything())) {
+    if (o->parent_id == parent && (o->role == OrderRole::TakeProfit || o->role == OrderRole::StopLoss)) {
+      legs.push_back(o);
+    }
+  }
+  std::sort(legs.begin(), legs.end(),
+            [](const Order* a, const Order* b) { return a->client_order_id < b->client_order_id; });
+  return legs;
+}
+
+double accountQty(BrokerService& oms, std::string_view symbol) {
+  const Position* p = oms.book().accountPosition(symbol);
+  return p ? p->quantity : 0;
+}
+
+TEST(BrokerService, OrderIsStoredBeforeTheBrokerSeesItThenFills) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  auto order = h.oms().submit(intent("SPY", OrderSide::Buy, 10));
+  ASSERT_TRUE(order) << order.error().message;
+  EXPECT_EQ(order->status, OrderStatus::PendingNew);
+  // The record was committed (synced) before submit returned, with the id
+  // the broker received.
+  auto stored = h.store().get(Family::Orders, order->client_order_id);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ(decodeOrder(**stored)->status, OrderStatus::PendingNew);
+  EXPECT_EQ(h.paperState()["orders"].size(), 1u);
+  EXPECT_EQ(h.paperState()["orders"][0]["client_order_id"], order->client_order_id);
+
+  h.pump();
+  EXPECT_EQ(only(h.oms(), order->client_order_id).status, OrderStatus::Accepted);
+  h.quote("SPY", 100.00, 100.02);
+  const Order& filled = only(h.oms(), order->client_order_id);
+  EXPECT_EQ(filled.status, OrderStatus::Filled);
+  EXPECT_DOUBLE_EQ(filled.booked_quantity, 10);
+  EXPECT_DOUBLE_EQ(filled.average_fill_price, 100.02);  // a buy pays the ask
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 10);
+  EXPECT_DOUBLE_EQ(h.oms().book().strategyPosition("s1", "SPY")->quantity, 10);
+  // Each risk decision and the request are journalled.
+  auto decisions = h.journal(JournalKind::RiskDecision);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0]["data"]["accepted"], true);
+  EXPECT_EQ(h.journal(JournalKind::OrderRequest).size(), 1u);
+}
+
+TEST(BrokerService, RiskRefusalIsStoredJournalledAndNeverSent) {
+  RiskConfig risk = OmsHarness::permissiveRisk();
+  risk.limits.max_order_quantity = 100;
+  OmsHarness h(risk);
+  h.quote("SPY", 100.00, 100.02);
+  auto order = h.oms().submit(intent("SPY", OrderSide::Buy, 500));
+  ASSERT_TRUE(order);
+  EXPECT_EQ(order->status, OrderStatus::Rejected);
+  EXPECT_EQ(order->reason_code, "MAX_ORDER_QUANTITY");
+  EXPECT_NE(order->reason.find("max_order_quantity 100"), std::string::npos) << order->reason;
+  EXPECT_FALSE(h.paperState().contains("orders") && !h.paperState()["orders"].empty());
+  auto decisions = h.journal(JournalKind::RiskDecision);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0]["data"]["reason_code"], "MAX_ORDER_QUANTITY");
+  EXPECT_TRUE(h.store().get(Family::Orders, order->client_order_id).value().has_value());
+}
+
+TEST(BrokerService, InvalidIntentAndUnknownBrokerAreErrorsNamingTheField) {
+  OmsHarness h;
+  OrderIntent bad = intent("SPY", OrderSide::Buy, 10);
+  bad.type = OrderType::Limit;
+  auto refused = h.oms().submit(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("limit_price"), std::string::npos);
+  auto unknown = h.oms().submit(intent("SPY", OrderSide::Buy, 1), "alpaca");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::NotFound);
+}
+
+TEST(BrokerService, BracketLegsFollowPartialEntryFillsAndOneCancelsTheOther) {
+  OmsHarness h;
+  h.quote("AAPL", 99.98, 100.00);
+  OrderIntent in = intent("AAPL", OrderSide::Buy, 100);
+  in.type = OrderType::Limit;
+  in.limit_price = 100;
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_price = 110;
+  in.stop_loss_price = 95;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->role, OrderRole::Entry);
+  h.pump();
+  EXPECT_TRUE(legsOf(h.oms(), entry->client_order_id).empty()) << "no legs before a fill";
+
+  // 40 of 100 fill: one pair of legs for 40.
+  h.quote("AAPL", 99.98, 100.00, 40);
+  auto legs = legsOf(h.oms(), entry->client_order_id);
+  ASSERT_EQ(legs.size(), 2u);
+  for (const Order* leg : legs) {
+    EXPECT_DOUBLE_EQ(leg->intent.quantity, 40);
+    EXPECT_EQ(leg->intent.side, OrderSide::Sell);
+    EXPECT_EQ(leg->status, OrderStatus::Accepted);
+  }
+  EXPECT_EQ(legs[0]->sibling_id, legs[1]->client_order_id);
+  // The remaining 60: a second pair for 60.
+  h.quote("AAPL", 99.98, 100.00, 1000);
+  legs = legsOf(h.oms(), entry->client_order_id);
+  ASSERT_EQ(legs.size(), 4u);
+  double tp = 0, sl = 0;
+  for (const Order* leg : legs) (leg->role == OrderRole::TakeProfit ? tp : sl) += leg->intent.quantity;
+  EXPECT_DOUBLE_EQ(tp, 100);
+  EXPECT_DOUBLE_EQ(sl, 100);
+
+  // The take-profits fill at 110: every stop-loss is canceled.
+  h.quote("AAPL", 110.00, 110.02, 1000);
+  for (const Order* leg : legsOf(h.oms(), entry->client_order_id)) {
+    EXPECT_EQ(leg->status, leg->role == OrderRole::TakeProfit ? OrderStatus::Filled : OrderStatus::Canceled)
+        << leg->client_order_id << " " << toString(leg->role);
+  }
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "AAPL"), 0);
+  EXPECT_NEAR(h.oms().book().strategyPosition("s1", "AAPL")->realised, 1000, 1e-6);
+  EXPECT_EQ(h.oms().stats().overfills, 0u);
+}
+
+TEST(BrokerService, BothLegsFillingInOneEventIsAnOverfillTakenBack) {
+  // A symbol with bars only (as in a backtest on bars): the paper broker
+  // fills from each bar's range.
+  OmsHarness h;
+  h.bar("IWM", 100, 100.5, 99.5, 100);
+  OrderIntent in = intent("IWM", OrderSide::Buy, 50);
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_price = 105;
+  in.stop_loss_price = 95;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry) << entry.error().message;
+  h.bar("IWM", 100, 100.5, 99.5, 100);
+  ASSERT_EQ(only(h.oms(), entry->client_order_id).status, OrderStatus::Filled);
+  ASSERT_EQ(legsOf(h.oms(), entry->client_order_id).size(), 2u);
+  // One bar reaches both: the broker fills both legs before the host can
+  // cancel either.
+  h.bar("IWM", 100, 106, 94, 100);
+  auto legs = legsOf(h.oms(), entry->client_order_id);
+  ASSERT_EQ(legs.size(), 2u);
+  for (const Order* leg : legs) {
+    EXPECT_EQ(leg->status, OrderStatus::Filled);
+    EXPECT_NE(leg->reason.find("over-fill"), std::string::npos) << leg->reason;
+  }
+  EXPECT_EQ(h.oms().stats().overfills, 1u);
+  // The correction buys the 50 back.
+  const Order* correction = nullptr;
+  for (const Order* o : h.oms().orders(everything())) {
+    if (o->role == OrderRole::Correction) correction = o;
+  }
+  ASSERT_NE(correction, nullptr);
+  EXPECT_EQ(correction->intent.side, OrderSide::Buy);
+  EXPECT_DOUBLE_EQ(correction->intent.quantity, 50);
+  h.bar("IWM", 100, 100.5, 99.5, 100);
+  EXPECT_EQ(only(h.oms(), correction->client_order_id).status, OrderStatus::Filled);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "IWM"), 0);
+  auto actions = h.journal(JournalKind::OrderAction);
+  EXPECT_TRUE(std::any_of(actions.begin(), actions.end(),
+                          [](const nlohmann::json& a) { return a["data"]["action"] == "overfill"; }));
+  // Detected once: a restart does not correct it again.
+  h.restart();
+  size_t corrections = 0;
+  for (const Order* o : h.oms().orders(everything())) corrections += o->role == OrderRole::Correction;
+  EXPECT_EQ(corrections, 1u);
+}
+
+TEST(BrokerService, OcoGroupSendsBothLegsAndCancelsTheOther) {
+  OmsHarness h;
+  h.quote("QQQ", 499.98, 500.00);
+  ASSERT_TRUE(h.oms().submit(intent("QQQ", OrderSide::Buy, 10)));
+  h.quote("QQQ", 499.98, 500.00);
+  OrderIntent in = intent("QQQ", OrderSide::Sell, 10);
+  in.order_class = OrderClass::Oco;
+  in.take_profit_price = 510;
+  in.stop_loss_price = 490;
+  auto group = h.oms().submit(in);
+  ASSERT_TRUE(group);
+  EXPECT_EQ(group->role, OrderRole::Group);
+  h.pump();
+  auto legs = legsOf(h.oms(), group->client_order_id);
+  ASSERT_EQ(legs.size(), 2u);
+  h.quote("QQQ", 489.00, 489.02);  // the stop triggers and fills
+  legs = legsOf(h.oms(), group->client_order_id);
+  for (const Order* leg : legs) {
+    EXPECT_EQ(leg->status, leg->role == OrderRole::StopLoss ? OrderStatus::Filled : OrderStatus::Canceled);
+  }
+  EXPECT_EQ(only(h.oms(), group->client_order_id).status, OrderStatus::Filled);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "QQQ"), 0);
+}
+
+TEST(BrokerService, IllegalReportIsRefusedAndJournalled) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  auto order = h.oms().submit(intent("SPY", OrderSide::Buy, 10));
+  ASSERT_TRUE(order);
+  h.quote("SPY", 100.00, 100.02);
+  ASSERT_EQ(only(h.oms(), order->client_order_id).status, OrderStatus::Filled);
+  OrderEvent back;
+  back.client_order_id = order->client_order_id;
+  back.status = TH_STATUS_ACCEPTED;
+  back.quantity = 10;
+  h.oms().onOrder("paper", back);
+  EXPECT_EQ(only(h.oms(), order->client_order_id).status, OrderStatus::Filled);
+  EXPECT_EQ(h.oms().stats().illegal_reports, 1u);
+  auto actions = h.journal(JournalKind::OrderAction);
+  ASSERT_FALSE(actions.empty());
+  EXPECT_EQ(actions.back()["data"]["action"], "illegal_report");
+}
+
+TEST(BrokerService, KillSwitchCancelsFlattensAndHaltsUntilResumed) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  ASSERT_TRUE(h.oms().submit(intent("SPY", OrderSide::Buy, 10)));
+  h.quote("SPY", 100.00, 100.02);
+  OrderIntent resting = intent("SPY", OrderSide::Buy, 5);
+  resting.type = OrderType::Limit;
+  resting.limit_price = 99;
+  auto open = h.oms().submit(resting);
+  ASSERT_TRUE(open);
+  h.pump();
+
+  auto killed = h.oms().kill(true, "test");
+  h.pump();
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Halted);
+  ASSERT_EQ(killed.canceled.size(), 1u);
+  EXPECT_EQ(killed.canceled[0], open->client_order_id);
+  EXPECT_EQ(only(h.oms(), open->client_order_id).status, OrderStatus::Canceled);
+  ASSERT_EQ(killed.flatten.size(), 1u);
+  h.quote("SPY", 100.00, 100.02);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
+
+  auto refused = h.oms().submit(intent("SPY", OrderSide::Buy, 1));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason_code, "HALTED");
+  // HALTED survives a restart (an operator's state keeps whatever the day).
+  h.restart();
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Halted);
+  ASSERT_TRUE(h.oms().resume(TradingState::Active, "checked"));
+  h.quote("SPY", 100.00, 100.02);
+  auto accepted = h.oms().submit(intent("SPY", OrderSide::Buy, 1));
+  ASSERT_TRUE(accepted);
+  EXPECT_NE(accepted->status, OrderStatus::Rejected) << accepted->reason;
+}
+
+TEST(BrokerService, DailyLossBreachHaltsAndStaysHaltedAfterRestartSameDay) {
+  RiskConfig risk = OmsHarness::permissiveRisk();
+  risk.limits.daily_loss_limit = 500;
+  risk.loss_action = LossAction::Halted;
+  OmsHarness h(risk);
+  h.quote("SPY", 100.00, 100.02);
+  ASSERT_TRUE(h.oms().submit(intent("SPY", OrderSide::Buy, 100)));
+  h.quote("SPY", 100.00, 100.02);
+  h.oms().tick();
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Active);
+  h.quote("SPY", 94.00, 94.02);  // 100 × −6 = −600
+  h.oms().tick();
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Halted);
+  EXPECT_NE(h.oms().risk().stateReason().find("daily_loss_limit"), std::string::npos) << h.oms().risk().stateReason();
+  h.commit();
+  h.restart();
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Halted);
+  auto states = h.journal(JournalKind::RiskState);
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states[0]["data"]["to"], "HALTED");
+}
+
+TEST(BrokerService, CrashBeforeTheFillWasHeardIsReconciledAndLegsActivated) {
+  OmsHarness h;
+  h.quote("AAPL", 99.98, 100.00);
+  OrderIntent in = intent("AAPL", OrderSide::Buy, 30);
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_price = 110;
+  in.stop_loss_price = 90;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry);
+  h.pump();
+  // The broker fills the entry; the host dies before it hears.
+  th_quote q{sizeof(th_quote), "AAPL", 4, h.nowNs(), 99.98, 100.00, 1000, 1000};
+  h.paper().feedQuote(q);
+  h.restart();
+
+  ASSERT_EQ(h.reports().size(), 1u);
+  EXPECT_TRUE(h.reports()[0].ok) << h.reports()[0].detail;
+  EXPECT_EQ(h.reports()[0].fills_added, 1u);
+  EXPECT_EQ(h.reports()[0].orders_closed, 1u);
+  EXPECT_EQ(only(h.oms(), entry->client_order_id).status, OrderStatus::Filled);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "AAPL"), 30);
+  auto legs = legsOf(h.oms(), entry->client_order_id);
+  ASSERT_EQ(legs.size(), 2u);
+  for (const Order* leg : legs) EXPECT_DOUBLE_EQ(leg->intent.quantity, 30);
+  h.pump();
+  EXPECT_EQ(h.paperState()["orders"].size(), 3u);  // entry and both legs, each once
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Active);
+}
+
+TEST(BrokerService, OrdersCanceledAtTheBrokerWhileDownAreClosedAndPositionsCompared) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  OrderIntent resting = intent("SPY", OrderSide::Buy, 5);
+  resting.type = OrderType::Limit;
+  resting.limit_price = 99;
+  auto order = h.oms().submit(resting);
+  ASSERT_TRUE(order);
+  h.pump();
+  ASSERT_TRUE(h.paper().cancel(order->client_order_id));
+  h.restart();
+  EXPECT_TRUE(h.reports()[0].ok);
+  EXPECT_EQ(only(h.oms(), order->client_order_id).status, OrderStatus::Canceled);
+  EXPECT_NE(only(h.oms(), order->client_order_id).reason.find("reconciled"), std::string::npos);
+}
+
+TEST(BrokerService, PositionTheHostCannotExplainHaltsTradingWithTheReason) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  // An order placed at the broker behind the host's back, filled while it is down.
+  th_order_request r{};
+  r.struct_size = sizeof r;
+  r.client_order_id = "outside-1";
+  r.client_order_id_len = 9;
+  r.symbol = "SPY";
+  r.symbol_len = 3;
+  r.asset_class = TH_ASSET_EQUITY;
+  r.side = TH_SIDE_BUY;
+  r.type = TH_ORDER_MARKET;
+  r.time_in_force = TH_TIF_DAY;
+  r.order_class = TH_CLASS_SIMPLE;
+  r.quantity = 7;
+  ASSERT_TRUE(h.paper().submit(r));
+  th_quote q{sizeof(th_quote), "SPY", 3, h.nowNs() + kMillis, 100.00, 100.02, 1000, 1000};
+  h.paper().feedQuote(q);
+  // The fill is older than anything the host asks for: it cannot be explained.
+  h.advance(3'600'000 * kMillis);
+  h.restart();
+  ASSERT_EQ(h.reports().size(), 1u);
+  EXPECT_FALSE(h.reports()[0].ok);
+  EXPECT_NE(h.reports()[0].detail.find("SPY: broker 7, host 0"), std::string::npos) << h.reports()[0].detail;
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Halted);
+  EXPECT_NE(h.oms().risk().stateReason().find("reconciliation with 'paper' failed"), std::string::npos);
+}
+
+TEST(BrokerService, StoreFailureRefusesToSend) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  h.fail_commits = true;
+  auto order = h.oms().submit(intent("SPY", OrderSide::Buy, 10));
+  ASSERT_TRUE(order);
+  EXPECT_EQ(order->status, OrderStatus::Rejected);
+  EXPECT_NE(order->reason.find("not sent"), std::string::npos);
+  EXPECT_FALSE(h.paperState().contains("orders") && !h.paperState()["orders"].empty());
+  h.fail_commits = false;
+}
+
+TEST(BrokerService, ClientOrderIdsNeverRepeatAcrossRestarts) {
+  OmsHarness h;
+  h.quote("SPY", 100.00, 100.02);
+  std::set<std::string> ids;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      // Refused (no price yet after a restart) or sent: either way the id is spent.
+      auto order = h.oms().submit(intent("SPY", OrderSide::Buy, 1, fmt::format("s{}", i)));
+      ASSERT_TRUE(order);
+      EXPECT_TRUE(ids.insert(order->client_order_id).second) << order->client_order_id;
+      h.commit();  // as the session does before it answers
+    }
+    h.restart();
+  }
+}
+
+}  // namespace
+}  // namespace th::test
