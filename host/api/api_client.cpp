@@ -39,7 +39,8 @@ Result<ApiReply> apiRequest(const std::string& host_port, const std::string& met
   std::string host = host_port.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   http::verb verb = http::string_to_verb(method);
-  if (verb == http::verb::unknown) return fail(ErrorCode::InvalidArgument, fmt::format("unknown HTTP method '{}'", method));
+  if (verb == http::verb::unknown)
+    return fail(ErrorCode::InvalidArgument, fmt::format("unknown HTTP method '{}'", method));
 
   net::io_context io;
   beast::error_code ec;

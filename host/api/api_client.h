@@ -23,7 +23,7 @@ struct ApiReply {
 // when the host cannot be reached or does not answer in time (the message
 // says how to start it or point at it), Io for anything else.
 [[nodiscard]] Result<ApiReply> apiRequest(const std::string& host_port, const std::string& method,
-                                          const std::string& target, const std::string& body,
-                                          const std::string& token, std::chrono::milliseconds timeout);
+                                          const std::string& target, const std::string& body, const std::string& token,
+                                          std::chrono::milliseconds timeout);
 
 }  // namespace th

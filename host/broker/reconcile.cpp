@@ -192,12 +192,20 @@ ReconcileReport BrokerService::reconcileWith(BrokerPort& port) {
     const Order& order = orders_.at(id);
     const double q = order.intent.quantity;
     const double booked = std::min(order.booked_quantity, q);
-    OrderEvent state =
-        booked + 1e-9 * std::max(1.0, q) >= q
-            ? stateOf(order, OrderStatus::Filled, q, "reconciled: filled while the host was down", host_.nowNs())
-            : stateOf(order, OrderStatus::Canceled, std::max(booked, order.filled_quantity),
+    OrderEvent state;
+    if (booked + 1e-9 * std::max(1.0, q) >= q) {
+      state = stateOf(order, OrderStatus::Filled, q, "reconciled: filled while the host was down", host_.nowNs());
+    } else if (order.status == OrderStatus::PendingNew && booked <= 0) {
+      // Stored, then the host stopped before the broker acknowledged it:
+      // the broker has no trace of it, so it was never taken.
+      state = stateOf(order, OrderStatus::Rejected, 0,
+                      fmt::format("reconciled: never acknowledged by '{}' and not open there: not sent", port.id()),
+                      host_.nowNs());
+    } else {
+      state = stateOf(order, OrderStatus::Canceled, std::max(booked, order.filled_quantity),
                       fmt::format("reconciled: no longer open at '{}'; closed while the host was down", port.id()),
                       host_.nowNs());
+    }
     ++report.orders_closed;
     journalEvent(port.id(), state);
     onOrder(port.id(), state);

@@ -261,10 +261,11 @@ Result<json> orderBody(const OrderSubmitOptions& options) {
   auto quantity = parseNumberArgument("QTY", options.quantity);
   if (!quantity) return std::unexpected(quantity.error());
   body["quantity"] = *quantity;
-  const std::pair<const char*, const std::string*> prices[] = {
-      {"limit_price", &options.limit},           {"stop_price", &options.stop},
-      {"take_profit_price", &options.take_profit}, {"stop_loss_price", &options.stop_loss},
-      {"stop_loss_limit_price", &options.stop_loss_limit}};
+  const std::pair<const char*, const std::string*> prices[] = {{"limit_price", &options.limit},
+                                                               {"stop_price", &options.stop},
+                                                               {"take_profit_price", &options.take_profit},
+                                                               {"stop_loss_price", &options.stop_loss},
+                                                               {"stop_loss_limit_price", &options.stop_loss_limit}};
   const char* flags[] = {"--limit", "--stop", "--take-profit", "--stop-loss", "--stop-loss-limit"};
   for (size_t i = 0; i < std::size(prices); ++i) {
     if (prices[i].second->empty()) continue;
@@ -324,7 +325,6 @@ void printPositionReport(const json& report) {
   }
 }
 
-
 void printAccount(const json& account) {
   printField("broker", orDash(text(account, "broker")));
   printField("account", orDash(text(account, "account_id")));
@@ -348,10 +348,15 @@ std::string scalar(const json& value) {
   return value.dump();
 }
 
+// "HALTED (daily loss limit reached)", or the state alone.
+std::string stateWithReason(const json& reply) {
+  std::string reason = text(reply, "reason");
+  return reason.empty() ? orDash(text(reply, "state")) : fmt::format("{} ({})", text(reply, "state"), reason);
+}
+
 void printRisk(const json& risk) {
   if (!risk.is_object()) return printField("risk", risk.dump());
-  std::string reason = text(risk, "reason");
-  printField("state", reason.empty() ? orDash(text(risk, "state")) : fmt::format("{} ({})", text(risk, "state"), reason));
+  printField("state", stateWithReason(risk));
   if (risk.contains("since")) printField("since", orDash(text(risk, "since")));
   if (risk.contains("daily_pnl")) printField("daily P&L", moneyOf(risk, "daily_pnl"));
   if (risk.contains("drawdown")) printField("drawdown", moneyOf(risk, "drawdown"));
@@ -453,7 +458,7 @@ int killCommand(const KillOptions& options) {
   auto reply = call(options.call, "POST", "/api/v1/risk/kill", jsonText(body));
   if (!reply) return reply.error();
   return show(options.call, *reply, [](const json& result) {
-    printField("state", orDash(text(result, "state")));
+    printField("state", stateWithReason(result));
     printField("canceled", idList(result, "canceled"));
     printField("flatten", idList(result, "flatten"));
     // What the kill switch could not do: the operator must know at once.
@@ -468,7 +473,7 @@ int resumeCommand(const ResumeOptions& options) {
   if (!options.reason.empty()) body["reason"] = options.reason;
   auto reply = call(options.call, "POST", "/api/v1/risk/resume", jsonText(body));
   if (!reply) return reply.error();
-  return show(options.call, *reply, [](const json& result) { printField("state", orDash(text(result, "state"))); });
+  return show(options.call, *reply, [](const json& result) { printField("state", stateWithReason(result)); });
 }
 
 }  // namespace th

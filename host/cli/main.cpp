@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
   submit_cmd->add_option("--broker", submit.broker, "Broker plugin id (default: the host's default broker)");
   api_options(submit_cmd, submit.call);
   th::OrderIdOptions cancel;
-  auto* cancel_cmd = order_cmd->add_subcommand("cancel", "Cancel an order by its client order id (needs TRADEHOST_TOKEN)");
+  auto* cancel_cmd =
+      order_cmd->add_subcommand("cancel", "Cancel an order by its client order id (needs TRADEHOST_TOKEN)");
   cancel_cmd->add_option("id", cancel.id, "Client order id")->required();
   api_options(cancel_cmd, cancel.call);
   th::OrderListOptions order_list;
@@ -113,8 +114,8 @@ int main(int argc, char** argv) {
   auto* risk_cmd = app.add_subcommand("risk", "Trading state, loss figures and risk limits");
   api_options(risk_cmd, risk);
   th::KillOptions kill;
-  auto* kill_cmd = app.add_subcommand(
-      "kill", "Kill switch: HALT trading and cancel open orders (needs TRADEHOST_TOKEN)");
+  auto* kill_cmd =
+      app.add_subcommand("kill", "Kill switch: HALT trading and cancel open orders (needs TRADEHOST_TOKEN)");
   kill_cmd->add_flag("--flatten", kill.flatten, "Also close every position");
   kill_cmd->add_option("--reason", kill.reason, "Why, for the journal");
   api_options(kill_cmd, kill.call);

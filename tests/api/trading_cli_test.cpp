@@ -272,10 +272,10 @@ TEST_F(TradingCli, PositionsAccountAndRisk) {
 }
 
 TEST_F(TradingCli, WithoutTheTokenChangesAreRefusedBeforeCallingTheHost) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"order", "submit", "SPY", "buy", "1"},
-                                        std::vector<std::string>{"order", "cancel", "TH-1"},
-                                        std::vector<std::string>{"kill", "--flatten"},
-                                        std::vector<std::string>{"resume"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"order", "submit", "SPY", "buy", "1"},
+        std::vector<std::string>{"order", "cancel", "TH-1"}, std::vector<std::string>{"kill", "--flatten"},
+        std::vector<std::string>{"resume"}}) {
     auto r = run(args, "");
     EXPECT_EQ(r.code, 2) << args[0];
     EXPECT_EQ(r.err, "tradehost: TRADEHOST_TOKEN is not set: the host refuses orders without its bearer token\n");

@@ -7,8 +7,8 @@
 
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,8 +53,8 @@ class FakeTradingService : public TradingService {
     answers_["submit"] = orderJson("TH-1", "pending_new");
     answers_["cancel"] = orderJson("TH-1", "pending_cancel");
     answers_["order"] = orderJson("TH-1", "partially_filled");
-    answers_["list"] = fmt::format(R"({{"orders":[{},{}]}})", orderJson("TH-2", "accepted"),
-                                   orderJson("TH-1000", "partially_filled"));
+    answers_["list"] =
+        fmt::format(R"({{"orders":[{},{}]}})", orderJson("TH-2", "accepted"), orderJson("TH-1000", "partially_filled"));
     answers_["positions"] =
         R"({"account":[{"symbol":"SPY","asset_class":"equity","quantity":10,"average_cost":500.25,"last_price":501,)"
         R"("realised":0,"unrealised":7.5,"commissions":1,"multiplier":1}],)"
@@ -65,9 +65,8 @@ class FakeTradingService : public TradingService {
         R"({"broker":"paper","account_id":"PAPER-1","currency":"USD","cash":94997.5,"equity":100007.5,)"
         R"("buying_power":94997.5,"commissions":1,)"
         R"("pnl":{"realised":0,"unrealised":7.5,"commissions":1,"net":6.5,"gross_exposure":5010}})";
-    answers_["risk"] =
-        R"({"state":"ACTIVE","reason":"","since":"2026-11-17T09:30:00","daily_pnl":6.5,"drawdown":0,)"
-        R"("limits":{"max_order_quantity":100,"max_open_orders":null}})";
+    answers_["risk"] = R"({"state":"ACTIVE","reason":"","since":"2026-11-17T09:30:00","daily_pnl":6.5,"drawdown":0,)"
+                       R"("limits":{"max_order_quantity":100,"max_open_orders":null}})";
     answers_["kill"] = R"({"state":"HALTED","canceled":["TH-2","TH-3"],"flatten":["TH-4"]})";
     answers_["resume"] = R"({"state":"ACTIVE"})";
   }
