@@ -396,6 +396,14 @@ void RiskService::recordAccepted(const OrderIntent& intent, int64_t now_ns) {
 
 std::optional<StateChange> RiskService::setState(TradingState to, std::string reason, int64_t now_ns) {
   if (to == state_ && !forced_by_limit_) return std::nullopt;
+  // An operator loosening the state on a day a loss limit fired takes the
+  // day's loss as it stands: the limits watch again from here, and fire on
+  // a further full limit of loss (or drawdown).
+  if (stricter(state_, to) && day_ == toExchangeTime(now_ns).yyyymmdd) {
+    override_day_ = day_;
+    override_loss_ = std::max(0.0, day_baseline_ - last_net_);
+    override_drawdown_ = std::max(0.0, day_high_ - last_net_);
+  }
   StateChange change{state_, to, reason, now_ns};
   state_ = to;
   state_reason_ = std::move(reason);
@@ -438,13 +446,17 @@ std::optional<StateChange> RiskService::onPnl(double account_net_pnl, int64_t no
   };
   const double loss = day_baseline_ - account_net_pnl;
   const double drawdown = day_high_ - account_net_pnl;
-  if (limits.daily_loss_limit && loss >= *limits.daily_loss_limit) {
-    consider(stateFor(config_.loss_action),
-             fmt::format("daily loss {} reached daily_loss_limit {}", money(loss), money(*limits.daily_loss_limit)));
+  const bool resumed = override_day_ == day_;
+  const double loss_allowance = resumed ? override_loss_ : 0, drawdown_allowance = resumed ? override_drawdown_ : 0;
+  const std::string after_resume = resumed ? " more since the operator resumed" : "";
+  if (limits.daily_loss_limit && loss - loss_allowance >= *limits.daily_loss_limit) {
+    consider(stateFor(config_.loss_action), fmt::format("daily loss {} reached daily_loss_limit {}{}", money(loss),
+                                                        money(*limits.daily_loss_limit), after_resume));
   }
-  if (limits.max_drawdown && drawdown >= *limits.max_drawdown) {
-    consider(stateFor(config_.drawdown_action), fmt::format("drawdown {} from the day's high reached max_drawdown {}",
-                                                            money(drawdown), money(*limits.max_drawdown)));
+  if (limits.max_drawdown && drawdown - drawdown_allowance >= *limits.max_drawdown) {
+    consider(stateFor(config_.drawdown_action),
+             fmt::format("drawdown {} from the day's high reached max_drawdown {}{}", money(drawdown),
+                         money(*limits.max_drawdown), after_resume));
   }
   // Never loosen: a limit only ever makes the state stricter, and an
   // operator's stricter state stays the operator's.
@@ -561,6 +573,9 @@ std::string RiskService::encode() const {
                    {"baseline", day_baseline_},
                    {"day_high", day_high_},
                    {"last_net", last_net_},
+                   {"override_day", override_day_},
+                   {"override_loss", override_loss_},
+                   {"override_drawdown", override_drawdown_},
                    {"strategies", std::move(strategies)}});
 }
 
@@ -586,6 +601,9 @@ Result<void> RiskService::restore(std::string_view encoded, int64_t now_ns) {
     loaded.day_baseline_ = root.at("baseline").get<double>();
     loaded.day_high_ = root.at("day_high").get<double>();
     loaded.last_net_ = root.at("last_net").get<double>();
+    loaded.override_day_ = root.value("override_day", 0);
+    loaded.override_loss_ = root.value("override_loss", 0.0);
+    loaded.override_drawdown_ = root.value("override_drawdown", 0.0);
     for (const auto& [id, item] : root.at("strategies").items()) {
       StrategyTrack track;
       track.loss_streak = item.at("loss_streak").get<uint32_t>();

@@ -202,6 +202,10 @@ class RiskService {
   double day_baseline_ = 0;
   double day_high_ = 0;
   double last_net_ = 0;
+  // An operator's resume on a day a limit fired: the loss and drawdown then,
+  // which the limits count from for the rest of that day.
+  int32_t override_day_ = 0;
+  double override_loss_ = 0, override_drawdown_ = 0;
   std::map<std::string, StrategyTrack, std::less<>> strategies_;
   std::deque<RecentOrder> recent_;  // for the duplicate guard
 };

@@ -490,6 +490,28 @@ TEST(RiskPnl, DailyLossFromTheFirstNetOfTheDayHalts) {
   EXPECT_EQ(risk.state(), TradingState::Halted);
 }
 
+TEST(RiskPnl, AnOperatorResumeAfterALimitCountsTheLimitAgainFromThere) {
+  RiskService risk(lossConfig());
+  EXPECT_FALSE(risk.onPnl(0, kMonday10));
+  ASSERT_TRUE(risk.onPnl(-5'000, kMonday10 + kMinute));
+  ASSERT_EQ(risk.state(), TradingState::Halted);
+  // The operator takes over at a 5,000 loss; the same loss does not halt again.
+  ASSERT_TRUE(risk.setState(TradingState::Reducing, "operator: resume", kMonday10 + 2 * kMinute));
+  EXPECT_FALSE(risk.onPnl(-5'000, kMonday10 + 3 * kMinute));
+  // The allowance is the day's: it survives a restart the same day.
+  RiskService restored(lossConfig());
+  ASSERT_TRUE(restored.restore(risk.encode(), kMonday10 + 3 * kMinute));
+  EXPECT_FALSE(restored.onPnl(-9'999, kMonday10 + 4 * kMinute));
+  EXPECT_EQ(restored.state(), TradingState::Reducing);
+  EXPECT_FALSE(risk.onPnl(-9'999, kMonday10 + 4 * kMinute));
+  EXPECT_EQ(risk.state(), TradingState::Reducing);
+  // A further full limit does, and the reason says so.
+  auto again = risk.onPnl(-10'000, kMonday10 + 5 * kMinute);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->to, TradingState::Halted);
+  EXPECT_EQ(again->reason, "daily loss 10,000.00 reached daily_loss_limit 5,000.00 more since the operator resumed");
+}
+
 TEST(RiskPnl, DrawdownFromTheDaysHighReducesAndALossThenHalts) {
   RiskService risk(lossConfig());
   EXPECT_FALSE(risk.onPnl(0, kMonday10));
