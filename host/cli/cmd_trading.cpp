@@ -62,7 +62,7 @@ std::string orDash(std::string value) { return value.empty() ? "-" : value; }
 
 // "label:" padded so that the values of a listing line up.
 void printField(std::string_view label, const std::string& value) {
-  std::cout << fmt::format("{:<17}{}\n", fmt::format("{}:", label), value);
+  std::cout << fmt::format("{:<17} {}\n", fmt::format("{}:", label), value);
 }
 
 std::string moneyOf(const json& object, const char* key) {
@@ -311,7 +311,7 @@ void printPositionReport(const json& report) {
     for (const auto& [id, positions] : strategies->items()) {
       if (!positions.is_array() || positions.empty()) continue;
       if (any) std::cout << '\n';
-      std::cout << fmt::format("strategy {}\n", id);
+      std::cout << (id.empty() ? std::string("placed by hand\n") : fmt::format("strategy {}\n", id));
       printPositions(positions);
       any = true;
     }
@@ -357,20 +357,32 @@ std::string stateWithReason(const json& reply) {
 void printRisk(const json& risk) {
   if (!risk.is_object()) return printField("risk", risk.dump());
   printField("state", stateWithReason(risk));
-  if (risk.contains("since")) printField("since", orDash(text(risk, "since")));
-  if (risk.contains("daily_pnl")) printField("daily P&L", moneyOf(risk, "daily_pnl"));
-  if (risk.contains("drawdown")) printField("drawdown", moneyOf(risk, "drawdown"));
-  // Whatever else the host reports, printed as it comes.
-  for (const auto& [key, value] : risk.items()) {
-    if (key == "state" || key == "reason" || key == "since" || key == "daily_pnl" || key == "drawdown" ||
-        key == "limits") {
-      continue;
-    }
-    printField(key, scalar(value));
+  printField("since", risk.contains("since") ? orDash(text(risk, "since")) : "-");
+  printField("exchange day", orDash(text(risk, "day")));
+  printField("daily P&L", moneyOf(risk, "daily_pnl"));
+  printField("day's high", moneyOf(risk, "day_high"));
+  printField("drawdown", moneyOf(risk, "drawdown"));
+  printField("on daily loss", orDash(text(risk, "loss_action")));
+  printField("on drawdown", orDash(text(risk, "drawdown_action")));
+  printField("buying power", risk.value("check_buying_power", false) ? "checked" : "not checked");
+  printField("covered calls", risk.value("require_covered_calls", false) ? "required" : "not required");
+  if (auto cool = risk.find("cool_downs"); cool != risk.end() && cool->is_object()) {
+    for (const auto& [id, until] : cool->items()) printField(fmt::format("cool-down {}", id), scalar(until));
   }
+  auto limitsTable = [](const json& limits, std::string_view indent) {
+    for (const auto& [key, value] : limits.items()) {
+      std::cout << fmt::format("{}{:<26}{}\n", indent, key, scalar(value));
+    }
+  };
   if (auto limits = risk.find("limits"); limits != risk.end() && limits->is_object()) {
     std::cout << "limits:\n";
-    for (const auto& [key, value] : limits->items()) std::cout << fmt::format("  {:<26}{}\n", key, scalar(value));
+    limitsTable(*limits, "  ");
+  }
+  if (auto strategies = risk.find("strategies"); strategies != risk.end() && strategies->is_object()) {
+    for (const auto& [id, limits] : strategies->items()) {
+      std::cout << fmt::format("limits of strategy {}:\n", id);
+      if (limits.is_object()) limitsTable(limits, "  ");
+    }
   }
 }
 
