@@ -126,6 +126,7 @@ void BrokerService::ensureLegs(Order& parent_ref) {
       persist(leg);
       updateOpenIndex(leg);
     }
+    updateGroup(parent_id);
     return;
   }
   for (const auto& id : to_send) send(orders_.at(id));
@@ -155,8 +156,9 @@ void BrokerService::checkOverfill(Order& leg) {
   const std::string pair_key = std::min(leg.client_order_id, sibling->client_order_id);
   double corrected = 0;
   for (Order* child : children(pair_key)) {
-    if (child->role == OrderRole::Correction && child->status != OrderStatus::Rejected) {
-      corrected += child->intent.quantity;
+    // What a correction did, or may still do: one canceled unfilled did nothing.
+    if (child->role == OrderRole::Correction) {
+      corrected += isOpen(child->status) ? child->intent.quantity : child->booked_quantity;
     }
   }
   const double exits = leg.booked_quantity + sibling->booked_quantity;

@@ -445,7 +445,13 @@ void BrokerService::send(Order& order) {
     return;
   }
   ++stats_.broker_rejected;
-  spdlog::warn("order {} not taken by '{}': {}", order.client_order_id, order.broker, sent.error().message);
+  if (order.role == OrderRole::TakeProfit || order.role == OrderRole::StopLoss) {
+    spdlog::error("{} leg {} of {} refused by '{}': {} {} of {} is not protected by it: {}", toString(order.role),
+                  order.client_order_id, order.parent_id, order.broker, order.intent.quantity, order.intent.symbol,
+                  order.intent.strategy.empty() ? "manual" : order.intent.strategy, sent.error().message);
+  } else {
+    spdlog::warn("order {} not taken by '{}': {}", order.client_order_id, order.broker, sent.error().message);
+  }
   auto verdict = checkTransition(order, OrderStatus::Rejected, order.filled_quantity);
   if (verdict.check != TransitionCheck::Apply) return;  // its report already arrived
   order.status = OrderStatus::Rejected;
@@ -613,6 +619,7 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
 
 void BrokerService::mark(std::string_view symbol, double price) {
   if (!(price > 0) || !std::isfinite(price)) return;
+  if (!all_marked_ && !marked_.contains(symbol)) marked_.emplace(symbol);
   auto it = prices_.find(symbol);
   if (it == prices_.end()) {
     prices_.emplace(std::string(symbol), price);
@@ -626,9 +633,28 @@ void BrokerService::mark(std::string_view symbol, double price) {
 void BrokerService::tick() { checkPnl(); }
 
 void BrokerService::checkPnl() {
+  // After a start positions carry their last fill price: a loss limit must
+  // not fire on a price from before the restart. Wait for a fresh mark of
+  // every open position.
+  if (!all_marked_) {
+    for (const auto& [id, positions] : books_) {
+      for (const auto& p : positions.accountPositions()) {
+        if (std::abs(p.quantity) > 1e-9 && !marked_.contains(p.symbol)) return;
+      }
+    }
+    all_marked_ = true;
+    marked_.clear();
+  }
   PnlSummary total;
   for (const auto& [id, positions] : books_) addSummary(total, positions.accountSummary());
   applyStateChange(risk_.onPnl(total.net, host_.nowNs()));
+  // The day's baseline and high are kept, so a restart the same day counts
+  // the loss from the same place.
+  auto encoded = risk_.encode();
+  if (encoded != stored_risk_) {
+    host_.batch().put(Family::RiskState, kRiskKey, encoded);
+    stored_risk_ = std::move(encoded);
+  }
 }
 
 void BrokerService::refreshAccount(BrokerPort& port) {
@@ -824,11 +850,19 @@ size_t BrokerService::strategyOpenOrders(std::string_view strategy) const {
 }
 
 double BrokerService::pendingQuantity(std::string_view strategy, std::string_view symbol, OrderSide side) const {
+  return pending(&strategy, symbol, side);
+}
+
+double BrokerService::accountPendingQuantity(std::string_view symbol, OrderSide side) const {
+  return pending(nullptr, symbol, side);
+}
+
+double BrokerService::pending(const std::string_view* strategy, std::string_view symbol, OrderSide side) const {
   double pending = 0;
   for (const auto& id : open_) {
     const Order& order = orders_.at(id);
-    if (order.role == OrderRole::Group || order.intent.strategy != strategy || order.intent.symbol != symbol ||
-        order.intent.side != side) {
+    if (order.role == OrderRole::Group || (strategy && order.intent.strategy != *strategy) ||
+        order.intent.symbol != symbol || order.intent.side != side || order.broker != checking_broker_) {
       continue;
     }
     // The two legs of a pair exit the same shares: count the pair once.

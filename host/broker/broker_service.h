@@ -191,6 +191,9 @@ class BrokerService final : private RiskView {
   size_t accountOpenOrders() const override;
   size_t strategyOpenOrders(std::string_view strategy) const override;
   double pendingQuantity(std::string_view strategy, std::string_view symbol, OrderSide side) const override;
+  double accountPendingQuantity(std::string_view symbol, OrderSide side) const override;
+  // Remaining quantity of open orders (of one strategy, or all when null) at the checked broker.
+  double pending(const std::string_view* strategy, std::string_view symbol, OrderSide side) const;
   double shortCallContracts(std::string_view underlying) const override;
   std::optional<double> buyingPower() const override;
   bool regularHours(int64_t ts_ns) const override;
@@ -237,6 +240,10 @@ class BrokerService final : private RiskView {
   std::map<std::string, double, std::less<>> prices_;                       // last price by symbol
   std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker
   std::string checking_broker_;  // whose account the risk check reads
+  // Symbols marked since the start; loss limits wait for every open position.
+  std::set<std::string, std::less<>> marked_;
+  bool all_marked_ = false;
+  std::string stored_risk_;  // the risk state as last put in the store
   std::string id_epoch_;
   uint64_t next_order_number_ = 1;
   uint64_t next_fill_key_ = 1;

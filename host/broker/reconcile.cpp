@@ -121,6 +121,12 @@ std::vector<ReconcileReport> BrokerService::reconcile() {
     }
   }
   for (const auto& id : parents) ensureLegs(orders_.at(id));
+  // An over-fill whose correction failed, or was canceled, is taken back now.
+  std::vector<std::string> legs;
+  for (const auto& [id, order] : orders_) {
+    if (order.role == OrderRole::TakeProfit && !order.sibling_id.empty() && order.booked_quantity > 0) legs.push_back(id);
+  }
+  for (const auto& id : legs) checkOverfill(orders_.at(id));
   host_.commitNow(true);
   return reconciled_;
 }
@@ -168,6 +174,26 @@ ReconcileReport BrokerService::reconcileWith(BrokerPort& port) {
     const Order* known = find(state.client_order_id);
     if (known && static_cast<int32_t>(known->status) == state.status &&
         std::abs(known->filled_quantity - state.filled_quantity) < 1e-9) {
+      continue;
+    }
+    if (known && isTerminal(known->status)) {
+      // The host closed it (a send it took for refused, say) but the broker
+      // is working it: the broker is the truth, and the kill switch must
+      // reach it.
+      Order& order = orders_.at(state.client_order_id);
+      auto detail = fmt::format("the host had it {}, but '{}' reports it {}: reopened", toString(order.status),
+                                port.id(), toString(static_cast<OrderStatus>(state.status)));
+      spdlog::error("order {}: {}", order.client_order_id, detail);
+      order.status = static_cast<OrderStatus>(state.status);
+      order.filled_quantity = state.filled_quantity;
+      if (!state.broker_order_id.empty()) order.broker_order_id = state.broker_order_id;
+      order.reason = detail;
+      order.updated_ns = host_.nowNs();
+      persist(order);
+      updateOpenIndex(order);
+      journalAction("reopened", order, detail);
+      journalEvent(port.id(), state);
+      ++report.orders_updated;
       continue;
     }
     if (known) {

@@ -62,7 +62,7 @@ std::string orDash(std::string value) { return value.empty() ? "-" : value; }
 
 // "label:" padded so that the values of a listing line up.
 void printField(std::string_view label, const std::string& value) {
-  std::cout << fmt::format("{:<17} {}\n", fmt::format("{}:", label), value);
+  std::cout << fmt::format("{:<17}{}\n", fmt::format("{}:", label), value);
 }
 
 std::string moneyOf(const json& object, const char* key) {

@@ -697,11 +697,19 @@ Result<void> Session::recover() {
   std::promise<void> done;
   auto finished = done.get_future();
   post(0, TaskEvent{[this, &done] {
-         broker_->reconcile();
-         refreshTradingSnapshot();
-         done.set_value();
+         try {
+           broker_->reconcile();
+           refreshTradingSnapshot();
+           done.set_value();
+         } catch (...) {
+           done.set_exception(std::current_exception());
+         }
        }});
-  finished.wait();
+  try {
+    finished.get();
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::Internal, fmt::format("reconciliation with the brokers failed: {}", e.what()));
+  }
   return {};
 }
 

@@ -188,13 +188,14 @@ bool RiskService::reduces(const OrderIntent& intent, const RiskView& view) {
 
 RiskDecision RiskService::check(const OrderIntent& intent, OrderPurpose purpose, const RiskView& view,
                                 int64_t now_ns) const {
-  if (purpose == OrderPurpose::Flatten || purpose == OrderPurpose::Correction) return {};
+  // The host's own exits only ever reduce a position: a position must not be
+  // left without its stop because trading stopped after its entry filled.
+  if (purpose != OrderPurpose::Normal) return {};
   if (state_ == TradingState::Halted) {
     return reject(RiskReason::Halted, state_reason_.empty()
                                           ? std::string("trading is HALTED: only cancels pass")
                                           : fmt::format("trading is HALTED ({}): only cancels pass", state_reason_));
   }
-  if (purpose == OrderPurpose::Protective) return {};
 
   const bool reducing = reduces(intent, view);
   if (state_ == TradingState::Reducing && !reducing) {
@@ -290,11 +291,16 @@ RiskDecision RiskService::checkLimits(const OrderIntent& intent, const RiskView&
     if (!limit) continue;
     const double position = positionOf(scope);
     if (!grows(position)) continue;
-    const double after = position + signedQuantity(intent);
+    // Orders already working on the same side count as filled: five buys
+    // of 90 must not each pass a limit of 100 against a flat position.
+    const double working = scope.account ? view.accountPendingQuantity(intent.symbol, intent.side)
+                                         : view.pendingQuantity(intent.strategy, intent.symbol, intent.side);
+    const double after = position + signedQuantity(intent) + (intent.side == OrderSide::Buy ? working : -working);
     const double value = std::fabs(after) * price * multiplier;
     if (exceeds(value, *limit)) {
       return reject(RiskReason::MaxPositionNotional,
-                    fmt::format("the {} position after the fill ({}) is worth {}, above max_position_notional {} ({})",
+                    fmt::format("the {} position after the fill ({}, with working orders) is worth {}, above "
+                                "max_position_notional {} ({})",
                                 intent.symbol, after, money(value), money(*limit), scope.label));
     }
   }
@@ -396,10 +402,10 @@ void RiskService::recordAccepted(const OrderIntent& intent, int64_t now_ns) {
 
 std::optional<StateChange> RiskService::setState(TradingState to, std::string reason, int64_t now_ns) {
   if (to == state_ && !forced_by_limit_) return std::nullopt;
-  // An operator loosening the state on a day a loss limit fired takes the
-  // day's loss as it stands: the limits watch again from here, and fire on
+  // An operator loosening a state a loss limit forced takes the day's loss
+  // as it stands: the limits watch again from here, and fire on
   // a further full limit of loss (or drawdown).
-  if (stricter(state_, to) && day_ == toExchangeTime(now_ns).yyyymmdd) {
+  if (forced_by_limit_ && stricter(state_, to) && day_ == toExchangeTime(now_ns).yyyymmdd) {
     override_day_ = day_;
     override_loss_ = std::max(0.0, day_baseline_ - last_net_);
     override_drawdown_ = std::max(0.0, day_high_ - last_net_);

@@ -56,11 +56,12 @@ enum class RiskReason : int32_t {
 // "HALTED", "REDUCING_ONLY", "COOL_DOWN", "MAX_ORDER_QUANTITY", ... "UNCOVERED_CALL"; "" for None.
 std::string_view reasonCode(RiskReason reason);
 
-// Why an order is being placed. Flatten (kill switch with flatten) and
-// Correction (the host undoing an over-fill) only ever reduce a position
-// and pass in every state, limits not applied. Protective orders (bracket,
-// OCO and OTO children the host activates) pass in ACTIVE and REDUCING,
-// limits not applied, and are refused in HALTED.
+// Why an order is being placed. Flatten (kill switch with flatten),
+// Correction (the host undoing an over-fill) and Protective (the bracket,
+// OCO and OTO legs the host activates on an entry's fills) only ever reduce
+// a position: they pass in every state, limits not applied, so a position
+// is never left without its stop because trading stopped after its entry
+// filled (the kill switch cancels entries and legs alike).
 enum class OrderPurpose : int32_t { Normal = 0, Protective, Flatten, Correction };
 
 // What the risk service reads about the world. All quantities are signed
@@ -82,6 +83,8 @@ class RiskView {
   // Remaining quantity of the strategy's open orders in `symbol` on `side`,
   // counting each OCO pair once (its legs exit the same shares).
   virtual double pendingQuantity(std::string_view strategy, std::string_view symbol, OrderSide side) const = 0;
+  // The same over every strategy of the account.
+  virtual double accountPendingQuantity(std::string_view symbol, OrderSide side) const = 0;
   // The broker account's buying power; nullopt when unknown (the check is skipped).
   virtual std::optional<double> buyingPower() const = 0;
   // True inside the regular session of the exchange calendar.

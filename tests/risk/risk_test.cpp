@@ -32,6 +32,7 @@ struct FakeView : RiskView {
   size_t account_open = 0;
   std::map<std::string, size_t, std::less<>> strategy_open;
   std::map<std::tuple<std::string, std::string, OrderSide>, double> pending;
+  std::map<std::pair<std::string, OrderSide>, double> account_pending;  // (symbol, side)
   std::optional<double> buying_power;
   bool regular = true;
   std::map<std::string, double, std::less<>> short_calls;
@@ -55,6 +56,10 @@ struct FakeView : RiskView {
   double pendingQuantity(std::string_view s, std::string_view symbol, OrderSide side) const override {
     auto it = pending.find({std::string(s), std::string(symbol), side});
     return it == pending.end() ? 0 : it->second;
+  }
+  double accountPendingQuantity(std::string_view symbol, OrderSide side) const override {
+    auto it = account_pending.find({std::string(symbol), side});
+    return it == account_pending.end() ? 0 : it->second;
   }
   std::optional<double> buyingPower() const override { return buying_power; }
   bool regularHours(int64_t) const override { return regular; }
@@ -199,10 +204,21 @@ TEST_F(RiskTest, PositionNotionalCountsTheAccountForGlobalLimits) {
   view.hold("other", "SPY", 400);
   expectAccepted(risk, buy("SPY", 100));  // account 500 × 100
   expectRejected(risk, buy("SPY", 101), RiskReason::MaxPositionNotional,
-                 "the SPY position after the fill (501) is worth 50,100.00, above max_position_notional 50,000.00 "
-                 "(global)");
+                 "the SPY position after the fill (501, with working orders) is worth 50,100.00, above "
+                 "max_position_notional 50,000.00 (global)");
   expectAccepted(risk, sell("SPY", 900));  // to short 500: 50,000
-  expectRejected(risk, sell("SPY", 901), RiskReason::MaxPositionNotional, "(-501)");
+  expectRejected(risk, sell("SPY", 901), RiskReason::MaxPositionNotional, "(-501, with working orders)");
+}
+
+TEST_F(RiskTest, PositionNotionalCountsOrdersAlreadyWorkingOnTheSameSide) {
+  RiskService risk(withLimits({.max_position_notional = 10'000}));
+  view.pending[{"orb", "SPY", OrderSide::Buy}] = 90;  // a flat position, buys of 90 working
+  view.account_pending[{"SPY", OrderSide::Buy}] = 90;
+  expectAccepted(risk, buy("SPY", 10));
+  expectRejected(risk, buy("SPY", 11), RiskReason::MaxPositionNotional, "(101, with working orders)");
+  // Working sells do not make room for more buys.
+  view.pending[{"orb", "SPY", OrderSide::Sell}] = 500;
+  expectRejected(risk, buy("SPY", 11), RiskReason::MaxPositionNotional, "(global)");
 }
 
 TEST_F(RiskTest, PositionNotionalNeverStopsAnOrderThatShrinksThePosition) {
@@ -222,7 +238,8 @@ TEST_F(RiskTest, PositionNotionalCountsTheStrategyForItsOwnLimits) {
   view.hold("other", "SPY", 1000);
   expectAccepted(risk, buy("SPY", 50, "orb"));  // strategy 200 × 100
   expectRejected(risk, buy("SPY", 51, "orb"), RiskReason::MaxPositionNotional,
-                 "(201) is worth 20,100.00, above max_position_notional 20,000.00 (strategy 'orb')");
+                 "(201, with working orders) is worth 20,100.00, above max_position_notional 20,000.00 "
+                 "(strategy 'orb')");
   // The account holds 1,150: 85,000 more reaches the global limit.
   expectAccepted(risk, buy("SPY", 850, "gap"));
   expectRejected(risk, buy("SPY", 851, "gap"), RiskReason::MaxPositionNotional, "200,000.00 (global)");
@@ -276,7 +293,7 @@ TEST_F(RiskTest, OrderRateAppliesToManualOrdersAndToStrategyLimits) {
   ASSERT_TRUE(risk.setStrategyLimits("orb", {.max_orders_per_minute = 1}));
   risk.recordAccepted(buy("SPY", 1, "orb"), kMonday10);
   expectRejected(risk, buy("SPY", 1, "orb"), RiskReason::OrderRate, "max_orders_per_minute 1 (strategy 'orb')");
-  for (int i = 0; i < 120; ++i) risk.recordAccepted(buy("SPY", 1, ""), kMonday10 + i * 100'000'000);
+  for (int64_t i = 0; i < 120; ++i) risk.recordAccepted(buy("SPY", 1, ""), kMonday10 + i * 100'000'000);
   expectRejected(risk, buy("SPY", 1, ""), RiskReason::OrderRate, "120 orders in the last minute",
                  kMonday10 + 20 * kSecond);
 }
@@ -448,13 +465,13 @@ TEST_F(RiskTest, ReducingOrdersStillMeetThePerOrderLimits) {
   expectAccepted(risk, sell("SPY", 100), kMonday10, OrderPurpose::Correction);
 }
 
-TEST_F(RiskTest, HaltedRefusesEverythingButFlattenAndCorrection) {
+TEST_F(RiskTest, HaltedRefusesEverythingButTheHostsOwnExits) {
   RiskService risk(withLimits({.max_order_quantity = 10}));
   ASSERT_TRUE(risk.setState(TradingState::Halted, "operator: kill switch", kMonday10));
   view.hold("orb", "SPY", 100);
   expectRejected(risk, sell("SPY", 100), RiskReason::Halted, "trading is HALTED (operator: kill switch)");
   expectRejected(risk, buy("SPY", 1), RiskReason::Halted, "HALTED");
-  expectRejected(risk, sell("SPY", 10), RiskReason::Halted, "HALTED", kMonday10, OrderPurpose::Protective);
+  expectAccepted(risk, sell("SPY", 10), kMonday10, OrderPurpose::Protective);
   expectAccepted(risk, sell("SPY", 100), kMonday10, OrderPurpose::Flatten);
   expectAccepted(risk, buy("SPY", 100), kMonday10, OrderPurpose::Correction);
   EXPECT_EQ(risk.state(), TradingState::Halted);
