@@ -146,6 +146,31 @@ TEST(BrokerService, BracketLegsFollowPartialEntryFillsAndOneCancelsTheOther) {
   EXPECT_EQ(h.oms().stats().overfills, 0u);
 }
 
+TEST(BrokerService, AnEntryThatFillsAfterAHaltStillGetsItsLegs) {
+  OmsHarness h;
+  h.quote("AAPL", 99.98, 100.00);
+  OrderIntent in = intent("AAPL", OrderSide::Buy, 20);
+  in.type = OrderType::Limit;
+  in.limit_price = 99;
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_price = 110;
+  in.stop_loss_price = 95;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry);
+  h.pump();
+  // A halt that cancels nothing (a store failure, a loss limit), then the entry fills.
+  h.oms().halt("store: test");
+  h.quote("AAPL", 98.90, 98.95);
+  ASSERT_EQ(only(h.oms(), entry->client_order_id).status, OrderStatus::Filled);
+  auto legs = legsOf(h.oms(), entry->client_order_id);
+  ASSERT_EQ(legs.size(), 2u);
+  for (const Order* leg : legs) EXPECT_EQ(leg->status, OrderStatus::Accepted) << leg->reason;
+  // New orders are still refused.
+  auto refused = h.oms().submit(intent("AAPL", OrderSide::Buy, 1));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason_code, "HALTED");
+}
+
 TEST(BrokerService, BothLegsFillingInOneEventIsAnOverfillTakenBack) {
   // A symbol with bars only (as in a backtest on bars): the paper broker
   // fills from each bar's range.
