@@ -11,6 +11,7 @@
 
 #include "broker/broker_service.h"
 #include "core/json.h"
+#include "plugin/plugin.h"
 #include "store/journal_codec.h"
 
 namespace th {
@@ -21,42 +22,6 @@ namespace {
 constexpr int64_t kFillLookbackNs = 60'000'000'000;
 
 std::string text(const char* data, uint32_t size) { return data ? std::string(data, size) : std::string(); }
-
-FillEvent toFillEvent(const th_fill& f) {
-  FillEvent e;
-  e.fill_id = text(f.fill_id, f.fill_id_len);
-  e.client_order_id = text(f.client_order_id, f.client_order_id_len);
-  e.broker_order_id = text(f.broker_order_id, f.broker_order_id_len);
-  e.symbol = text(f.symbol, f.symbol_len);
-  e.asset_class = f.asset_class;
-  e.side = f.side;
-  e.quantity = f.quantity;
-  e.price = f.price;
-  e.commission = f.commission;
-  e.multiplier = f.multiplier;
-  e.ts_ns = f.ts_ns;
-  return e;
-}
-
-OrderEvent toOrderEvent(const th_order_state& s) {
-  OrderEvent e;
-  e.client_order_id = text(s.client_order_id, s.client_order_id_len);
-  e.broker_order_id = text(s.broker_order_id, s.broker_order_id_len);
-  e.symbol = text(s.symbol, s.symbol_len);
-  e.reason = text(s.reason, s.reason_len);
-  e.asset_class = s.asset_class;
-  e.side = s.side;
-  e.type = s.type;
-  e.time_in_force = s.time_in_force;
-  e.status = s.status;
-  e.quantity = s.quantity;
-  e.filled_quantity = s.filled_quantity;
-  e.average_fill_price = s.average_fill_price;
-  e.limit_price = s.limit_price;
-  e.stop_price = s.stop_price;
-  e.ts_ns = s.ts_ns;
-  return e;
-}
 
 OrderEvent stateOf(const Order& order, OrderStatus status, double filled, std::string reason, int64_t ts) {
   OrderEvent e;

@@ -56,43 +56,9 @@ void hostBar(void* c, const th_bar* in) {
                                            b.open, b.high, b.low, b.close, b.volume, b.vwap, b.trade_count});
 }
 
-void hostOrder(void* c, const th_order_state* in) {
-  auto o = take(in);
-  OrderEvent e;
-  e.client_order_id = copy(o.client_order_id, o.client_order_id_len);
-  e.broker_order_id = copy(o.broker_order_id, o.broker_order_id_len);
-  e.symbol = copy(o.symbol, o.symbol_len);
-  e.reason = copy(o.reason, o.reason_len);
-  e.asset_class = o.asset_class;
-  e.side = o.side;
-  e.type = o.type;
-  e.time_in_force = o.time_in_force;
-  e.status = o.status;
-  e.quantity = o.quantity;
-  e.filled_quantity = o.filled_quantity;
-  e.average_fill_price = o.average_fill_price;
-  e.limit_price = o.limit_price;
-  e.stop_price = o.stop_price;
-  e.ts_ns = o.ts_ns;
-  ctx(c).sink->post(ctx(c).index, std::move(e));
-}
+void hostOrder(void* c, const th_order_state* in) { ctx(c).sink->post(ctx(c).index, toOrderEvent(take(in))); }
 
-void hostFill(void* c, const th_fill* in) {
-  auto f = take(in);
-  FillEvent e;
-  e.fill_id = copy(f.fill_id, f.fill_id_len);
-  e.client_order_id = copy(f.client_order_id, f.client_order_id_len);
-  e.broker_order_id = copy(f.broker_order_id, f.broker_order_id_len);
-  e.symbol = copy(f.symbol, f.symbol_len);
-  e.asset_class = f.asset_class;
-  e.side = f.side;
-  e.quantity = f.quantity;
-  e.price = f.price;
-  e.commission = f.commission;
-  e.multiplier = f.multiplier;
-  e.ts_ns = f.ts_ns;
-  ctx(c).sink->post(ctx(c).index, std::move(e));
-}
+void hostFill(void* c, const th_fill* in) { ctx(c).sink->post(ctx(c).index, toFillEvent(take(in))); }
 
 void hostConnection(void* c, int32_t state, const char* reason, uint32_t len) {
   auto& context = ctx(c);
@@ -127,6 +93,42 @@ th_status callPlugin(char (&message)[1024], Fn&& fn) {
 }
 
 }  // namespace
+
+OrderEvent toOrderEvent(const th_order_state& o) {
+  OrderEvent e;
+  e.client_order_id = copy(o.client_order_id, o.client_order_id_len);
+  e.broker_order_id = copy(o.broker_order_id, o.broker_order_id_len);
+  e.symbol = copy(o.symbol, o.symbol_len);
+  e.reason = copy(o.reason, o.reason_len);
+  e.asset_class = o.asset_class;
+  e.side = o.side;
+  e.type = o.type;
+  e.time_in_force = o.time_in_force;
+  e.status = o.status;
+  e.quantity = o.quantity;
+  e.filled_quantity = o.filled_quantity;
+  e.average_fill_price = o.average_fill_price;
+  e.limit_price = o.limit_price;
+  e.stop_price = o.stop_price;
+  e.ts_ns = o.ts_ns;
+  return e;
+}
+
+FillEvent toFillEvent(const th_fill& f) {
+  FillEvent e;
+  e.fill_id = copy(f.fill_id, f.fill_id_len);
+  e.client_order_id = copy(f.client_order_id, f.client_order_id_len);
+  e.broker_order_id = copy(f.broker_order_id, f.broker_order_id_len);
+  e.symbol = copy(f.symbol, f.symbol_len);
+  e.asset_class = f.asset_class;
+  e.side = f.side;
+  e.quantity = f.quantity;
+  e.price = f.price;
+  e.commission = f.commission;
+  e.multiplier = f.multiplier;
+  e.ts_ns = f.ts_ns;
+  return e;
+}
 
 const th_host_api* hostApi() { return &kHostApi; }
 

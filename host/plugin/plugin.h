@@ -82,6 +82,11 @@ struct PluginCallbackContext {
   PluginInstance* instance = nullptr;
 };
 
+// A broker's report as the host's event (the struct already read by its
+// declared size); the same for callbacks and reconciliation lists.
+OrderEvent toOrderEvent(const th_order_state& state);
+FillEvent toFillEvent(const th_fill& fill);
+
 // The host API table handed to every plugin; its host_ctx is a PluginCallbackContext.
 const th_host_api* hostApi();
 
