@@ -241,3 +241,66 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
 
 }  // namespace
 }  // namespace th
+
+namespace th {
+namespace {
+
+// The kill switch as an operator uses it: through the API of a running host.
+TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
+  test::TempDir dir;
+  uint16_t port = 0;
+  auto host = startHost(dir, 0, port);
+  // Past the open (09:29 start, 300x): orders are accepted.
+  Json bought;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto reply = http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":5})", kAuth);
+        if (reply.status == 201) bought = Json::parse(reply.body);
+        return reply.status == 201;
+      },
+      30s));
+  auto resting =
+      http(port, "POST", "/api/v1/orders",
+           R"({"symbol":"QQQ","side":"buy","quantity":2,"type":"limit","limit_price":500,"time_in_force":"gtc"})", kAuth);
+  ASSERT_EQ(resting.status, 201) << resting.body;
+  const auto resting_id = Json::parse(resting.body)["client_order_id"].get<std::string>();
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto order = getJson(port, "/api/v1/orders/" + bought["client_order_id"].get<std::string>());
+        return order["status"] == "filled";
+      },
+      30s));
+
+  EXPECT_EQ(http(port, "POST", "/api/v1/risk/kill", R"({"flatten":true})").status, 401);
+  auto killed = http(port, "POST", "/api/v1/risk/kill", R"({"flatten":true,"reason":"test"})", kAuth);
+  ASSERT_EQ(killed.status, 200) << killed.body;
+  Json kill = Json::parse(killed.body);
+  EXPECT_EQ(kill["state"], "HALTED");
+  EXPECT_EQ(kill["canceled"], Json::array({resting_id}));
+  EXPECT_EQ(kill["flatten"].size(), 1u);
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        const Json positions = getJson(port, "/api/v1/positions");
+        for (const auto& p : positions["account"]) {
+          if (p["symbol"] == "SPY" && p["quantity"].get<double>() != 0) return false;
+        }
+        return getJson(port, "/api/v1/orders/" + resting_id)["status"] == "canceled";
+      },
+      30s));
+  auto refused = http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":1})", kAuth);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_EQ(Json::parse(refused.body)["reason_code"], "HALTED");
+
+  // HALTED is kept across a restart, until the operator resumes.
+  host->signal(SIGTERM);
+  ASSERT_EQ(host->wait(30s), 0);
+  host = startHost(dir, 1, port);
+  EXPECT_EQ(getJson(port, "/api/v1/risk")["state"], "HALTED");
+  auto resumed = http(port, "POST", "/api/v1/risk/resume", "{}", kAuth);
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(Json::parse(resumed.body)["state"], "ACTIVE");
+  EXPECT_EQ(getJson(port, "/api/v1/risk")["state"], "ACTIVE");
+}
+
+}  // namespace
+}  // namespace th
