@@ -276,6 +276,7 @@ class BenchHost final : public BrokerServiceHost, public PluginEventSink {
   // The session builds nothing when no client listens; the service already
   // formatted the message, which is the part that counts.
   void notify(std::string) override {}
+  bool listening() const override { return false; }  // no WebSocket clients in a benchmark
   bool regularHours(int64_t) const override { return true; }
 
   // PluginEventSink

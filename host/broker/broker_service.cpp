@@ -64,36 +64,6 @@ const char* purposeName(OrderPurpose purpose) {
   }
 }
 
-Json positionJson(const Position& p, std::string_view broker) {
-  return {{"broker", broker},
-          {"symbol", p.symbol},
-          {"asset_class", p.asset_class == TH_ASSET_OPTION ? "option" : "equity"},
-          {"quantity", p.quantity},
-          {"average_cost", p.average_cost},
-          {"last_price", p.last_price},
-          {"multiplier", p.multiplier},
-          {"realised", p.realised},
-          {"unrealised", p.unrealised()},
-          {"commissions", p.commissions},
-          {"net", p.realisedNet() + p.unrealised()}};
-}
-
-Json summaryJson(const PnlSummary& s) {
-  return {{"realised", s.realised},
-          {"unrealised", s.unrealised},
-          {"commissions", s.commissions},
-          {"net", s.net},
-          {"gross_exposure", s.gross_exposure}};
-}
-
-void addSummary(PnlSummary& total, const PnlSummary& s) {
-  total.realised += s.realised;
-  total.unrealised += s.unrealised;
-  total.commissions += s.commissions;
-  total.net += s.net;
-  total.gross_exposure += s.gross_exposure;
-}
-
 std::string fillJson(const std::string& broker, const FillInput& f) {
   return jsonText(Json{{"broker", broker},
                        {"fill_id", f.fill_id},
@@ -199,7 +169,7 @@ Result<void> BrokerService::load() {
   if (failure) return std::unexpected(*failure);
   std::vector<const Order*> by_creation;
   for (auto& [id, order] : orders_) {
-    if (isOpen(order.status)) open_.insert(id);
+    if (isOpen(order.status)) open_.emplace(id, &order);
     if (!order.parent_id.empty()) by_creation.push_back(&order);
   }
   std::sort(by_creation.begin(), by_creation.end(), [](const Order* a, const Order* b) {
@@ -259,28 +229,31 @@ std::string BrokerService::nextClientOrderId() {
   return id;
 }
 
-void BrokerService::persist(const Order& order) {
-  host_.batch().put(Family::Orders, order.client_order_id, encodeOrder(order));
+void BrokerService::persist(const Order& order, std::string* encoded) {
+  std::string text = encodeOrder(order);
+  host_.batch().put(Family::Orders, order.client_order_id, text);
+  if (encoded) *encoded = std::move(text);
 }
 
-Order& BrokerService::store(Order order) {
+Order& BrokerService::store(Order order, std::string* encoded) {
   auto id = order.client_order_id;
   auto [it, inserted] = orders_.insert_or_assign(id, std::move(order));
   if (inserted && !it->second.parent_id.empty()) children_[it->second.parent_id].push_back(id);
-  persist(it->second);
+  persist(it->second, encoded);
   updateOpenIndex(it->second);
   return it->second;
 }
 
 void BrokerService::updateOpenIndex(const Order& order) {
   if (isOpen(order.status)) {
-    open_.insert(order.client_order_id);
+    open_[order.client_order_id] = &order;
   } else {
     open_.erase(order.client_order_id);
   }
 }
 
 void BrokerService::notifyOrder(const Order& order) {
+  if (!host_.listening()) return;
   host_.notify(fmt::format(R"({{"type":"order","order":{}}})", encodeOrder(order)));
 }
 
@@ -378,9 +351,10 @@ Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id,
   order.status = OrderStatus::PendingNew;
   const std::string id = order.client_order_id;
   {
-    const Order& stored = store(std::move(order));
+    std::string encoded;
+    store(std::move(order), &encoded);
     host_.batch().journal(static_cast<uint16_t>(JournalKind::OrderRequest), now,
-                          fmt::format(R"({{"order":{}}})", encodeOrder(stored)));
+                          fmt::format(R"({{"order":{}}})", encoded));
   }
   Order& stored = orders_.at(id);
   if (stored.role == OrderRole::Group) {
@@ -599,10 +573,12 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
     risk_.onClosingFill(fill.strategy, after->realised - realised_before - fill.commission, host_.nowNs());
     host_.batch().put(Family::RiskState, kRiskKey, risk_.encode());
   }
-  host_.notify(fmt::format(
+  if (host_.listening()) {
+    host_.notify(fmt::format(
       R"({{"type":"fill","fill_id":{},"client_order_id":{},"strategy":{},"symbol":{},"side":"{}","quantity":{},"price":{}}})",
       jsonString(fill.fill_id), jsonString(event.client_order_id), jsonString(fill.strategy), jsonString(fill.symbol),
       fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price));
+  }
   if (order) {
     order->booked_quantity += fill.quantity;
     order->updated_ns = std::max(order->updated_ns, fill.ts_ns);
@@ -645,9 +621,9 @@ void BrokerService::checkPnl() {
     all_marked_ = true;
     marked_.clear();
   }
-  PnlSummary total;
-  for (const auto& [id, positions] : books_) addSummary(total, positions.accountSummary());
-  applyStateChange(risk_.onPnl(total.net, host_.nowNs()));
+  double net = 0;
+  for (const auto& [id, positions] : books_) net += positions.accountSummary().net;
+  applyStateChange(risk_.onPnl(net, host_.nowNs()));
   // The day's baseline and high are kept, so a restart the same day counts
   // the loss from the same place.
   auto encoded = risk_.encode();
@@ -667,7 +643,8 @@ KillResult BrokerService::kill(bool flatten, const std::string& reason) {
   applyStateChange(risk_.setState(TradingState::Halted,
                                   fmt::format("operator: kill switch{}{}", reason.empty() ? "" : ": ", reason),
                                   host_.nowNs()));
-  std::vector<std::string> open(open_.begin(), open_.end());
+  std::vector<std::string> open;
+  for (const auto& [id, order] : open_) open.push_back(id);
   for (const auto& id : open) {
     const Order& order = orders_.at(id);
     if (order.role == OrderRole::Group || !isOpen(order.status)) continue;
@@ -715,179 +692,5 @@ Result<void> BrokerService::resume(TradingState to, const std::string& reason) {
   host_.commitNow(true);
   return {};
 }
-
-// ------------------------------------------------------------------ views --
-
-const Order* BrokerService::find(std::string_view client_order_id) const {
-  auto it = orders_.find(client_order_id);
-  return it == orders_.end() ? nullptr : &it->second;
-}
-
-std::vector<const Order*> BrokerService::orders(const OrderFilter& filter) const {
-  std::vector<const Order*> out;
-  auto consider = [&](const Order& order) {
-    if (!filter.strategy.empty() && order.intent.strategy != filter.strategy) return;
-    if (!filter.symbol.empty() && order.intent.symbol != filter.symbol) return;
-    out.push_back(&order);
-  };
-  if (filter.open_only) {
-    for (const auto& id : open_) consider(orders_.at(id));
-  } else {
-    for (const auto& [id, order] : orders_) consider(order);
-  }
-  std::sort(out.begin(), out.end(), [](const Order* a, const Order* b) {
-    return a->created_ns != b->created_ns ? a->created_ns > b->created_ns : a->client_order_id > b->client_order_id;
-  });
-  if (out.size() > filter.limit) out.resize(filter.limit);
-  return out;
-}
-
-double BrokerService::lastPrice(std::string_view symbol) const {
-  auto it = prices_.find(symbol);
-  return it == prices_.end() ? 0 : it->second;
-}
-
-std::string BrokerService::ordersJson(const OrderFilter& filter) const {
-  std::string out = R"({"orders":[)";
-  bool first = true;
-  for (const Order* order : orders(filter)) {
-    if (!first) out += ',';
-    first = false;
-    out += encodeOrder(*order);
-  }
-  out += "]}";
-  return out;
-}
-
-std::string BrokerService::positionsJson(std::string_view strategy) const {
-  Json account = Json::array();
-  Json strategies = Json::object();
-  PnlSummary total;
-  for (const auto& [broker_id, positions] : books_) {
-    for (const auto& p : positions.accountPositions()) account.push_back(positionJson(p, broker_id));
-    for (const auto& id : positions.strategies()) {
-      if (!strategy.empty() && id != strategy) continue;
-      auto& list = strategies[id];
-      if (list.is_null()) list = Json::array();
-      for (const auto& p : positions.strategyPositions(id)) list.push_back(positionJson(p, broker_id));
-    }
-    addSummary(total, strategy.empty() ? positions.accountSummary() : positions.strategySummary(strategy));
-  }
-  return jsonText(Json{{"account", account}, {"strategies", strategies}, {"summary", summaryJson(total)}});
-}
-
-std::string BrokerService::accountJson() {
-  BrokerPort* port = broker(default_broker_);
-  if (!port) return jsonText(Json{{"error", "no broker plugin is configured"}});
-  refreshAccount(*port);
-  Json j = {{"broker", port->id()}, {"connected", port->connected()}};
-  if (auto it = accounts_.find(port->id()); it != accounts_.end()) {
-    const th_account& a = it->second;
-    j["account_id"] = std::string(a.account_id, strnlen(a.account_id, sizeof a.account_id));
-    j["currency"] = std::string(a.currency, strnlen(a.currency, sizeof a.currency));
-    j["cash"] = a.cash;
-    j["equity"] = a.equity;
-    j["buying_power"] = a.buying_power;
-    j["commissions"] = a.commissions;
-  }
-  j["pnl"] = summaryJson(book(port->id()).accountSummary());
-  j["open_orders"] = accountOpenOrders();
-  return jsonText(j);
-}
-
-std::string BrokerService::riskJson() const { return risk_.json(host_.nowNs()); }
-
-std::string BrokerService::healthJson() const {
-  Json reconcile = Json::array();
-  for (const auto& r : reconciled_) {
-    reconcile.push_back({{"broker", r.broker},
-                         {"ok", r.ok},
-                         {"detail", r.detail},
-                         {"open_orders", r.open_orders},
-                         {"fills_added", r.fills_added},
-                         {"orders_updated", r.orders_updated},
-                         {"orders_closed", r.orders_closed},
-                         {"orphans_adopted", r.orphans_adopted},
-                         {"position_mismatches", r.position_mismatches}});
-  }
-  return jsonText(Json{{"state", toString(risk_.state())},
-                       {"reason", risk_.stateReason()},
-                       {"open_orders", accountOpenOrders()},
-                       {"reconcile", reconcile}});
-}
-
-// --------------------------------------------------------------- RiskView --
-
-double BrokerService::strategyQuantity(std::string_view strategy, std::string_view symbol) const {
-  const Position* p = book(checking_broker_).strategyPosition(strategy, symbol);
-  return p ? p->quantity : 0;
-}
-
-double BrokerService::accountQuantity(std::string_view symbol) const {
-  const Position* p = book(checking_broker_).accountPosition(symbol);
-  return p ? p->quantity : 0;
-}
-
-double BrokerService::accountGrossExposure() const { return book(checking_broker_).accountSummary().gross_exposure; }
-
-double BrokerService::strategyGrossExposure(std::string_view strategy) const {
-  return book(checking_broker_).strategySummary(strategy).gross_exposure;
-}
-
-size_t BrokerService::accountOpenOrders() const {
-  size_t n = 0;
-  for (const auto& id : open_) n += orders_.at(id).role != OrderRole::Group;
-  return n;
-}
-
-size_t BrokerService::strategyOpenOrders(std::string_view strategy) const {
-  size_t n = 0;
-  for (const auto& id : open_) {
-    const Order& order = orders_.at(id);
-    n += order.role != OrderRole::Group && order.intent.strategy == strategy;
-  }
-  return n;
-}
-
-double BrokerService::pendingQuantity(std::string_view strategy, std::string_view symbol, OrderSide side) const {
-  return pending(&strategy, symbol, side);
-}
-
-double BrokerService::accountPendingQuantity(std::string_view symbol, OrderSide side) const {
-  return pending(nullptr, symbol, side);
-}
-
-double BrokerService::pending(const std::string_view* strategy, std::string_view symbol, OrderSide side) const {
-  double pending = 0;
-  for (const auto& id : open_) {
-    const Order& order = orders_.at(id);
-    if (order.role == OrderRole::Group || (strategy && order.intent.strategy != *strategy) ||
-        order.intent.symbol != symbol || order.intent.side != side || order.broker != checking_broker_) {
-      continue;
-    }
-    // The two legs of a pair exit the same shares: count the pair once.
-    if (!order.sibling_id.empty() && order.role == OrderRole::StopLoss && open_.contains(order.sibling_id)) continue;
-    pending += std::max(0.0, order.intent.quantity - std::max(order.filled_quantity, order.booked_quantity));
-  }
-  return pending;
-}
-
-double BrokerService::shortCallContracts(std::string_view underlying) const {
-  double contracts = 0;
-  for (const auto& p : book(checking_broker_).accountPositions()) {
-    if (p.quantity >= 0) continue;
-    auto occ = parseOcc(p.symbol);
-    if (occ && occ->call && occ->underlying == underlying) contracts += -p.quantity;
-  }
-  return contracts;
-}
-
-std::optional<double> BrokerService::buyingPower() const {
-  auto it = accounts_.find(checking_broker_);
-  if (it == accounts_.end()) return std::nullopt;
-  return it->second.buying_power;
-}
-
-bool BrokerService::regularHours(int64_t ts_ns) const { return host_.regularHours(ts_ns); }
 
 }  // namespace th

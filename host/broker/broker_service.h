@@ -90,6 +90,8 @@ class BrokerServiceHost {
   // A message for WebSocket clients ({"type":"order"|"fill"|"risk",...}),
   // sent once what it reports is committed.
   virtual void notify(std::string message) = 0;
+  // Whether anyone receives notify() messages now; they are not built otherwise.
+  virtual bool listening() const = 0;
   virtual bool regularHours(int64_t ts_ns) const = 0;
 };
 
@@ -199,8 +201,9 @@ class BrokerService final : private RiskView {
   bool regularHours(int64_t ts_ns) const override;
 
   Result<Order> submitAs(OrderIntent intent, std::string broker, OrderPurpose purpose, std::string parent_id);
-  Order& store(Order order);  // into the map and the batch
-  void persist(const Order& order);
+  // Into the map and the batch; `encoded` receives the stored text.
+  Order& store(Order order, std::string* encoded = nullptr);
+  void persist(const Order& order, std::string* encoded = nullptr);
   void journalAction(std::string_view action, const Order& order, const std::string& detail);
   void journalDecision(const Order& order, OrderPurpose purpose, const RiskDecision& decision);
   void applyStateChange(const std::optional<StateChange>& change);
@@ -235,7 +238,9 @@ class BrokerService final : private RiskView {
   std::string default_broker_;
   std::map<std::string, Order, std::less<>> orders_;
   std::map<std::string, std::vector<std::string>, std::less<>> children_;  // parent → child ids, in creation order
-  std::set<std::string, std::less<>> open_;                                 // ids of open orders (incl. pending-new)
+  // Open orders (incl. pending-new), by id; the risk view walks them per
+  // order, so they are held by pointer (orders_ is a map: stable addresses).
+  std::map<std::string, const Order*, std::less<>> open_;
   std::map<std::string, PositionBook, std::less<>> books_;                  // by broker
   std::map<std::string, double, std::less<>> prices_;                       // last price by symbol
   std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker

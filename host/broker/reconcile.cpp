@@ -173,8 +173,8 @@ ReconcileReport BrokerService::reconcileWith(BrokerPort& port) {
 
   // 3. Orders the host thinks open that the broker no longer has open.
   std::vector<std::string> closed;
-  for (const auto& id : open_) {
-    const Order& order = orders_.at(id);
+  for (const auto& [id, open] : open_) {
+    const Order& order = *open;
     if (order.broker == port.id() && order.role != OrderRole::Group && !open_at_broker.contains(id)) {
       closed.push_back(id);
     }

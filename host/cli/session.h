@@ -78,6 +78,7 @@ class Session final : public EventProcessor,
   Batch& batch() override { return *batch_; }
   bool commitNow(bool sync) override;
   void notify(std::string message) override;
+  bool listening() const override;
   bool regularHours(int64_t ts_ns) const override;
 
   // TradingService (API threads): each runs on the core thread.

@@ -143,6 +143,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
     return store_->commit(*batch_).has_value();
   }
   void notify(std::string message) override { messages.push_back(std::move(message)); }
+  bool listening() const override { return true; }
   bool regularHours(int64_t) const override { return market_open; }
 
   // PluginEventSink
