@@ -1,5 +1,7 @@
 #include "api/trading_routes.h"
 
+#include "api/route_helpers.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -15,8 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxOrdersListed = 10'000;
-
-std::unexpected<Error> bad(std::string message) { return fail(ErrorCode::InvalidArgument, std::move(message)); }
 
 std::string lowercase(std::string text) {
   for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -47,43 +47,6 @@ Result<Enum> enumField(std::string_view key, const json& value, std::optional<En
   auto parsed = parse(lowercase(*text));
   if (!parsed) return bad(fmt::format("{}: unknown '{}' ({})", key, *text, names));
   return *parsed;
-}
-
-// A body that may be empty (then {}), else a JSON object.
-Result<json> optionalObject(const std::string& body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return bad("body: not valid JSON");
-  if (!parsed.is_object()) return bad("body: expected a JSON object");
-  return parsed;
-}
-
-// Query parameters outside `known` are refused: a misspelt filter
-// (?symbols=SPY) would otherwise quietly list everything.
-std::optional<HttpResponse> unknownQuery(const HttpRequest& request, std::initializer_list<std::string_view> known) {
-  for (const auto& [key, value] : request.query) {
-    bool ok = false;
-    for (auto name : known) ok = ok || key == name;
-    if (ok) continue;
-    if (known.size() == 0) return HttpResponse::error(400, fmt::format("unknown query parameter '{}'", key));
-    std::string names;
-    for (auto name : known) names += fmt::format("{}{}", names.empty() ? "" : ", ", name);
-    return HttpResponse::error(400, fmt::format("unknown query parameter '{}' ({})", key, names));
-  }
-  return std::nullopt;
-}
-
-std::string queryValue(const HttpRequest& request, const std::string& key) {
-  auto it = request.query.find(key);
-  return it == request.query.end() ? std::string() : it->second;
-}
-
-// Answers with the service's JSON and `status`, or the error's status.
-JsonDone answerWith(ApiServer::Responder respond, int status = 200) {
-  return [respond = std::move(respond), status](Result<std::string> result) {
-    if (!result) return respond(HttpResponse::fromError(result.error()));
-    respond(HttpResponse::json(status, std::move(*result)));
-  };
 }
 
 Result<OrderQuery> parseOrderQuery(const HttpRequest& request) {

@@ -28,12 +28,11 @@
 #include <string>
 
 #include "api/api_server.h"
+#include "api/route_helpers.h"
 #include "broker/order.h"
 #include "core/error.h"
 
 namespace th {
-
-using JsonDone = std::function<void(Result<std::string>)>;
 
 struct OrderQuery {
   bool open_only = true;  // status=open (default) or all

@@ -48,6 +48,8 @@ int runCommand(const RunOptions& options) {
     if (!options.api_listen.empty())
       std::tie(config.api_host, config.api_port) = parseListen(options.api_listen, "--api");
     if (options.speed >= 0) config.speed = options.speed;
+    if (!options.strategies_dir.empty()) config.strategies.dir = options.strategies_dir;
+    if (options.watch_strategies) config.strategies.watch = true;
     expandVariables(config);
   } catch (const ConfigError& e) {
     std::cerr << "tradehost: " << e.what() << "\n";

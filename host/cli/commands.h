@@ -8,8 +8,9 @@
 namespace th {
 
 struct RunOptions {
-  std::string config_path, var_dir, api_listen, duration, plugin_dir;
+  std::string config_path, var_dir, api_listen, duration, plugin_dir, strategies_dir;
   double speed = -1;  // < 0: from the config
+  bool watch_strategies = false;
 };
 int runCommand(const RunOptions& options);
 

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--speed", run.speed, "Simulated seconds per real second (overrides clock.speed)");
   run_cmd->add_option("--plugin-dir", run.plugin_dir,
                       "Where plugin names resolve (default: build/plugins beside the binary)");
+  run_cmd->add_option("--strategies", run.strategies_dir, "Folder of strategies (overrides strategies.dir)");
+  run_cmd->add_flag("--watch-strategies", run.watch_strategies,
+                    "Dev mode: reload a strategy as soon as its files change");
 
   auto* plugin_cmd = app.add_subcommand("plugin", "Inspect and test plugins");
   plugin_cmd->require_subcommand(1);

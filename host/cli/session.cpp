@@ -135,6 +135,7 @@ Result<void> Session::start() {
   registerDataRoutes(*api_, *data_);
   registerChartRoutes(*api_, *this);
   registerTradingRoutes(*api_, *this);
+  registerStrategyRoutes(*api_, *this);
   // Built (not yet listening) before the core starts: the core thread
   // pushes committed events to it from its first group on.
   core_ = std::make_unique<CoreLoop>(queue_, *clock_, *this);
@@ -153,6 +154,9 @@ Result<void> Session::start() {
       if (auto recovered = recover(); !recovered) return std::unexpected(recovered.error());
     }
   }
+  // Strategies start with orders and positions known and the data plugins
+  // connected, before any market event reaches them.
+  if (auto started = startStrategies(); !started) return std::unexpected(started.error());
   for (const auto& sub : config_.subscriptions) {
     auto* provider = registry_.find(sub.provider);
     if (!provider || !provider->isData()) {
@@ -190,6 +194,7 @@ void Session::stop(const std::string& reason) {
   // arrive; then brokers; then the core drains what is queued.
   if (api_) api_->stop();
   control_.stop();
+  strategy_worker_.stop();
   // Requests to providers finish (or are cancelled) while the providers
   // are still connected; their answers reach the core, which still runs.
   if (data_) data_->stop();
@@ -199,6 +204,8 @@ void Session::stop(const std::string& reason) {
       if (auto ok = instance->disconnect(); !ok) spdlog::warn("{}", ok.error().message);
     }
   }
+  // on_stop and the strategies' state, in the last group the core drains.
+  if (strategies_ && core_) post(0, TaskEvent{[this] { strategies_->stop(); }});
   if (core_) core_->stop();  // drains and commits what is pending
   if (store_) {
     journalHostRecord(static_cast<uint16_t>(JournalKind::HostStopped), jsonText(nlohmann::json{{"reason", reason}}));
@@ -245,8 +252,9 @@ void Session::process(const Event& event) {
     return;
   }
   auto source = sourceName(event.source);
+  uint64_t seq = 0;
   if (auto encoded = encodeEvent(event, source)) {
-    uint64_t seq = batch_->journal(static_cast<uint16_t>(encoded->kind), event.timestamp(), encoded->payload);
+    seq = batch_->journal(static_cast<uint16_t>(encoded->kind), event.timestamp(), encoded->payload);
     if (event.needsSync() && config_.sync_orders) batch_->requireSync();
     if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
       batch_->put(Family::Bars, barKey(*bar), barValue(*bar));
@@ -283,6 +291,10 @@ void Session::process(const Event& event) {
   chartEvent(event);
   feedBrokers(event);
   tradingEvent(event);
+  // Strategies see the chart provider's market data and every order report.
+  if (strategies_ && (!event.isMarketData() || (chart_provider_ && event.source == chart_provider_->index()))) {
+    strategies_->onEvent(event, seq);
+  }
 }
 
 void Session::chartEvent(const Event& event) {
@@ -438,6 +450,7 @@ void Session::feedBrokers(const Event& event) {
 }
 
 void Session::endGroup() {
+  if (strategies_) strategies_->endGroup();
   commitPending();
   idle();
 }
@@ -478,6 +491,12 @@ bool Session::commitPending() {
 
 void Session::idle() {
   if (store_failing_) commitPending();
+  if (strategies_) {
+    // Timers fire here when no event comes; what they did is committed now.
+    strategies_->tick();
+    strategies_->endGroup();
+    if (!batch_->empty() && !store_failing_) commitPending();
+  }
   auto now = std::chrono::steady_clock::now();
   if (chart_ && now - last_chart_tick_ >= std::chrono::milliseconds(100)) {
     // Closing minutes the clock has passed and noticing silence need no

@@ -16,6 +16,7 @@
 
 #include "api/chart_routes.h"
 #include "api/host_routes.h"
+#include "api/strategy_routes.h"
 #include "api/trading_routes.h"
 #include "broker/broker_service.h"
 #include "chart/chart_hub.h"
@@ -25,6 +26,7 @@
 #include "core/worker.h"
 #include "data/data_service.h"
 #include "plugin/plugin.h"
+#include "script/strategy_service.h"
 #include "store/store.h"
 
 namespace th {
@@ -37,7 +39,9 @@ class Session final : public EventProcessor,
                       public ChartHost,
                       public ChartService,
                       public BrokerServiceHost,
-                      public TradingService {
+                      public TradingService,
+                      public StrategyHost,
+                      public StrategyControl {
  public:
   Session(HostConfig config, std::string plugin_dir, std::string token);
   ~Session() override;
@@ -92,6 +96,25 @@ class Session final : public EventProcessor,
   void kill(bool flatten, std::string reason, JsonDone done) override;
   void resume(std::string state, std::string reason, JsonDone done) override;
 
+  // StrategyHost (core thread, except postOffCore)
+  BrokerService* broker() override { return broker_.get(); }
+  const SessionCalendar& calendar() const override;
+  std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override;
+  void subscribe(const std::string& symbol, uint32_t streams, const std::string& consumer) override;
+  Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override;
+  void addMarker(const std::string& symbol, Marker marker) override;
+  bool postToCore(std::function<void()> task) override;
+  bool postOffCore(std::function<void()> task) override;
+
+  // StrategyControl (API threads)
+  void listStrategies(JsonDone done) override;
+  void strategy(std::string id, JsonDone done) override;
+  void strategyHistory(std::string id, JsonDone done) override;
+  void reloadStrategy(std::string id, JsonDone done) override;
+  void rollbackStrategy(std::string id, std::string version, JsonDone done) override;
+  void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) override;
+  void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) override;
+
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);
   // Commits the pending batch; on success pushes the group's messages to
@@ -116,6 +139,11 @@ class Session final : public EventProcessor,
   // with the brokers, on the core thread; start() waits for it.
   [[nodiscard]] Result<void> recover();
   void refreshTradingSnapshot();
+  // session_strategies.cpp: the strategy service starts once brokers and
+  // data are connected, before the configured subscriptions.
+  [[nodiscard]] Result<void> startStrategies();
+  void onStrategyCore(std::function<Result<std::string>()> work, JsonDone done);
+  StrategyService::Done committedAnswer(JsonDone done);
   std::string tradingMetrics() const;
 
   HostConfig config_;
@@ -131,6 +159,8 @@ class Session final : public EventProcessor,
   std::unique_ptr<DataService> data_;
   std::unique_ptr<ChartHub> chart_;  // core thread only
   std::unique_ptr<BrokerService> broker_;  // core thread only (after start)
+  std::unique_ptr<StrategyService> strategies_;  // core thread only (after start)
+  Worker strategy_worker_;  // compiles and warms up new strategy versions
   PluginInstance* chart_provider_ = nullptr;
   std::chrono::steady_clock::time_point started_;
 

@@ -336,7 +336,8 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
   HostConfig config;
   config.source = source;
   MapReader top(root, "", source,
-                {"schema", "host", "clock", "api", "store", "plugins", "subscriptions", "data", "chart", "risk"});
+                {"schema", "host", "clock", "api", "store", "plugins", "subscriptions", "data", "chart", "risk",
+                 "strategies"});
   if (top.number("schema", 1, 1, 1) != 1) throw top.error(root["schema"], "schema", "only schema 1 is known");
 
   if (top.has("host")) {
@@ -428,6 +429,16 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
   config.data = parseData(top, source);
   config.chart = parseChart(top, source, ids);
   config.risk = parseRisk(top, source);
+  if (top.has("strategies")) {
+    MapReader strategies(top.node("strategies"), "strategies", source, {"dir", "sdk", "watch"});
+    // Like host.var_dir, relative to the working directory.
+    config.strategies.dir = strategies.string("dir", config.strategies.dir);
+    if (config.strategies.dir.empty()) {
+      throw strategies.error(strategies.node("dir"), "strategies.dir", "expected a folder");
+    }
+    config.strategies.sdk = strategies.string("sdk", "");
+    config.strategies.watch = strategies.boolean("watch", false);
+  }
   return config;
 }
 }  // namespace

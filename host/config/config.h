@@ -104,6 +104,13 @@ struct RiskConfig {
   std::map<std::string, RiskLimits> strategies;       // tighter limits per strategy id
 };
 
+// Lua strategies (host/script/strategy_service.h).
+struct StrategiesConfig {
+  std::string dir = "strategies";  // one folder per strategy; relative to the working directory
+  std::string sdk;                 // sdk/lua; empty: found next to the binary or in the working directory
+  bool watch = false;              // dev mode: reload a strategy when its files change
+};
+
 struct HostConfig {
   std::string source = "<embedded config/host.yaml>";
   std::string var_dir = "var";
@@ -125,6 +132,7 @@ struct HostConfig {
   DataConfig data;
   ChartConfig chart;
   RiskConfig risk;
+  StrategiesConfig strategies;
 };
 
 // A strategy's limits may only tighten the global ones: each key the

@@ -82,6 +82,10 @@ std::string_view journalKindName(uint16_t kind) {
       return "risk_state";
     case JournalKind::Reconcile:
       return "reconcile";
+    case JournalKind::Strategy:
+      return "strategy";
+    case JournalKind::Signal:
+      return "signal";
   }
   return "unknown";
 }
@@ -90,14 +94,15 @@ bool isJsonJournalKind(uint16_t kind) {
   return kind == static_cast<uint16_t>(JournalKind::HostStarted) ||
          kind == static_cast<uint16_t>(JournalKind::HostStopped) ||
          (kind >= static_cast<uint16_t>(JournalKind::OrderRequest) &&
-          kind <= static_cast<uint16_t>(JournalKind::Reconcile));
+          kind <= static_cast<uint16_t>(JournalKind::Reconcile)) ||
+         kind == static_cast<uint16_t>(JournalKind::Strategy) || kind == static_cast<uint16_t>(JournalKind::Signal);
 }
 
 uint16_t journalKindFromName(std::string_view name) {
   for (auto kind : {JournalKind::HostStarted, JournalKind::HostStopped, JournalKind::Trade, JournalKind::Quote,
                     JournalKind::Bar, JournalKind::Order, JournalKind::Fill, JournalKind::Connection,
                     JournalKind::OrderRequest, JournalKind::RiskDecision, JournalKind::OrderAction,
-                    JournalKind::RiskState, JournalKind::Reconcile}) {
+                    JournalKind::RiskState, JournalKind::Reconcile, JournalKind::Strategy, JournalKind::Signal}) {
     if (journalKindName(static_cast<uint16_t>(kind)) == name) return static_cast<uint16_t>(kind);
   }
   return 0;

@@ -28,6 +28,9 @@ enum class JournalKind : uint16_t {
   OrderAction = 32,   // {"action", "client_order_id", "detail"}: cancel request, illegal report, over-fill, ...
   RiskState = 33,     // {"from", "to", "reason"}
   Reconcile = 34,     // {"broker", "ok", "detail", counts...}
+  // The strategy service's; payload: JSON.
+  Strategy = 40,  // {"event": "start"|"swap"|"fault"|"error"|"enabled"|..., "id", "version", ...}
+  Signal = 41,    // what a strategy published with ctx:signal: {"strategy", "version", "symbol", ...}
 };
 // True for kinds whose payload is JSON text (shown as "data" by journalRecordJson).
 bool isJsonJournalKind(uint16_t kind);

@@ -1,0 +1,173 @@
+// One running (or warming) version of a strategy: its sandboxed Lua state,
+// the callbacks its script defines, and its `ctx`. Internal to host/script.
+//
+// An instance is Live on the core thread, where ctx reaches the broker, the
+// chart hub and the clock through the service; or Warming, while a new
+// version replays history off the core thread: then trading is disabled
+// (ctx:buy and friends answer nil, "trading is disabled during warm-up"),
+// positions, orders and history come from a snapshot taken on the core
+// thread, signals and marks are not published, and the timers and
+// subscriptions it asks for are kept to be applied when it goes live.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/order.h"
+#include "broker/positions.h"
+#include "script/definition.h"
+#include "script/lua_engine.h"
+#include "script/strategy_service.h"
+
+namespace th {
+
+enum class Callback : uint8_t { Start, Bar, Quote, Trade, Order, Fill, Timer, Stop, Migrate };
+inline constexpr size_t kCallbackCount = 9;
+std::string_view callbackName(Callback callback);  // "on_bar", ..., "migrate"
+
+struct StrategyTimer {
+  uint64_t id = 0;
+  int64_t at_ns = 0;
+  std::string tag;
+};
+
+// What a reload carries from the core thread to the worker and back.
+struct WarmupSnapshot {
+  std::string action;  // "reload", "rollback", "start"
+  StrategySource source;
+  StrategyDefinition definition;
+  std::vector<BarEvent> bars;  // the bars the running version saw, oldest first
+  nlohmann::json state;        // a copy of ctx.state when the snapshot was taken
+  std::string from_version;
+  std::vector<Order> orders;        // the strategy's open orders
+  std::vector<Position> positions;  // the strategy's positions
+  int64_t now_ns = 0;
+  bool has_state = false;  // false on a first start: on_start makes the state
+  // Dispatched to the running version after the snapshot: the new one
+  // catches up on them before the swap.
+  std::vector<std::variant<BarEvent, TradeEvent, QuoteEvent>> queued;
+  std::unique_ptr<StrategyInstance> instance;  // the warmed-up new version
+  std::vector<StrategyTimer> timers;             // asked for while warming
+  std::vector<std::pair<std::string, uint32_t>> subscriptions;
+  int64_t requested_steady_ns = 0;
+  int64_t pause_started_ns = 0;  // steady clock, when the core thread began the swap
+  uint64_t warmup_us = 0;
+};
+
+struct StrategyEntry {
+  std::string id;
+  StrategyDefinition definition;  // of the active version
+  StrategySource source;
+  uint64_t version_number = 0;   // its key in strategy_versions
+  uint64_t previous_number = 0;  // the version active before it (rollback's default)
+  bool pinned = false;           // a rollback chose it: a restart keeps it rather than the files
+  std::string fault;             // why it faulted; it stays stopped until enabled
+  std::unique_ptr<StrategyInstance> instance;
+  StrategyStatus status = StrategyStatus::Failed;
+  std::string reason;  // why it is not running
+  bool enabled = true;
+  std::vector<StrategyTimer> timers;
+  std::deque<int64_t> error_times;  // clock time of recent callback errors
+  uint64_t errors_total = 0;
+  uint64_t handled = 0;        // events the active instance handled
+  uint64_t handled_total = 0;  // by every version, since the host started
+  uint64_t last_sequence = 0;  // journal sequence of the last event handled
+  bool dirty = false;          // ctx.state may have changed since it was saved
+  std::string saved;           // the strategy_state record as last put
+  std::string last_error;
+  int64_t loaded_ns = 0;
+  uint64_t reloads = 0;
+  // The bar of the strategy's timeframe being built, per symbol.
+  std::map<std::string, BarEvent, std::less<>> building;
+  // The bars handed to the instance recently, per symbol (warm-up of the next version).
+  std::map<std::string, std::deque<BarEvent>, std::less<>> recent;
+  std::vector<std::string> extra_symbols;       // ctx:subscribe beyond the definition's
+  std::shared_ptr<WarmupSnapshot> reloading;    // set while a reload is in flight
+  std::map<std::string, int64_t, std::less<>> watch_stamps;  // dev mode: file → mtime
+};
+
+class StrategyInstance {
+ public:
+  enum class Mode { Warming, Live };
+
+  // Compiles the script in a fresh sandbox, checks its callbacks, builds ctx.
+  // Errors carry file:line.
+  [[nodiscard]] static Result<std::unique_ptr<StrategyInstance>> create(StrategyService& service,
+                                                                        const StrategyDefinition& definition,
+                                                                        const StrategySource& source,
+                                                                        const SdkModules& sdk);
+  ~StrategyInstance();
+
+  bool has(Callback callback) const { return refs_[static_cast<size_t>(callback)] >= 0; }
+  // Each runs the callback under the watchdog; the error has the traceback.
+  [[nodiscard]] Result<void> onStart();
+  [[nodiscard]] Result<void> onBar(const BarEvent& bar);
+  [[nodiscard]] Result<void> onTrade(const TradeEvent& trade);
+  [[nodiscard]] Result<void> onQuote(const QuoteEvent& quote);
+  [[nodiscard]] Result<void> onOrder(const Order& order);
+  [[nodiscard]] Result<void> onFill(const FillEvent& fill);
+  [[nodiscard]] Result<void> onTimer(const StrategyTimer& timer);
+  [[nodiscard]] Result<void> onStop();
+  // ctx.state = migrate(state, from_version) when the script has migrate,
+  // else ctx.state = state.
+  [[nodiscard]] Result<void> adoptState(const nlohmann::json& state, const std::string& from_version);
+  // ctx.state as plain data; an error names what cannot be stored.
+  [[nodiscard]] Result<nlohmann::json> state() const;
+
+  void goLive(StrategyEntry& entry, Watchdog& watchdog);
+  void setWarming(WarmupSnapshot& snapshot, Watchdog& watchdog);
+  Mode mode() const { return mode_; }
+  bool live() const { return mode_ == Mode::Live; }
+  StrategyEntry* entry() const { return entry_; }
+  WarmupSnapshot* snapshot() const { return snapshot_; }
+  StrategyService& service() const { return *service_; }
+  const StrategyDefinition& definition() const { return definition_; }
+  size_t memoryUsed() const { return sandbox_->heap().used; }
+  size_t memoryPeak() const { return sandbox_->heap().peak; }
+  lua_State* state_handle() const { return sandbox_->state(); }
+  // The clock: the service's in Live mode, the snapshot's while warming.
+  int64_t nowNs() const;
+  // Set by the bindings while a callback runs, for error reports ("on_bar(SPY)").
+  uint64_t callbacks() const { return calls_; }
+
+ private:
+  StrategyInstance() = default;
+  [[nodiscard]] Result<void> call(int nargs, const char* what);
+  bool pushCallback(Callback callback);
+
+  StrategyService* service_ = nullptr;
+  StrategyDefinition definition_;
+  std::unique_ptr<class ScriptModules> modules_;
+  std::unique_ptr<LuaSandbox> sandbox_;
+  int refs_[kCallbackCount] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  int ctx_ref_ = -1;
+  int bar_meta_ref_ = -1;
+  Mode mode_ = Mode::Warming;
+  StrategyEntry* entry_ = nullptr;
+  WarmupSnapshot* snapshot_ = nullptr;
+  Watchdog* watchdog_ = nullptr;
+  uint64_t calls_ = 0;
+};
+
+// The ctx bindings, one file per area; each adds its functions to the
+// methods table on top of the stack. The instance is their upvalue 1.
+void bindCore(lua_State* L, StrategyInstance* instance);     // bind_ctx.cpp: log, now, at, signal, mark, ...
+void bindSession(lua_State* L, StrategyInstance* instance);  // bind_session.cpp: the calendar
+void bindOrders(lua_State* L, StrategyInstance* instance);   // bind_orders.cpp: buy, sell, bracket, cancel, ...
+void bindData(lua_State* L, StrategyInstance* instance);     // bind_data.cpp: subscribe, history, option_chain, checklist
+// Pushes a bar userdata (bind_data.cpp); `meta_ref` is the registry ref of its metatable.
+void pushBar(lua_State* L, const BarEvent& bar, int meta_ref);
+int makeBarMetatable(lua_State* L);  // returns its registry ref
+// The instance behind a ctx function (upvalue 1); raises if it is gone.
+StrategyInstance& ctxInstance(lua_State* L);
+// Order and fill as Lua tables (bind_orders.cpp).
+void pushOrder(lua_State* L, const Order& order);
+void pushFill(lua_State* L, const FillEvent& fill);
+
+}  // namespace th

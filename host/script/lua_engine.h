@@ -1,0 +1,136 @@
+// The Lua side of a strategy instance: a sandboxed lua_State, the one helper
+// every call into Lua goes through, the watchdog that stops a callback that
+// runs too long, and the conversion of plain Lua data to and from JSON.
+//
+// The sandbox. The global table holds only what a script defines; the
+// libraries it may use (base functions, string, table, math, utf8,
+// coroutine, os.time/clock/date) sit read-only behind it, so assigning to
+// `print`, `string.rep` or `require` is an error, as is naming io, debug,
+// package, dofile or loadfile. `load` takes text only (bytecode is refused)
+// and `require` resolves modules only from the strategy's own files and
+// sdk/lua. Every allocation is counted against the instance's memory cap.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/error.h"
+
+struct lua_State;
+
+namespace th {
+
+// Where `require` finds modules: the strategy's files (by relative path,
+// in memory, so an old version loads after the files changed) and the SDK
+// folder on disk.
+class ModuleSource {
+ public:
+  virtual ~ModuleSource() = default;
+  // The module's text and the name it is reported under, or NotFound with
+  // the places looked in.
+  [[nodiscard]] virtual Result<std::pair<std::string, std::string>> find(const std::string& module) const = 0;
+};
+
+// sdk/lua on disk; files are read once and kept. Thread-safe.
+class SdkModules {
+ public:
+  explicit SdkModules(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+  // "th.time" → the text of <dir>/th/time.lua, or nullopt.
+  std::optional<std::string> read(const std::string& relative_path) const;
+
+ private:
+  std::string dir_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::optional<std::string>> cache_;
+};
+
+struct LuaHeap {
+  size_t used = 0, peak = 0, limit = 0;
+  bool refused = false;  // an allocation was refused since the last call began
+};
+
+class LuaSandbox {
+ public:
+  // A fresh sandboxed state whose heap may not grow beyond `memory_bytes`.
+  [[nodiscard]] static Result<std::unique_ptr<LuaSandbox>> create(size_t memory_bytes, const ModuleSource& modules);
+  ~LuaSandbox();
+  LuaSandbox(const LuaSandbox&) = delete;
+  LuaSandbox& operator=(const LuaSandbox&) = delete;
+
+  lua_State* state() const { return L_; }
+  const LuaHeap& heap() const { return *heap_; }
+  size_t memoryLimit() const { return heap_->limit; }
+
+  // Compiles and runs a chunk of text in the sandbox; the error reads
+  // "name:line: message" with a traceback.
+  [[nodiscard]] Result<void> run(const std::string& text, const std::string& chunk_name);
+
+ private:
+  LuaSandbox() = default;
+  lua_State* L_ = nullptr;
+  std::unique_ptr<LuaHeap> heap_;
+};
+
+// Stops a callback that overruns its budget: the core thread marks each
+// call's start and end (two relaxed stores); a background thread looks a few
+// times per budget and, for a call that is still running past it, sets a
+// count hook on its state, which raises an error at the next instruction
+// and at every one after until the call returns. Nothing runs in Lua while
+// no call overruns.
+class Watchdog {
+ public:
+  Watchdog();
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Core thread, around each call.
+  void enter(lua_State* L, int64_t budget_ms);
+  void leave(lua_State* L);
+  uint64_t interruptions() const { return interruptions_.load(std::memory_order_relaxed); }
+  // For the hook: whether the call it was set for is still the running one
+  // (a hook set just as that call ended must not stop the next).
+  bool overrunning() const { return call_.load(std::memory_order_acquire) == flagged_.load(std::memory_order_acquire); }
+
+ private:
+  void run();
+
+  std::atomic<lua_State*> state_{nullptr};
+  std::atomic<uint64_t> call_{0};  // odd while a call runs
+  std::atomic<uint64_t> flagged_{0};  // the call the hook was set for
+  std::atomic<int64_t> budget_ms_{0};
+  std::atomic<uint64_t> interruptions_{0};
+  std::atomic<bool> hooked_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Calls the function on top of the stack (below it: its arguments) with a
+// traceback handler; on error the stack is restored and the error carries
+// "what: file:line: message\nstack traceback: ...". A refused allocation
+// reads as the memory limit, an interruption as the time budget.
+[[nodiscard]] Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Watchdog* watchdog,
+                                   int64_t budget_ms);
+
+// Plain data: nil, booleans, numbers, strings, and tables of them whose
+// keys are all strings or form an array 1..n. Anything else (functions,
+// userdata, cycles, mixed keys, NaN) is an error naming the path
+// ("state.levels[3]: a function cannot be stored").
+[[nodiscard]] Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& path);
+void pushJson(lua_State* L, const nlohmann::json& value);
+
+}  // namespace th

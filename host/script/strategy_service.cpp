@@ -1,0 +1,825 @@
+#include "script/strategy_service.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <th/plugin.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <unistd.h>
+
+#include "chart/periods.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "script/instance.h"
+#include "script/lua_engine.h"
+#include "store/journal_codec.h"
+
+namespace th {
+
+std::string_view toString(StrategyStatus status) {
+  switch (status) {
+    case StrategyStatus::Running:
+      return "running";
+    case StrategyStatus::Disabled:
+      return "disabled";
+    case StrategyStatus::Faulted:
+      return "faulted";
+    case StrategyStatus::Failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+StrategyService::StrategyService(StrategyOptions options, Store& store, StrategyHost& host)
+    : options_(std::move(options)),
+      store_(store),
+      host_(host),
+      sdk_(std::make_unique<SdkModules>(options_.sdk_dir)),
+      watchdog_(std::make_unique<Watchdog>()),
+      periods_(std::make_unique<PeriodMap>(host.calendar(), OutsideSession::Drop)) {}
+
+StrategyService::~StrategyService() {
+  if (watch_fd_ >= 0) ::close(watch_fd_);
+}
+
+StrategyEntry* StrategyService::find(std::string_view id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+StrategyInstance* StrategyService::instance(const std::string& id) const {
+  auto* entry = find(id);
+  return entry ? entry->instance.get() : nullptr;
+}
+
+// ------------------------------------------------------------------ start --
+
+void StrategyService::start() {
+  namespace fs = std::filesystem;
+  started_ = true;
+  std::error_code ec;
+  if (options_.dir.empty() || !fs::is_directory(options_.dir, ec)) {
+    spdlog::info("strategies: no folder '{}'; no strategy runs", options_.dir);
+    return;
+  }
+  std::vector<std::string> ids;
+  for (const auto& item : fs::directory_iterator(options_.dir, ec)) {
+    auto id = item.path().filename().string();
+    if (item.is_directory() && fs::is_regular_file(item.path() / (id + ".yaml"))) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    auto entry = std::make_unique<StrategyEntry>();
+    entry->id = id;
+    auto* raw = entry.get();
+    entries_.emplace(id, std::move(entry));
+    startEntry(*raw);
+  }
+  size_t running = 0;
+  for (const auto& [id, entry] : entries_) running += entry->status == StrategyStatus::Running ? 1 : 0;
+  spdlog::info("strategies: {} of {} running from {}", running, entries_.size(), options_.dir);
+}
+
+void StrategyService::startEntry(StrategyEntry& entry) {
+  namespace fs = std::filesystem;
+  auto folder = (fs::path(options_.dir) / entry.id).string();
+  auto stored = loadStoredState(entry);
+  Result<StrategySource> source = fail(ErrorCode::NotFound, "no version");
+  auto disk = readStrategyFolder(folder);
+  if (stored && entry.pinned && entry.version_number > 0) {
+    // The operator rolled back to this version: it stays until a reload.
+    source = storedVersion(entry.id, entry.version_number);
+    if (source && disk && disk->sha256 != source->sha256) {
+      spdlog::warn("strategy {}: the files in {} differ from the version rolled back to ({}); "
+                   "`tradehost strategy reload {}` loads them",
+                   entry.id, folder, source->sha256.substr(0, 12), entry.id);
+    }
+  } else {
+    source = std::move(disk);
+  }
+  if (!stored) {
+    entry.status = StrategyStatus::Failed;
+    entry.reason = stored.error().message;
+  } else if (!source) {
+    entry.status = StrategyStatus::Failed;
+    entry.reason = source.error().message;
+  } else {
+    auto snapshot = std::make_shared<WarmupSnapshot>();
+    snapshot->action = "start";
+    snapshot->source = std::move(*source);
+    auto prepared = prepare(entry, *snapshot);
+    if (prepared) {
+      snapshot->state = stored->state;
+      snapshot->from_version = stored->version;
+      snapshot->has_state = stored->has_state;
+      for (const auto& symbol : snapshot->definition.symbols) {
+        for (const auto& candle : host_.history(symbol, snapshot->definition.timeframe, snapshot->definition.runtime.warmup_bars)) {
+          snapshot->bars.push_back(toBar(symbol, candle, snapshot->definition.timeframe));
+        }
+      }
+      std::stable_sort(snapshot->bars.begin(), snapshot->bars.end(),
+                       [](const BarEvent& a, const BarEvent& b) { return a.start_ns < b.start_ns; });
+      snapshot->now_ns = host_.nowNs();
+      snapshot->pause_started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch()).count();
+      prepared = warmUp(*snapshot, *watchdog_);
+    }
+    if (prepared) prepared = swapIn(entry, *snapshot);
+    if (!prepared) {
+      entry.status = StrategyStatus::Failed;
+      entry.reason = prepared.error().message;
+    }
+  }
+  if (entry.status == StrategyStatus::Failed) {
+    spdlog::error("strategy {} not started: {}", entry.id, entry.reason);
+    journal("failed", entry, {{"error", entry.reason}});
+  } else if (!entry.fault.empty()) {
+    // It faulted before the restart: it stays stopped until an operator enables it.
+    entry.status = StrategyStatus::Faulted;
+    entry.reason = entry.fault;
+    entry.instance.reset();
+    spdlog::warn("strategy {} stays stopped: it faulted before the restart ({}); enable it to run it again", entry.id,
+                 entry.fault);
+  } else if (!entry.enabled) {
+    entry.status = StrategyStatus::Disabled;
+    spdlog::info("strategy {} {} loaded, disabled", entry.id, entry.definition.version);
+  }
+}
+
+Result<StoredState> StrategyService::loadStoredState(StrategyEntry& entry) {
+  StoredState out;
+  auto text = store_.get(Family::StrategyState, entry.id);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return out;
+  auto json = nlohmann::json::parse(**text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return fail(ErrorCode::Corruption, fmt::format("strategy_state/{}: not a record this host wrote", entry.id));
+  }
+  try {
+    entry.version_number = json.value("version_number", uint64_t{0});
+    entry.previous_number = json.value("previous_number", uint64_t{0});
+    entry.pinned = json.value("pinned", false);
+    entry.enabled = json.value("enabled", true);
+    entry.fault = json.value("fault", std::string());
+    for (const auto& t : json.value("timers", nlohmann::json::array())) {
+      entry.timers.push_back(StrategyTimer{t.at("id").get<uint64_t>(), t.at("at_ns").get<int64_t>(),
+                                           t.at("tag").get<std::string>()});
+      next_timer_ = std::max(next_timer_.load(), entry.timers.back().id + 1);
+    }
+    out.version = json.value("version", std::string());
+    out.state = json.value("state", nlohmann::json::object());
+    out.has_state = json.contains("state");
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::Corruption, fmt::format("strategy_state/{}: {}", entry.id, e.what()));
+  }
+  entry.saved = **text;
+  return out;
+}
+
+BarEvent StrategyService::toBar(const std::string& symbol, const Candle& candle, Timeframe timeframe) const {
+  BarEvent bar;
+  bar.symbol = Symbol(symbol);
+  bar.flags = TH_BAR_FINAL | TH_BAR_HISTORY;
+  bar.start_ns = candle.start_ns;
+  auto period = periods_->period(candle.start_ns, timeframe);
+  bar.duration_ns = period ? period->end_ns - period->start_ns : timeframeMinutes(timeframe) * kNsPerMinute;
+  bar.open = candle.open;
+  bar.high = candle.high;
+  bar.low = candle.low;
+  bar.close = candle.close;
+  bar.volume = candle.volume;
+  bar.trade_count = candle.trades;
+  return bar;
+}
+
+// Checks a version before anything runs: the definition parses, names the
+// folder's id, its risk limits only tighten, its broker exists.
+Result<void> StrategyService::prepare(const StrategyEntry& entry, WarmupSnapshot& snapshot) {
+  const auto& source = snapshot.source;
+  auto definition = parseDefinition(source.definitionText(), source.origin(source.definition_name));
+  if (!definition) return std::unexpected(definition.error());
+  if (definition->id != entry.id) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("{}: id: '{}' is not the strategy's folder name '{}'",
+                                                        source.origin(source.definition_name), definition->id, entry.id));
+  }
+  if (auto ok = checkTighter(options_.global_limits, definition->risk, source.origin(source.definition_name) + ": risk");
+      !ok) {
+    return ok;
+  }
+  if (!definition->broker.empty() && (!host_.broker() || !host_.broker()->broker(definition->broker))) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("{}: broker: no broker plugin '{}' is loaded",
+                                                        source.origin(source.definition_name), definition->broker));
+  }
+  snapshot.definition = std::move(*definition);
+  return {};
+}
+
+// Compiles the version, runs on_start and replays the snapshot's bars with
+// trading disabled. Any thread: it touches nothing but the snapshot.
+Result<void> StrategyService::warmUp(WarmupSnapshot& snapshot, Watchdog& watchdog) {
+  auto started = std::chrono::steady_clock::now();
+  auto created = StrategyInstance::create(*this, snapshot.definition, snapshot.source, *sdk_);
+  if (!created) return std::unexpected(created.error());
+  auto& instance = **created;
+  instance.setWarming(snapshot, watchdog);
+  // ctx.state while warming is a copy: what the bars do to it is dropped.
+  if (auto ok = instance.adoptState(snapshot.state, snapshot.from_version); !ok) return ok;
+  if (auto ok = instance.onStart(); !ok) return fail(ok.error().code, "warm-up: " + ok.error().message);
+  if (!snapshot.has_state) {
+    // A first start: the state is what on_start made of an empty one.
+    auto initial = instance.state();
+    if (!initial) return std::unexpected(initial.error());
+    snapshot.state = std::move(*initial);
+    snapshot.from_version = snapshot.definition.version;
+    snapshot.has_state = true;
+  }
+  int64_t now = snapshot.now_ns;
+  for (const auto& bar : snapshot.bars) {
+    snapshot.now_ns = bar.start_ns + bar.duration_ns;
+    if (auto ok = instance.onBar(bar); !ok) return fail(ok.error().code, "warm-up: " + ok.error().message);
+  }
+  snapshot.now_ns = now;
+  snapshot.instance = std::move(*created);
+  snapshot.warmup_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+  return {};
+}
+
+// Core thread: the warmed instance catches up, takes the state and goes live.
+Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snapshot) {
+  auto& instance = *snapshot.instance;
+  instance.setWarming(snapshot, *watchdog_);
+  for (const auto& item : snapshot.queued) {
+    Result<void> ok;
+    if (auto* bar = std::get_if<BarEvent>(&item)) {
+      snapshot.now_ns = bar->start_ns + bar->duration_ns;
+      ok = instance.onBar(*bar);
+    } else if (auto* trade = std::get_if<TradeEvent>(&item)) {
+      snapshot.now_ns = trade->ts_ns;
+      ok = instance.onTrade(*trade);
+    } else if (auto* quote = std::get_if<QuoteEvent>(&item)) {
+      snapshot.now_ns = quote->ts_ns;
+      ok = instance.onQuote(*quote);
+    }
+    if (!ok) return fail(ok.error().code, "catching up: " + ok.error().message);
+  }
+  // The state the running version has now (or the stored one at start).
+  nlohmann::json state = snapshot.state;
+  std::string from_version = snapshot.from_version;
+  if (entry.instance) {
+    auto current = entry.instance->state();
+    if (!current) return std::unexpected(current.error());
+    state = std::move(*current);
+    from_version = entry.definition.version;
+  }
+  if (auto ok = instance.adoptState(state, from_version); !ok) return ok;
+  auto number = recordVersion(snapshot.source, snapshot.definition);
+  if (!number) return std::unexpected(number.error());
+  if (auto* broker = host_.broker()) {
+    RiskLimits limits;
+    auto configured = options_.configured_limits.find(entry.id);
+    if (configured != options_.configured_limits.end()) limits = configured->second;
+    overlayLimits(limits, snapshot.definition.risk);
+    if (auto ok = broker->risk().setStrategyLimits(entry.id, limits); !ok) return ok;
+  }
+
+  // The swap itself: nothing below can fail.
+  bool symbols_changed = !entry.instance || entry.definition.symbols != snapshot.definition.symbols ||
+                         entry.definition.timeframe != snapshot.definition.timeframe;
+  auto previous = std::move(entry.instance);
+  nlohmann::json detail = {{"action", snapshot.action},
+                           {"to_version", snapshot.definition.version},
+                           {"to_sha256", snapshot.source.sha256},
+                           {"caught_up", snapshot.queued.size()},
+                           {"warmup_bars", snapshot.bars.size()},
+                           {"warmup_us", snapshot.warmup_us}};
+  if (previous) {
+    detail["from_version"] = entry.definition.version;
+    detail["from_sha256"] = entry.source.sha256;
+    detail["handled_by_previous"] = entry.handled;
+    detail["last_event_sequence"] = entry.last_sequence;
+  }
+  if (entry.version_number != *number) entry.previous_number = entry.version_number;
+  entry.version_number = *number;
+  entry.pinned = snapshot.action == "rollback";
+  entry.definition = snapshot.definition;
+  entry.source = snapshot.source;
+  entry.instance = std::move(snapshot.instance);
+  entry.instance->goLive(entry, *watchdog_);
+  entry.status = entry.enabled ? StrategyStatus::Running : StrategyStatus::Disabled;
+  entry.reason.clear();
+  entry.handled = 0;
+  entry.loaded_ns = host_.nowNs();
+  entry.dirty = true;
+  for (auto& timer : snapshot.timers) addTimer(entry, timer.at_ns, std::move(timer.tag), timer.id);
+  if (symbols_changed) {
+    if (previous && entry.definition.timeframe != snapshot.definition.timeframe) entry.recent.clear();
+    entry.building.clear();
+    reindex();
+    for (const auto& symbol : entry.definition.symbols) {
+      uint32_t streams = TH_STREAM_BARS_1M;
+      if (entry.instance->has(Callback::Trade)) streams |= TH_STREAM_TRADES;
+      if (entry.instance->has(Callback::Quote)) streams |= TH_STREAM_QUOTES;
+      host_.subscribe(symbol, streams, "strategy:" + entry.id);
+    }
+  }
+  for (const auto& [symbol, streams] : snapshot.subscriptions) subscribeFor(entry, symbol, streams);
+  if (previous) {
+    ++entry.reloads;
+    ++stats_.reloads;
+  }
+  last_swap_pause_us_ = static_cast<uint64_t>(
+      (std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+           .count() -
+       snapshot.pause_started_ns) /
+      1000);
+  detail["pause_us"] = last_swap_pause_us_;
+  journal(previous ? "swap" : "start", entry, detail);
+  saveState(entry);
+  spdlog::info("strategy {} {} {} ({}; warm-up {} bar(s) in {:.1f} ms, {} caught up){}", entry.id,
+               entry.definition.version, previous ? "swapped in" : "started", snapshot.source.sha256.substr(0, 12),
+               snapshot.bars.size(), snapshot.warmup_us / 1000.0, snapshot.queued.size(),
+               previous ? fmt::format(" after {} event(s) on {}", detail["handled_by_previous"].get<uint64_t>(),
+                                      detail["from_version"].get<std::string>())
+                        : "");
+  // The old state closes off the core thread: a big heap takes a while to free.
+  if (previous) {
+    auto* doomed = previous.release();
+    if (!host_.postOffCore([doomed] { delete doomed; })) delete doomed;
+  }
+  return {};
+}
+
+void StrategyService::overlayLimits(RiskLimits& base, const RiskLimits& overlay) {
+  auto take = [](auto& field, const auto& value) {
+    if (value) field = value;
+  };
+  take(base.max_order_quantity, overlay.max_order_quantity);
+  take(base.max_order_notional, overlay.max_order_notional);
+  take(base.max_position_notional, overlay.max_position_notional);
+  take(base.max_gross_exposure, overlay.max_gross_exposure);
+  take(base.max_open_orders, overlay.max_open_orders);
+  take(base.max_orders_per_minute, overlay.max_orders_per_minute);
+  take(base.price_collar_pct, overlay.price_collar_pct);
+  take(base.regular_hours_only, overlay.regular_hours_only);
+  take(base.duplicate_window_s, overlay.duplicate_window_s);
+  take(base.daily_loss_limit, overlay.daily_loss_limit);
+  take(base.max_drawdown, overlay.max_drawdown);
+  take(base.cool_down_after_losses, overlay.cool_down_after_losses);
+  take(base.cool_down_minutes, overlay.cool_down_minutes);
+}
+
+void StrategyService::reindex() {
+  by_symbol_.clear();
+  for (const auto& [id, entry] : entries_) {
+    if (!entry->instance) continue;
+    for (const auto& symbol : entry->definition.symbols) by_symbol_[symbol].push_back(entry.get());
+    for (const auto& symbol : entry->extra_symbols) {
+      auto& list = by_symbol_[symbol];
+      if (std::find(list.begin(), list.end(), entry.get()) == list.end()) list.push_back(entry.get());
+    }
+  }
+}
+
+void StrategyService::stop() {
+  for (auto& [id, entry] : entries_) {
+    if (entry->instance && entry->status == StrategyStatus::Running) {
+      if (auto ok = entry->instance->onStop(); !ok) {
+        spdlog::error("[strategy {} {}] {}", id, entry->definition.version, ok.error().message);
+      }
+      entry->dirty = true;
+    }
+    saveState(*entry);
+  }
+}
+
+// ----------------------------------------------------------------- events --
+
+void StrategyService::onEvent(const Event& event, uint64_t sequence) {
+  int64_t ts = event.timestamp();
+  if (next_timer_due_ <= ts) fireTimers(ts);
+  if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
+    // Live, final 1-minute bars build every strategy timeframe.
+    if ((bar->flags & TH_BAR_HISTORY) || !(bar->flags & TH_BAR_FINAL) || bar->duration_ns != kNsPerMinute) return;
+    auto it = by_symbol_.find(bar->symbol.view());
+    if (it == by_symbol_.end()) return;
+    for (auto* entry : it->second) {
+      if (entry->status != StrategyStatus::Running) continue;
+      entry->last_sequence = sequence;
+      dispatchBar(*entry, *bar);
+    }
+  } else if (auto* trade = std::get_if<TradeEvent>(&event.payload)) {
+    auto it = by_symbol_.find(trade->symbol.view());
+    if (it == by_symbol_.end()) return;
+    for (auto* entry : it->second) {
+      if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Trade)) continue;
+      if (!inSchedule(*entry, trade->ts_ns)) continue;
+      entry->last_sequence = sequence;
+      if (entry->reloading) entry->reloading->queued.emplace_back(*trade);
+      handled(*entry, entry->instance->onTrade(*trade));
+    }
+  } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
+    auto it = by_symbol_.find(quote->symbol.view());
+    if (it == by_symbol_.end()) return;
+    for (auto* entry : it->second) {
+      if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Quote)) continue;
+      if (!inSchedule(*entry, quote->ts_ns)) continue;
+      entry->last_sequence = sequence;
+      if (entry->reloading) entry->reloading->queued.emplace_back(*quote);
+      handled(*entry, entry->instance->onQuote(*quote));
+    }
+  } else if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
+    onOrderEvent(*order, sequence);
+  } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
+    onFillEvent(*fill, sequence);
+  }
+}
+
+void StrategyService::handled(StrategyEntry& entry, const Result<void>& result) {
+  ++entry.handled;
+  ++entry.handled_total;
+  ++stats_.callbacks;
+  entry.dirty = true;
+  if (!result) callbackFailed(entry, result.error());
+}
+
+void StrategyService::dispatchBar(StrategyEntry& entry, const BarEvent& minute) {
+  Timeframe timeframe = entry.definition.timeframe;
+  if (timeframe == Timeframe::M1) {
+    deliver(entry, minute);
+    return;
+  }
+  auto period = periods_->period(minute.start_ns, timeframe);
+  if (!period) return;  // outside the session
+  auto symbol = minute.symbol.view();
+  auto it = entry.building.find(symbol);
+  if (it != entry.building.end() && it->second.start_ns != period->start_ns) {
+    // The period ended without its last minute (a gap): it goes out as it is.
+    BarEvent done = it->second;
+    entry.building.erase(it);
+    deliver(entry, done);
+    if (entry.status != StrategyStatus::Running) return;
+    it = entry.building.end();
+  }
+  if (it == entry.building.end()) {
+    BarEvent bar = minute;
+    bar.start_ns = period->start_ns;
+    bar.duration_ns = period->end_ns - period->start_ns;
+    bar.vwap = minute.vwap * minute.volume;  // a sum until delivered
+    it = entry.building.emplace(std::string(symbol), bar).first;
+  } else {
+    auto& bar = it->second;
+    bar.high = std::max(bar.high, minute.high);
+    bar.low = std::min(bar.low, minute.low);
+    bar.close = minute.close;
+    bar.volume += minute.volume;
+    bar.vwap += minute.vwap * minute.volume;
+    bar.trade_count += minute.trade_count;
+  }
+  if (minute.start_ns + kNsPerMinute >= period->end_ns) {
+    BarEvent done = it->second;
+    entry.building.erase(it);
+    done.vwap = done.volume > 0 ? done.vwap / done.volume : done.close;
+    deliver(entry, done);
+  }
+}
+
+void StrategyService::deliver(StrategyEntry& entry, const BarEvent& bar) {
+  if (!inSchedule(entry, bar.start_ns)) return;
+  auto& recent = entry.recent[std::string(bar.symbol.view())];
+  recent.push_back(bar);
+  while (recent.size() > entry.definition.runtime.warmup_bars) recent.pop_front();
+  if (entry.reloading) entry.reloading->queued.emplace_back(bar);
+  handled(entry, entry.instance->onBar(bar));
+}
+
+bool StrategyService::inSchedule(StrategyEntry& entry, int64_t ts_ns) {
+  const auto& schedule = entry.definition.schedule;
+  if (schedule.start_minute < 0 && schedule.end_minute < 0) return true;
+  // Exchange minute of day, with the day's offset cached (time zone
+  // lookups are slow); re-derived for the early hours, where DST turns.
+  constexpr int64_t kHour = 3600'000'000'000LL;
+  if (ts_ns < day_.base_ns + 3 * kHour || ts_ns >= day_.base_ns + 24 * kHour) {
+    auto local = toExchangeTime(ts_ns);
+    int64_t into_day = (static_cast<int64_t>(local.minute_of_day) * 60 + local.second) * 1'000'000'000LL +
+                       ts_ns % 1'000'000'000LL;
+    day_.base_ns = ts_ns - into_day;
+    day_.date = local.yyyymmdd;
+    auto session = host_.calendar().sessionOn(local.yyyymmdd);
+    day_.trading = session.has_value();
+    day_.open_minute = session ? static_cast<int32_t>((session->open_ns - day_.base_ns) / kNsPerMinute) : 0;
+    day_.close_minute = session ? static_cast<int32_t>((session->close_ns - day_.base_ns) / kNsPerMinute) : 0;
+  }
+  if (!day_.trading) return false;
+  auto minute = static_cast<int32_t>((ts_ns - day_.base_ns) / kNsPerMinute);
+  int32_t start = schedule.start_minute >= 0 ? schedule.start_minute : day_.open_minute;
+  int32_t end = schedule.end_minute >= 0 ? std::min(schedule.end_minute, day_.close_minute) : day_.close_minute;
+  return minute >= start && minute < end;
+}
+
+void StrategyService::onOrderEvent(const OrderEvent& event, uint64_t sequence) {
+  auto* broker = host_.broker();
+  const Order* order = broker ? broker->find(event.client_order_id) : nullptr;
+  if (!order || order->intent.strategy.empty()) return;
+  auto* entry = find(order->intent.strategy);
+  if (!entry || entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Order)) return;
+  entry->last_sequence = sequence;
+  handled(*entry, entry->instance->onOrder(*order));
+}
+
+void StrategyService::onFillEvent(const FillEvent& event, uint64_t sequence) {
+  auto* broker = host_.broker();
+  const Order* order = broker ? broker->find(event.client_order_id) : nullptr;
+  if (!order || order->intent.strategy.empty()) return;
+  auto* entry = find(order->intent.strategy);
+  if (!entry || entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Fill)) return;
+  entry->last_sequence = sequence;
+  handled(*entry, entry->instance->onFill(event));
+}
+
+void StrategyService::tick() {
+  int64_t now = host_.nowNs();
+  if (next_timer_due_ <= now) fireTimers(now);
+  if (options_.watch) checkWatch();
+}
+
+// ----------------------------------------------------------------- timers --
+
+uint64_t StrategyService::addTimer(StrategyEntry& entry, int64_t at_ns, std::string tag, uint64_t id) {
+  // The same tag at the same time is one timer: a new version's on_start
+  // asking again for what the old one set does not double it.
+  for (const auto& timer : entry.timers) {
+    if (timer.at_ns == at_ns && timer.tag == tag) return timer.id;
+  }
+  if (id == 0) id = nextTimerId();
+  entry.timers.push_back(StrategyTimer{id, at_ns, std::move(tag)});
+  next_timer_due_ = std::min(next_timer_due_, at_ns);
+  entry.dirty = true;
+  return id;
+}
+
+bool StrategyService::cancelTimer(StrategyEntry& entry, uint64_t id) {
+  entry.dirty = true;
+  return std::erase_if(entry.timers, [id](const StrategyTimer& t) { return t.id == id; }) > 0;
+}
+
+void StrategyService::fireTimers(int64_t now_ns) {
+  next_timer_due_ = INT64_MAX;
+  for (auto& [id, entry] : entries_) {
+    if (entry->timers.empty()) continue;
+    if (entry->status != StrategyStatus::Running) {
+      for (const auto& t : entry->timers) next_timer_due_ = std::min(next_timer_due_, t.at_ns);
+      continue;
+    }
+    std::vector<StrategyTimer> due;
+    std::erase_if(entry->timers, [&](const StrategyTimer& t) {
+      if (t.at_ns > now_ns) return false;
+      due.push_back(t);
+      return true;
+    });
+    std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
+    for (const auto& timer : due) {
+      if (entry->status != StrategyStatus::Running) break;
+      handled(*entry, entry->instance->onTimer(timer));
+    }
+    for (const auto& t : entry->timers) next_timer_due_ = std::min(next_timer_due_, t.at_ns);
+  }
+}
+
+// ----------------------------------------------------------- ctx services --
+
+Result<Order> StrategyService::submitFor(StrategyEntry& entry, OrderIntent intent) {
+  auto* broker = host_.broker();
+  if (!broker) return fail(ErrorCode::Unavailable, "no broker is loaded");
+  intent.strategy = entry.id;
+  // The state as it is before the order, stored with it: after a crash the
+  // strategy never finds an order its state does not account for.
+  entry.dirty = true;
+  saveState(entry);
+  ++stats_.orders;
+  return broker->submit(std::move(intent), entry.definition.broker);
+}
+
+Result<Order> StrategyService::cancelFor(StrategyEntry& entry, const std::string& client_order_id) {
+  auto* broker = host_.broker();
+  if (!broker) return fail(ErrorCode::Unavailable, "no broker is loaded");
+  const Order* order = broker->find(client_order_id);
+  if (!order || order->intent.strategy != entry.id) {
+    return fail(ErrorCode::NotFound, fmt::format("no order '{}' of strategy {}", client_order_id, entry.id));
+  }
+  return broker->cancel(client_order_id, fmt::format("canceled by strategy {}", entry.id));
+}
+
+void StrategyService::publishSignal(StrategyEntry& entry, nlohmann::json signal) {
+  ++stats_.signals;
+  signal["strategy"] = entry.id;
+  signal["version"] = entry.definition.version;
+  int64_t now = host_.nowNs();
+  signal["time"] = formatExchangeTime(now);
+  if (signal.value("kind", std::string()) == "checklist") {
+    auto direction = signal.value("direction", std::string("long"));
+    checklists_[signal["symbol"].get<std::string>() + "/" + direction] = signal;
+  }
+  auto text = jsonText(signal);
+  recent_signals_.push_front(signal);
+  if (recent_signals_.size() > 1000) recent_signals_.pop_back();
+  host_.batch().journal(static_cast<uint16_t>(JournalKind::Signal), now, text);
+  host_.notify(fmt::format(R"({{"type":"signal","signal":{}}})", text));
+}
+
+void StrategyService::publishMark(StrategyEntry& entry, const std::string& symbol, Marker marker) {
+  (void)entry;
+  host_.addMarker(symbol, std::move(marker));
+}
+
+void StrategyService::subscribeFor(StrategyEntry& entry, const std::string& symbol, uint32_t streams) {
+  host_.subscribe(symbol, streams, "strategy:" + entry.id);
+  bool known = std::find(entry.definition.symbols.begin(), entry.definition.symbols.end(), symbol) !=
+                   entry.definition.symbols.end() ||
+               std::find(entry.extra_symbols.begin(), entry.extra_symbols.end(), symbol) != entry.extra_symbols.end();
+  if (!known) {
+    entry.extra_symbols.push_back(symbol);
+    reindex();
+  }
+}
+
+const nlohmann::json* StrategyService::checklist(const std::string& symbol, const std::string& direction) const {
+  auto it = checklists_.find(symbol + "/" + direction);
+  return it == checklists_.end() ? nullptr : &it->second;
+}
+
+// ----------------------------------------------------------------- errors --
+
+void StrategyService::callbackFailed(StrategyEntry& entry, const Error& error) {
+  ++stats_.errors;
+  ++entry.errors_total;
+  entry.last_error = error.message;
+  spdlog::error("[strategy {} {}] {}", entry.id, entry.definition.version, error.message);
+  auto first_line = error.message.substr(0, error.message.find('\n'));
+  journal("error", entry, {{"error", first_line}, {"traceback", error.message}});
+  int64_t now = host_.nowNs();
+  entry.error_times.push_back(now);
+  int64_t window = entry.definition.runtime.error_window_s * 1'000'000'000LL;
+  while (!entry.error_times.empty() && entry.error_times.front() <= now - window) entry.error_times.pop_front();
+  if (entry.error_times.size() >= entry.definition.runtime.max_errors) {
+    fault(entry, fmt::format("{} callback error(s) within {} s (runtime.max_errors); the last: {}",
+                             entry.error_times.size(), entry.definition.runtime.error_window_s, first_line));
+  }
+}
+
+void StrategyService::fault(StrategyEntry& entry, const std::string& reason) {
+  ++stats_.faults;
+  entry.status = StrategyStatus::Faulted;
+  entry.reason = reason;
+  entry.fault = reason;
+  nlohmann::json canceled = nlohmann::json::array();
+  if (auto* broker = host_.broker(); broker && entry.definition.runtime.on_fault == FaultPolicy::Cancel) {
+    OrderFilter filter;
+    filter.strategy = entry.id;
+    filter.limit = 100'000;
+    std::vector<std::string> ids;
+    // Entries and single orders go; the protective legs of what already
+    // filled stay, so a position is never left without its stop.
+    for (const auto* order : broker->orders(filter)) {
+      if (order->role == OrderRole::Single || order->role == OrderRole::Entry) ids.push_back(order->client_order_id);
+    }
+    for (const auto& id : ids) {
+      if (broker->cancel(id, fmt::format("strategy {} faulted", entry.id))) canceled.push_back(id);
+    }
+  }
+  spdlog::error("strategy {} {} FAULTED and stopped: {} (open orders: {}{})", entry.id, entry.definition.version,
+                reason, entry.definition.runtime.on_fault == FaultPolicy::Cancel ? "canceled" : "kept",
+                canceled.empty() ? "" : fmt::format(", {} cancel(s) sent", canceled.size()));
+  journal("fault", entry, {{"reason", reason}, {"canceled", canceled},
+                           {"policy", entry.definition.runtime.on_fault == FaultPolicy::Cancel ? "cancel" : "keep"}});
+  entry.dirty = true;
+  saveState(entry);
+  // The faulted state closes; a later enable starts the version afresh.
+  auto* doomed = entry.instance.release();
+  if (!host_.postOffCore([doomed] { delete doomed; })) delete doomed;
+  reindex();
+}
+
+// ---------------------------------------------------------------- storage --
+
+void StrategyService::endGroup() {
+  unsaved_versions_.clear();  // the group's batch is committed next
+  for (auto& [id, entry] : entries_) {
+    if (entry->dirty) saveState(*entry);
+  }
+}
+
+void StrategyService::saveState(StrategyEntry& entry) {
+  if (!entry.dirty) return;
+  entry.dirty = false;
+  nlohmann::json record;
+  if (!entry.saved.empty()) {
+    record = nlohmann::json::parse(entry.saved, nullptr, false);
+    if (record.is_discarded()) record = nlohmann::json::object();
+  }
+  if (entry.instance) {
+    auto state = entry.instance->state();
+    if (!state) {
+      // Not plain data: the last good state stays stored, and it counts as an error.
+      callbackFailed(entry, Error{ErrorCode::InvalidArgument, "saving ctx.state: " + state.error().message});
+      return;
+    }
+    record["state"] = std::move(*state);
+    record["version"] = entry.definition.version;
+  }
+  record["version_number"] = entry.version_number;
+  record["previous_number"] = entry.previous_number;
+  record["sha256"] = entry.source.sha256;
+  record["pinned"] = entry.pinned;
+  record["enabled"] = entry.enabled;
+  record["fault"] = entry.fault;
+  auto timers = nlohmann::json::array();
+  for (const auto& t : entry.timers) timers.push_back({{"id", t.id}, {"at_ns", t.at_ns}, {"tag", t.tag}});
+  record["timers"] = std::move(timers);
+  auto text = jsonText(record);
+  if (text == entry.saved) return;
+  host_.batch().put(Family::StrategyState, entry.id, text);
+  entry.saved = std::move(text);
+}
+
+void StrategyService::journal(std::string_view what, const StrategyEntry& entry, nlohmann::json detail) {
+  detail["event"] = what;
+  detail["id"] = entry.id;
+  if (!entry.definition.version.empty() && !detail.contains("version")) detail["version"] = entry.definition.version;
+  auto text = jsonText(detail);
+  host_.batch().journal(static_cast<uint16_t>(JournalKind::Strategy), host_.nowNs(), text);
+  if (what != "error") host_.notify(fmt::format(R"({{"type":"strategy","strategy":{}}})", text));
+}
+
+// ------------------------------------------------------------------- views --
+
+nlohmann::json StrategyService::entryJson(const StrategyEntry& entry) const {
+  nlohmann::json j = {{"id", entry.id},
+                      {"status", toString(entry.status)},
+                      {"enabled", entry.enabled},
+                      {"reloading", entry.reloading != nullptr},
+                      {"handled", entry.handled},
+                      {"handled_total", entry.handled_total},
+                      {"errors", entry.errors_total},
+                      {"reloads", entry.reloads},
+                      {"open_timers", entry.timers.size()}};
+  if (!entry.reason.empty()) j["reason"] = entry.reason;
+  if (!entry.last_error.empty()) j["last_error"] = entry.last_error.substr(0, entry.last_error.find('\n'));
+  if (!entry.definition.version.empty()) {
+    const auto& def = entry.definition;
+    j["name"] = def.name;
+    j["version"] = def.version;
+    j["sha256"] = entry.source.sha256;
+    j["version_number"] = entry.version_number;
+    j["pinned"] = entry.pinned;
+    j["symbols"] = def.symbols;
+    j["timeframe"] = timeframeName(def.timeframe);
+    j["loaded_at"] = entry.loaded_ns ? formatExchangeTime(entry.loaded_ns) : "";
+    auto params = nlohmann::json::object();
+    for (const auto& p : def.params) {
+      std::visit([&](const auto& v) { params[p.name] = v; }, p.value);
+    }
+    j["params"] = std::move(params);
+  }
+  if (entry.instance) {
+    j["memory_bytes"] = entry.instance->memoryUsed();
+    j["memory_limit_bytes"] = entry.definition.runtime.memory_bytes;
+  }
+  return j;
+}
+
+std::string StrategyService::signalsJson(const std::string& strategy, const std::string& symbol, size_t limit) const {
+  auto list = nlohmann::json::array();
+  for (const auto& signal : recent_signals_) {
+    if (list.size() >= limit) break;
+    if (!strategy.empty() && signal.value("strategy", std::string()) != strategy) continue;
+    if (!symbol.empty() && signal.value("symbol", std::string()) != symbol) continue;
+    list.push_back(signal);
+  }
+  return jsonText(nlohmann::json{{"signals", std::move(list)}});
+}
+
+std::string StrategyService::listJson() const {
+  auto list = nlohmann::json::array();
+  for (const auto& [id, entry] : entries_) list.push_back(entryJson(*entry));
+  return jsonText(nlohmann::json{{"strategies", std::move(list)}});
+}
+
+Result<std::string> StrategyService::strategyJson(const std::string& id) const {
+  auto* entry = find(id);
+  if (!entry) return fail(ErrorCode::NotFound, fmt::format("no strategy '{}'", id));
+  auto j = entryJson(*entry);
+  if (entry->instance) {
+    auto state = entry->instance->state();
+    j["state"] = state ? *state : nlohmann::json(state.error().message);
+  }
+  auto timers = nlohmann::json::array();
+  for (const auto& t : entry->timers) {
+    timers.push_back({{"id", t.id}, {"at", formatExchangeTime(t.at_ns)}, {"tag", t.tag}});
+  }
+  j["timers"] = std::move(timers);
+  return jsonText(j);
+}
+
+}  // namespace th

@@ -1,0 +1,49 @@
+-- th.session: the regular session around a bar or an instant.
+--
+-- Sessions come from the host's exchange calendar (holidays and early
+-- closes included): ctx:session(t) is {date, open, close, early_close} in
+-- epoch ms, or nil on a day the market does not trade.
+local session = {}
+
+-- Epoch ms of today's open / close, or nil on a closed day.
+function session.open(ctx, t)
+  local s = ctx:session(t)
+  return s and s.open
+end
+
+function session.close(ctx, t)
+  local s = ctx:session(t)
+  return s and s.close
+end
+
+-- The first bar of the session (its period starts at the open).
+function session.is_first_bar(ctx, bar)
+  local s = ctx:session(bar.time)
+  return s ~= nil and bar.time == s.open
+end
+
+-- The bar that ends at (or after) the close.
+function session.is_last_bar(ctx, bar)
+  local s = ctx:session(bar.time)
+  return s ~= nil and bar.end_time >= s.close
+end
+
+-- True while t is within the first `minutes` of the session.
+function session.in_opening_range(ctx, minutes, t)
+  local since = ctx:minutes_since_open(t)
+  return since ~= nil and since < minutes
+end
+
+-- Remembers the exchange date in tbl.date and returns true when t starts a
+-- new one: the place to reset per-day counters kept in ctx.state.
+--   if session.new_day(ctx, ctx.state, bar.time) then ctx.state.trades = 0 end
+function session.new_day(ctx, tbl, t)
+  local date = ctx:exchange_time(t).date
+  if tbl.date ~= date then
+    tbl.date = date
+    return true
+  end
+  return false
+end
+
+return session
