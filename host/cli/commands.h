@@ -103,6 +103,27 @@ struct ResumeOptions {
 };
 int resumeCommand(const ResumeOptions& options);
 
+// tradehost strategy ... (cmd_strategy.cpp).
+struct StrategyCommandOptions {
+  ApiCallOptions call;
+  std::string id;
+  std::string version;  // rollback --to: a semver, "#3", or a sha256 prefix; empty: the previous version
+  std::string reason;   // enable/disable
+};
+int strategyListCommand(const ApiCallOptions& options);
+int strategyShowCommand(const StrategyCommandOptions& options);
+int strategyHistoryCommand(const StrategyCommandOptions& options);
+int strategyReloadCommand(const StrategyCommandOptions& options);
+int strategyRollbackCommand(const StrategyCommandOptions& options);
+int strategyEnableCommand(const StrategyCommandOptions& options, bool enabled);
+
+struct StrategyValidateOptions {
+  std::string path;    // strategies/<id>/<id>.yaml or the folder
+  std::string config;  // host config whose risk limits the strategy's must tighten (default: the embedded one)
+  std::string sdk;     // sdk/lua (default: beside the binary)
+};
+int strategyValidateCommand(const StrategyValidateOptions& options);
+
 // "30s", "5m", "1h", "250ms", "90" (seconds) → milliseconds; -1 when malformed.
 int64_t parseDurationMs(const std::string& text);
 

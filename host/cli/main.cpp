@@ -129,6 +129,43 @@ int main(int argc, char** argv) {
   resume_cmd->add_option("--reason", resume.reason, "Why, for the journal");
   api_options(resume_cmd, resume.call);
 
+  auto* strategy_cmd = app.add_subcommand("strategy", "Validate, list, reload and roll back strategies");
+  strategy_cmd->require_subcommand(1);
+  th::ApiCallOptions strategy_list;
+  auto* strategy_list_cmd = strategy_cmd->add_subcommand("list", "The strategies of the running host");
+  api_options(strategy_list_cmd, strategy_list);
+  th::StrategyValidateOptions strategy_validate;
+  auto* strategy_validate_cmd = strategy_cmd->add_subcommand(
+      "validate", "Check a strategy offline (definition, risk limits, script); errors as file:line: message");
+  strategy_validate_cmd->add_option("path", strategy_validate.path, "strategies/<id>/<id>.yaml or the folder")
+      ->required();
+  strategy_validate_cmd->add_option("--config", strategy_validate.config,
+                                    "Host configuration whose risk limits apply (default: the embedded one)");
+  strategy_validate_cmd->add_option("--sdk", strategy_validate.sdk, "The sdk/lua folder (default: beside the binary)");
+  // One options struct per subcommand: CLI11 binds each to its own fields.
+  std::vector<std::pair<CLI::App*, std::unique_ptr<th::StrategyCommandOptions>>> strategy_calls;
+  auto strategy_call = [&](const char* name, const char* help) {
+    auto options = std::make_unique<th::StrategyCommandOptions>();
+    auto* cmd = strategy_cmd->add_subcommand(name, help);
+    cmd->add_option("id", options->id, "Strategy id")->required();
+    api_options(cmd, options->call);
+    strategy_calls.emplace_back(cmd, std::move(options));
+    return std::pair{cmd, strategy_calls.back().second.get()};
+  };
+  auto [strategy_show_cmd, strategy_show] = strategy_call("show", "One strategy: version, status, state, timers");
+  auto [strategy_history_cmd, strategy_history] = strategy_call("history", "Every recorded version of a strategy");
+  auto [strategy_reload_cmd, strategy_reload] =
+      strategy_call("reload", "Load the strategy's files into the running host, keeping state and orders (token)");
+  auto [strategy_rollback_cmd, strategy_rollback] =
+      strategy_call("rollback", "Go back to a recorded version, keeping state and orders (token)");
+  strategy_rollback_cmd->add_option("--to", strategy_rollback->version,
+                                    "A version (1.2.0), #number or sha256 prefix (default: the previous one)");
+  auto [strategy_enable_cmd, strategy_enable] = strategy_call("enable", "Run a disabled or faulted strategy (token)");
+  strategy_enable_cmd->add_option("--reason", strategy_enable->reason, "Why, for the journal");
+  auto [strategy_disable_cmd, strategy_disable] =
+      strategy_call("disable", "Stop a strategy's callbacks; its orders stay (token)");
+  strategy_disable_cmd->add_option("--reason", strategy_disable->reason, "Why, for the journal");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -157,6 +194,14 @@ int main(int argc, char** argv) {
     if (risk_cmd->parsed()) return th::riskCommand(risk);
     if (kill_cmd->parsed()) return th::killCommand(kill);
     if (resume_cmd->parsed()) return th::resumeCommand(resume);
+    if (strategy_list_cmd->parsed()) return th::strategyListCommand(strategy_list);
+    if (strategy_validate_cmd->parsed()) return th::strategyValidateCommand(strategy_validate);
+    if (strategy_show_cmd->parsed()) return th::strategyShowCommand(*strategy_show);
+    if (strategy_history_cmd->parsed()) return th::strategyHistoryCommand(*strategy_history);
+    if (strategy_reload_cmd->parsed()) return th::strategyReloadCommand(*strategy_reload);
+    if (strategy_rollback_cmd->parsed()) return th::strategyRollbackCommand(*strategy_rollback);
+    if (strategy_enable_cmd->parsed()) return th::strategyEnableCommand(*strategy_enable, true);
+    if (strategy_disable_cmd->parsed()) return th::strategyEnableCommand(*strategy_disable, false);
   } catch (const std::exception& e) {
     std::cerr << "tradehost: " << e.what() << "\n";
     return 1;

@@ -13,20 +13,6 @@
 
 namespace th {
 
-std::string defaultSdkLuaDir() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    // build/bin/tradehost in a source tree; <prefix>/bin/tradehost installed.
-    for (const auto& candidate : {exe.parent_path().parent_path().parent_path() / "sdk" / "lua",
-                                  exe.parent_path().parent_path() / "share" / "tradehost" / "sdk" / "lua"}) {
-      if (fs::is_directory(candidate / "th", ec)) return candidate.string();
-    }
-  }
-  return "sdk/lua";
-}
-
 Result<void> Session::startStrategies() {
   StrategyOptions options;
   options.dir = config_.strategies.dir;

@@ -86,12 +86,12 @@ StrategyInstance& ctxInstance(lua_State* L) {
   return *instance;
 }
 
-Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyService& service,
+Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyService* service,
                                                                     const StrategyDefinition& definition,
                                                                     const StrategySource& source,
                                                                     const SdkModules& sdk) {
   std::unique_ptr<StrategyInstance> instance(new StrategyInstance());
-  instance->service_ = &service;
+  instance->service_ = service;
   instance->definition_ = definition;
   instance->modules_ = std::make_unique<ScriptModules>(source, sdk);
   auto sandbox = LuaSandbox::create(definition.runtime.memory_bytes, *instance->modules_);

@@ -98,7 +98,7 @@ class StrategyInstance {
 
   // Compiles the script in a fresh sandbox, checks its callbacks, builds ctx.
   // Errors carry file:line.
-  [[nodiscard]] static Result<std::unique_ptr<StrategyInstance>> create(StrategyService& service,
+  [[nodiscard]] static Result<std::unique_ptr<StrategyInstance>> create(StrategyService* service,
                                                                         const StrategyDefinition& definition,
                                                                         const StrategySource& source,
                                                                         const SdkModules& sdk);

@@ -219,7 +219,7 @@ Result<void> StrategyService::prepare(const StrategyEntry& entry, WarmupSnapshot
 // trading disabled. Any thread: it touches nothing but the snapshot.
 Result<void> StrategyService::warmUp(WarmupSnapshot& snapshot, Watchdog& watchdog) {
   auto started = std::chrono::steady_clock::now();
-  auto created = StrategyInstance::create(*this, snapshot.definition, snapshot.source, *sdk_);
+  auto created = StrategyInstance::create(this, snapshot.definition, snapshot.source, *sdk_);
   if (!created) return std::unexpected(created.error());
   auto& instance = **created;
   instance.setWarming(snapshot, watchdog);
@@ -820,6 +820,50 @@ Result<std::string> StrategyService::strategyJson(const std::string& id) const {
   }
   j["timers"] = std::move(timers);
   return jsonText(j);
+}
+
+}  // namespace th
+
+namespace th {
+
+std::string defaultSdkLuaDir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    // build/bin/tradehost in a source tree; <prefix>/bin/tradehost installed.
+    for (const auto& candidate : {exe.parent_path().parent_path().parent_path() / "sdk" / "lua",
+                                  exe.parent_path().parent_path() / "share" / "tradehost" / "sdk" / "lua"}) {
+      if (fs::is_directory(candidate / "th", ec)) return candidate.string();
+    }
+  }
+  return "sdk/lua";
+}
+
+Result<StrategyValidation> validateStrategy(const std::string& path, const std::string& sdk_dir,
+                                            const RiskLimits& global_limits) {
+  auto source = readStrategyFolder(path);
+  if (!source) return std::unexpected(source.error());
+  auto origin = source->origin(source->definition_name);
+  auto definition = parseDefinition(source->definitionText(), origin);
+  if (!definition) return std::unexpected(definition.error());
+  if (definition->id != source->id) {
+    return fail(ErrorCode::InvalidArgument,
+                fmt::format("{}: id: '{}' is not the file's name '{}'", origin, definition->id, source->id));
+  }
+  if (auto ok = checkTighter(global_limits, definition->risk, origin + ": risk"); !ok) return std::unexpected(ok.error());
+  SdkModules sdk(sdk_dir);
+  auto instance = StrategyInstance::create(nullptr, *definition, *source, sdk);
+  if (!instance) return std::unexpected(instance.error());
+  StrategyValidation report;
+  report.definition = std::move(*definition);
+  report.sha256 = source->sha256;
+  for (size_t i = 0; i < kCallbackCount; ++i) {
+    if ((*instance)->has(static_cast<Callback>(i))) report.callbacks.emplace_back(callbackName(static_cast<Callback>(i)));
+  }
+  for (const auto& [name, text] : source->files) report.files.push_back(name);
+  report.memory_bytes = (*instance)->memoryUsed();
+  return report;
 }
 
 }  // namespace th

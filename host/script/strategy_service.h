@@ -234,4 +234,19 @@ class StrategyService {
   std::map<std::string, int64_t> changed_;
 };
 
+// `tradehost strategy validate`: everything a start or reload checks before
+// running anything — the definition, its risk limits against `global_limits`,
+// the script compiled in a sandbox with its callbacks — offline, without a
+// host. Errors read "file:line: message".
+struct StrategyValidation {
+  StrategyDefinition definition;
+  std::string sha256;
+  std::vector<std::string> callbacks, files;
+  size_t memory_bytes = 0;
+};
+[[nodiscard]] Result<StrategyValidation> validateStrategy(const std::string& path, const std::string& sdk_dir,
+                                                          const RiskLimits& global_limits);
+// sdk/lua beside the binary (build/bin → the source tree), else ./sdk/lua.
+std::string defaultSdkLuaDir();
+
 }  // namespace th
