@@ -39,10 +39,16 @@ class MapReader {
             const std::vector<std::string_view>& allowed)
       : node_(node), path_(std::move(path)), source_(source) {
     if (!node.IsMap()) throw error(node, path_.empty() ? "the document" : path_, "expected a mapping");
+    std::vector<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       if (!it->first.IsScalar())
         throw error(it->first, path_.empty() ? "the document" : path_, "keys must be plain strings");
       auto key = it->first.Scalar();
+      // YAML readers disagree on which of two equal keys wins; it is an error here.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        throw error(it->first, qualified(key), "the key appears twice in this mapping");
+      }
+      seen.push_back(key);
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string expected;
         for (auto a : allowed) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", a);

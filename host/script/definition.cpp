@@ -327,7 +327,7 @@ std::string sourceDigest(const std::map<std::string, std::string>& files) {
 
 std::string StrategySource::origin(const std::string& name) const {
   if (!dir.empty()) return (std::filesystem::path(dir) / name).string();
-  return fmt::format("{}@{}:{}", id, sha256.substr(0, 12), name);
+  return fmt::format("{}@{}/{}", id, sha256.substr(0, 12), name);
 }
 
 Result<StrategySource> readStrategyFolder(const std::string& path) {

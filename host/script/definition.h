@@ -95,7 +95,7 @@ struct StrategySource {
   std::string sha256;                        // over every file, names included
 
   const std::string& definitionText() const { return files.at(definition_name); }
-  std::string origin(const std::string& name) const;  // "strategies/orb/orb.lua" or "orb@1.2.0:orb.lua"
+  std::string origin(const std::string& name) const;  // "strategies/orb/orb.lua", or "orb@<sha256 prefix>/orb.lua" from the store
 };
 
 // Reads strategies/<id>/<id>.yaml (given the YAML path or the folder) and

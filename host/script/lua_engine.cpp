@@ -433,8 +433,6 @@ void Watchdog::leave(lua_State* L) {
   if (hooked_.load(std::memory_order_acquire)) {
     hooked_.store(false, std::memory_order_relaxed);
     lua_sethook(L, nullptr, 0, 0);
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &kInterrupted);
   }
 }
 

@@ -119,7 +119,8 @@ Result<std::string> StrategyService::historyJson(const std::string& id) const {
   auto list = nlohmann::json::array();
   for (const auto& [number, json] : *known) {
     auto files = nlohmann::json::array();
-    for (const auto& [name, text] : json.value("files", nlohmann::json::object()).items()) files.push_back(name);
+    const auto stored_files = json.value("files", nlohmann::json::object());
+    for (const auto& [name, text] : stored_files.items()) files.push_back(name);
     list.push_back({{"number", number},
                     {"version", json.value("version", "")},
                     {"sha256", json.value("sha256", "")},

@@ -104,6 +104,20 @@ void StrategyService::startEntry(StrategyEntry& entry) {
   } else if (!source) {
     entry.status = StrategyStatus::Failed;
     entry.reason = source.error().message;
+  } else if (!entry.fault.empty()) {
+    // It faulted before the restart: it stays stopped, without running any
+    // of its code, until an operator enables it.
+    WarmupSnapshot snapshot;
+    snapshot.source = std::move(*source);
+    if (prepare(entry, snapshot)) {
+      entry.definition = std::move(snapshot.definition);
+      entry.source = std::move(snapshot.source);
+    }
+    entry.status = StrategyStatus::Faulted;
+    entry.reason = entry.fault;
+    spdlog::warn("strategy {} stays stopped: it faulted before the restart ({}); enable it to run it again", entry.id,
+                 entry.fault);
+    return;
   } else {
     auto snapshot = std::make_shared<WarmupSnapshot>();
     snapshot->action = "start";
@@ -114,7 +128,8 @@ void StrategyService::startEntry(StrategyEntry& entry) {
       snapshot->from_version = stored->version;
       snapshot->has_state = stored->has_state;
       for (const auto& symbol : snapshot->definition.symbols) {
-        for (const auto& candle : host_.history(symbol, snapshot->definition.timeframe, snapshot->definition.runtime.warmup_bars)) {
+        for (const auto& candle :
+             host_.history(symbol, snapshot->definition.timeframe, snapshot->definition.runtime.warmup_bars)) {
           snapshot->bars.push_back(toBar(symbol, candle, snapshot->definition.timeframe));
         }
       }
@@ -122,7 +137,8 @@ void StrategyService::startEntry(StrategyEntry& entry) {
                        [](const BarEvent& a, const BarEvent& b) { return a.start_ns < b.start_ns; });
       snapshot->now_ns = host_.nowNs();
       snapshot->pause_started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       std::chrono::steady_clock::now().time_since_epoch()).count();
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count();
       prepared = warmUp(*snapshot, *watchdog_);
     }
     if (prepared) prepared = swapIn(entry, *snapshot);
@@ -134,13 +150,6 @@ void StrategyService::startEntry(StrategyEntry& entry) {
   if (entry.status == StrategyStatus::Failed) {
     spdlog::error("strategy {} not started: {}", entry.id, entry.reason);
     journal("failed", entry, {{"error", entry.reason}});
-  } else if (!entry.fault.empty()) {
-    // It faulted before the restart: it stays stopped until an operator enables it.
-    entry.status = StrategyStatus::Faulted;
-    entry.reason = entry.fault;
-    entry.instance.reset();
-    spdlog::warn("strategy {} stays stopped: it faulted before the restart ({}); enable it to run it again", entry.id,
-                 entry.fault);
   } else if (!entry.enabled) {
     entry.status = StrategyStatus::Disabled;
     spdlog::info("strategy {} {} loaded, disabled", entry.id, entry.definition.version);
@@ -166,6 +175,7 @@ Result<StoredState> StrategyService::loadStoredState(StrategyEntry& entry) {
       entry.timers.push_back(StrategyTimer{t.at("id").get<uint64_t>(), t.at("at_ns").get<int64_t>(),
                                            t.at("tag").get<std::string>()});
       next_timer_ = std::max(next_timer_.load(), entry.timers.back().id + 1);
+      next_timer_due_ = std::min(next_timer_due_, entry.timers.back().at_ns);
     }
     out.version = json.value("version", std::string());
     out.state = json.value("state", nlohmann::json::object());

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -107,6 +108,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
         } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
           service_->onFill("paper", *fill);
         }
+        if (on_report) on_report(event);
       }
       commit();
     }
@@ -183,6 +185,8 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
 
   bool market_open = true;
   bool fail_commits = false;
+  // Called after the service processed each broker report (strategies hear of them here).
+  std::function<void(const Event&)> on_report;
   std::vector<std::string> messages;
 
  private:

@@ -1,0 +1,179 @@
+// The strategy sandbox: every way out is refused with an error that says
+// what was refused, and runaway scripts are stopped.
+#include <gtest/gtest.h>
+#include <lua.hpp>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "script/lua_engine.h"
+
+namespace th {
+namespace {
+
+class Modules : public ModuleSource {
+ public:
+  Result<std::pair<std::string, std::string>> find(const std::string& module) const override {
+    if (module == "helper") return std::pair<std::string, std::string>{"return {answer = 42}", "strategy/helper.lua"};
+    return fail(ErrorCode::NotFound, "module '" + module + "' not found: require looks only in the strategy's folder "
+                                     "and in sdk/lua");
+  }
+};
+
+class Sandbox : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = LuaSandbox::create(8u << 20, modules_);
+    ASSERT_TRUE(created) << created.error().message;
+    box_ = std::move(*created);
+  }
+  // The error a chunk raises ("" when it runs).
+  std::string error(const std::string& code) {
+    auto ran = box_->run(code, "test.lua");
+    return ran ? "" : ran.error().message;
+  }
+  // Defines `function f()` and calls it under the watchdog.
+  Result<void> callF(const std::string& body, int64_t budget_ms) {
+    if (auto ok = box_->run("function f() " + body + " end", "test.lua"); !ok) return ok;
+    lua_State* L = box_->state();
+    lua_getglobal(L, "f");
+    return callLua(L, 0, 0, "on_bar", &watchdog_, budget_ms);
+  }
+  Modules modules_;
+  std::unique_ptr<LuaSandbox> box_;
+  Watchdog watchdog_;
+};
+
+TEST_F(Sandbox, IoOsExecuteDebugAndPackageAreNotThere) {
+  EXPECT_NE(error("io.open('/etc/passwd')").find("'io' is not available in the strategy sandbox"), std::string::npos);
+  EXPECT_NE(error("os.execute('touch /tmp/pwned')").find("os.execute is not available in the strategy sandbox"),
+            std::string::npos);
+  EXPECT_NE(error("os.remove('x')").find("os.remove is not available"), std::string::npos);
+  EXPECT_NE(error("local d = debug.getinfo(1)").find("'debug' is not available"), std::string::npos);
+  EXPECT_NE(error("package.path = '/'").find("'package' is not available"), std::string::npos);
+  EXPECT_NE(error("dofile('/etc/passwd')").find("'dofile' is not available"), std::string::npos);
+  EXPECT_NE(error("loadfile('/etc/passwd')").find("'loadfile' is not available"), std::string::npos);
+  // What is allowed works.
+  EXPECT_EQ(error("assert(type(os.time()) == 'number' and os.clock() >= 0 and os.date('%Y') ~= nil)"), "");
+  EXPECT_EQ(error("assert(math.floor(2.5) == 2 and string.format('%d', 3) == '3' and #table.pack(1, 2) == 2)"), "");
+  EXPECT_EQ(error("assert(('abc'):upper() == 'ABC' and utf8.len('é') == 1)"), "");
+}
+
+TEST_F(Sandbox, BytecodeIsRefused) {
+  EXPECT_NE(error("string.dump(function() end)").find("string.dump is not available"), std::string::npos);
+  // A binary chunk, however it was made: load only takes text.
+  EXPECT_EQ(error("local f, err = load('\\27Lua\\84\\0\\25\\147\\13\\10\\26\\10'); "
+                  "assert(f == nil and err:find('attempt to load a binary chunk'), err)"),
+            "");
+  EXPECT_NE(error("load('return 1', 'x', 'b')").find("mode 'b' refused"), std::string::npos);
+  EXPECT_NE(error("load(function() return nil end)").find("only a string of Lua source"), std::string::npos);
+  EXPECT_EQ(error("assert(load('return 1 + 1')() == 2)"), "");
+  // A chunk made by load sees the sandbox, not a wider global table.
+  EXPECT_NE(error("load('io.open(\"/etc/passwd\")')()").find("'io' is not available"), std::string::npos);
+  // The host itself loads text only.
+  auto binary = box_->run(std::string("\x1bLua\x54", 5), "evil.luac");
+  ASSERT_FALSE(binary);
+  EXPECT_NE(binary.error().message.find("binary chunk"), std::string::npos);
+}
+
+TEST_F(Sandbox, RequireResolvesOnlyTheStrategyAndTheSdk) {
+  EXPECT_EQ(error("assert(require('helper').answer == 42)"), "");
+  EXPECT_NE(error("require('socket')").find("module 'socket' not found"), std::string::npos);
+  EXPECT_NE(error("require('../../etc/passwd')").find("module names are words separated by dots"), std::string::npos);
+  EXPECT_NE(error("require('/etc/passwd')").find("module names are words separated by dots"), std::string::npos);
+}
+
+TEST_F(Sandbox, TheHostsGlobalsCannotBeReplaced) {
+  EXPECT_NE(error("require = function() end").find("cannot replace the global 'require'"), std::string::npos);
+  EXPECT_NE(error("print = nil").find("cannot replace the global 'print'"), std::string::npos);
+  EXPECT_NE(error("_G.pcall = error").find("cannot replace the global 'pcall'"), std::string::npos);
+  EXPECT_NE(error("rawset(_G, 'pairs', nil)").find("cannot replace the global 'pairs'"), std::string::npos);
+  EXPECT_NE(error("string.rep = function() return '' end").find("the string library is read-only"),
+            std::string::npos);
+  EXPECT_NE(error("math.huge = 1").find("the math library is read-only"), std::string::npos);
+  EXPECT_NE(error("setmetatable(_G, {})").find("cannot change a protected metatable"), std::string::npos);
+  EXPECT_NE(error("getmetatable('').__index = {}").find("attempt to index"), std::string::npos);
+  // A script's own globals are its business.
+  EXPECT_EQ(error("counter = 1; counter = counter + 1; assert(counter == 2)"), "");
+  EXPECT_EQ(error("local n = 0; for k in pairs(math) do n = n + 1 end; assert(n > 10)"), "");
+}
+
+TEST_F(Sandbox, AMemoryBombHitsTheCap) {
+  auto bomb = callF("local s = string.rep('x', 64 * 1024 * 1024)", 1000);
+  ASSERT_FALSE(bomb);
+  EXPECT_NE(bomb.error().message.find("out of memory: the strategy's limit of 8 MiB was reached"), std::string::npos)
+      << bomb.error().message;
+  auto growing = callF("local t = {} for i = 1, 1e9 do t[i] = i end", 5000);
+  ASSERT_FALSE(growing);
+  EXPECT_NE(growing.error().message.find("limit of 8 MiB"), std::string::npos) << growing.error().message;
+  EXPECT_LE(box_->heap().peak, 8u << 20);
+  // The state is usable afterwards.
+  EXPECT_TRUE(callF("local x = 1 + 1", 1000));
+}
+
+TEST_F(Sandbox, TheWatchdogStopsARunawayCallback) {
+  auto started = std::chrono::steady_clock::now();
+  auto spun = callF("while true do end", 50);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(spun);
+  EXPECT_NE(spun.error().message.find("stopped after running longer than its budget of 50 ms"), std::string::npos)
+      << spun.error().message;
+  EXPECT_LT(took, std::chrono::seconds(2));
+  // Catching the error does not help: the hook fires again until the call returns.
+  auto stubborn = callF("while true do pcall(function() while true do end end) end", 50);
+  ASSERT_FALSE(stubborn);
+  EXPECT_NE(stubborn.error().message.find("budget of 50 ms"), std::string::npos);
+  // The next call is not stopped by a late hook.
+  EXPECT_TRUE(callF("local s = 0 for i = 1, 1000 do s = s + i end", 50));
+  EXPECT_GE(watchdog_.interruptions(), 2u);
+}
+
+TEST_F(Sandbox, ErrorsCarryFileLineAndATraceback) {
+  ASSERT_TRUE(box_->run("local function inner() error('bad level') end\nfunction f() inner() end", "orb.lua"));
+  lua_State* L = box_->state();
+  lua_getglobal(L, "f");
+  auto failed = callLua(L, 0, 0, "on_bar", &watchdog_, 100);
+  ASSERT_FALSE(failed);
+  const auto& message = failed.error().message;
+  EXPECT_EQ(message.substr(0, 30), "on_bar: orb.lua:1: bad level\ns") << message;
+  EXPECT_NE(message.find("stack traceback:"), std::string::npos);
+  EXPECT_NE(message.find("orb.lua:2: in function 'f'"), std::string::npos) << message;
+}
+
+TEST_F(Sandbox, StateIsPlainDataOnly) {
+  lua_State* L = box_->state();
+  ASSERT_TRUE(box_->run("s = {n = 3, x = 1.5, name = 'orb', flags = {true, false}, nested = {a = {1, 2}}}", "t.lua"));
+  lua_getglobal(L, "s");
+  auto json = luaToJson(L, -1, "ctx.state");
+  lua_pop(L, 1);
+  ASSERT_TRUE(json) << json.error().message;
+  EXPECT_EQ((*json)["n"], 3);
+  EXPECT_TRUE((*json)["n"].is_number_integer());
+  EXPECT_EQ((*json)["x"], 1.5);
+  EXPECT_EQ((*json)["nested"]["a"][1], 2);
+  pushJson(L, *json);
+  lua_setglobal(L, "copy");
+  EXPECT_EQ(error("assert(math.type(copy.n) == 'integer' and copy.flags[2] == false and copy.nested.a[2] == 2)"), "");
+  for (auto [code, expected] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"bad = {f = print}", "ctx.state.f: a function cannot be stored"},
+           {"bad = {levels = {1, 2, print}}", "ctx.state.levels[3]: a function cannot be stored"},
+           {"bad = {1, 2, x = 3}", "either as an array"},
+           {"bad = {v = 0/0}", "only finite numbers"},
+       }) {
+    ASSERT_TRUE(box_->run(code, "t.lua"));
+    lua_getglobal(L, "bad");
+    auto refused = luaToJson(L, -1, "ctx.state");
+    lua_pop(L, 1);
+    ASSERT_FALSE(refused) << code;
+    EXPECT_NE(refused.error().message.find(expected), std::string::npos) << refused.error().message;
+  }
+  ASSERT_TRUE(box_->run("bad = {} bad.self = bad", "t.lua"));
+  lua_getglobal(L, "bad");
+  auto cycle = luaToJson(L, -1, "ctx.state");
+  lua_pop(L, 1);
+  ASSERT_FALSE(cycle);
+  EXPECT_NE(cycle.error().message.find("nested too deep"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace th

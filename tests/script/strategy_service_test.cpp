@@ -1,0 +1,252 @@
+// The strategy service with real parts: Lua scripts in a temp folder, the
+// paper broker from libpaper.so, RocksDB in a temp dir.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "script/strategy_harness.h"
+
+namespace th::test {
+namespace {
+
+// Counts bars in ctx.state.n and notes any bar seen twice or out of order.
+constexpr const char* kCounter = R"(
+function on_start(ctx)
+  ctx.state.n = ctx.state.n or 0
+  ctx.state.repeats = ctx.state.repeats or 0
+end
+function on_bar(ctx, bar)
+  if ctx.state.last and bar.time <= ctx.state.last then ctx.state.repeats = ctx.state.repeats + 1 end
+  ctx.state.last = bar.time
+  ctx.state.n = ctx.state.n + 1
+end
+)";
+
+std::vector<nlohmann::json> strategyRecords(StrategyHarness& h, const std::string& event) {
+  std::vector<nlohmann::json> out;
+  for (auto& record : h.journal(JournalKind::Strategy)) {
+    if (record["data"]["event"] == event) out.push_back(record["data"]);
+  }
+  return out;
+}
+
+TEST(StrategyService, RunsOnBarsAndKeepsItsStateAcrossARestart) {
+  StrategyHarness h;
+  h.write("counter", StrategyHarness::yaml("counter"), kCounter);
+  h.start();
+  ASSERT_EQ(h.status("counter"), "running") << h.info("counter").dump();
+  h.minutes("SPY", 5);
+  h.minutes("QQQ", 2);  // not its symbol
+  EXPECT_EQ(h.state("counter")["n"], 5);
+  h.restartHost();
+  EXPECT_EQ(h.state("counter")["n"], 5);
+  h.minutes("SPY", 3);
+  EXPECT_EQ(h.state("counter")["n"], 8);
+  EXPECT_EQ(h.state("counter")["repeats"], 0);
+  auto history = nlohmann::json::parse(*h.strategies().historyJson("counter"));
+  ASSERT_EQ(history["versions"].size(), 1u) << "the same files are one version";
+  EXPECT_EQ(history["versions"][0]["version"], "1.0.0");
+  EXPECT_EQ(history["versions"][0]["sha256"].get<std::string>().size(), 64u);
+}
+
+TEST(StrategyService, OrdersGoThroughTheBrokerServiceUnderTheStrategysId) {
+  StrategyHarness h;
+  h.write("buyer", StrategyHarness::yaml("buyer", "1.0.0", "risk: {max_order_quantity: 50}\n"), R"(
+function on_bar(ctx, bar)
+  if ctx.state.sent then return end
+  ctx.state.sent = true
+  local too_big, why = ctx:buy{qty = 500}
+  ctx.state.refused = why
+  local order, err = ctx:buy{qty = 10}
+  assert(order, err)
+  ctx.state.order = order.id
+end
+function on_fill(ctx, fill)
+  ctx.state.filled = (ctx.state.filled or 0) + fill.qty
+  ctx.state.position = ctx:position("SPY").qty
+end
+function on_order(ctx, order)
+  ctx.state.last_status = order.status
+end
+)");
+  h.start();
+  h.minute("SPY", 100, 101, 99, 100);
+  h.minute("SPY", 100, 101, 99, 100);
+  auto state = h.state("buyer");
+  EXPECT_NE(state["refused"].get<std::string>().find("MAX_ORDER_QUANTITY"), std::string::npos) << state.dump();
+  const Order* order = h.oms().find(state["order"].get<std::string>());
+  ASSERT_NE(order, nullptr);
+  EXPECT_EQ(order->intent.strategy, "buyer");
+  EXPECT_EQ(order->status, OrderStatus::Filled);
+  EXPECT_EQ(state["filled"], 10.0);
+  EXPECT_EQ(state["position"], 10.0);
+  EXPECT_EQ(state["last_status"], "filled");
+}
+
+TEST(StrategyService, ErrorsAreReportedWithTracebacksAndTooManyFaultOnlyThatStrategy) {
+  StrategyHarness h;
+  h.write("fragile",
+          StrategyHarness::yaml("fragile", "1.0.0", "runtime: {max_errors: 3, error_window_s: 600, on_fault: cancel}\n"),
+          R"(
+local function check(bar)
+  if bar.close > 100 then error("price above 100") end
+end
+function on_bar(ctx, bar)
+  if not ctx.state.order then
+    ctx.state.order = assert(ctx:buy{qty = 1, limit = 50}).id
+  end
+  check(bar)
+end
+)");
+  h.write("counter", StrategyHarness::yaml("counter"), kCounter);
+  h.start();
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  auto order_id = h.state("fragile")["order"].get<std::string>();
+  EXPECT_TRUE(isOpen(h.oms().find(order_id)->status));
+  for (int i = 0; i < 2; ++i) h.minute("SPY", 101, 101.5, 100.5, 101);
+  EXPECT_EQ(h.status("fragile"), "running");
+  h.minute("SPY", 101, 101.5, 100.5, 101);
+  EXPECT_EQ(h.status("fragile"), "faulted");
+  auto errors = strategyRecords(h, "error");
+  ASSERT_EQ(errors.size(), 3u);
+  auto traceback = errors[0]["traceback"].get<std::string>();
+  EXPECT_NE(traceback.find("fragile.lua:3: price above 100"), std::string::npos) << traceback;
+  EXPECT_NE(traceback.find("fragile.lua:9: in function 'on_bar'"), std::string::npos) << traceback;
+  auto faults = strategyRecords(h, "fault");
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0]["canceled"][0], order_id);
+  h.pump();
+  EXPECT_EQ(h.oms().find(order_id)->status, OrderStatus::Canceled);
+  // The other strategy never noticed.
+  h.minutes("SPY", 2, 101);
+  EXPECT_EQ(h.state("counter")["n"], 6);
+  EXPECT_EQ(h.status("fragile"), "faulted");
+  // A fault survives a restart; enabling starts it afresh with its state.
+  h.restartHost();
+  EXPECT_EQ(h.status("fragile"), "faulted");
+  auto enabled = h.strategies().setEnabled("fragile", true, "fixed upstream");
+  ASSERT_TRUE(enabled) << enabled.error().message;
+  EXPECT_EQ(h.status("fragile"), "running");
+  EXPECT_EQ(h.state("fragile")["order"], order_id);
+}
+
+TEST(StrategyService, RunawayLoopsAndMemoryBombsStopOnlyTheirStrategy) {
+  StrategyHarness h;
+  const std::string runtime = "runtime: {max_errors: 1, callback_budget_ms: 50, memory_mb: 8}\n";
+  h.write("spin", StrategyHarness::yaml("spin", "1.0.0", runtime),
+          "function on_bar(ctx, bar) if bar.close > 100 then while true do end end end\n");
+  h.write("bomb", StrategyHarness::yaml("bomb", "1.0.0", runtime), R"(
+function on_bar(ctx, bar)
+  if bar.close > 100 then ctx.state.big = string.rep("x", 100 * 1024 * 1024) end
+end
+)");
+  h.write("counter", StrategyHarness::yaml("counter"), kCounter);
+  h.start();
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  h.minute("SPY", 101, 101.5, 100.5, 101);
+  EXPECT_EQ(h.status("spin"), "faulted");
+  EXPECT_NE(h.info("spin")["reason"].get<std::string>().find("budget of 50 ms"), std::string::npos);
+  EXPECT_EQ(h.status("bomb"), "faulted");
+  EXPECT_NE(h.info("bomb")["reason"].get<std::string>().find("limit of 8 MiB"), std::string::npos);
+  h.minute("SPY", 102, 102.5, 101.5, 102);
+  EXPECT_EQ(h.state("counter")["n"], 3);
+}
+
+TEST(StrategyService, ParamsAreTypedAndReadOnly) {
+  StrategyHarness h;
+  h.write("params",
+          StrategyHarness::yaml("params", "1.0.0",
+                                "params:\n  n: {type: integer, default: 7}\n  f: {type: number, default: 0.5}\n"
+                                "  on: {type: boolean, default: true}\n  mode: {type: choice, values: [a, b], default: b}\n"),
+          R"(
+function on_bar(ctx, bar)
+  ctx.state.types = math.type(ctx.params.n) .. "," .. math.type(ctx.params.f) .. "," .. type(ctx.params.on) .. "," .. ctx.params.mode
+  ctx.state.write = select(2, pcall(function() ctx.params.n = 1 end))
+  ctx.state.missing = select(2, pcall(function() return ctx.params.nn end))
+  ctx.state.ctx_write = select(2, pcall(function() ctx.buy = nil end))
+  ctx.state.id = ctx.id .. "@" .. ctx.version .. " " .. ctx.timeframe .. " " .. ctx.symbols[1]
+end
+)");
+  h.start();
+  h.minute("SPY", 100, 101, 99, 100);
+  auto state = h.state("params");
+  EXPECT_EQ(state["types"], "integer,float,boolean,b");
+  EXPECT_NE(state["write"].get<std::string>().find("ctx.params.n is read-only"), std::string::npos);
+  EXPECT_NE(state["missing"].get<std::string>().find("ctx.params.nn: no such parameter"), std::string::npos);
+  EXPECT_NE(state["ctx_write"].get<std::string>().find("ctx.buy cannot be assigned"), std::string::npos);
+  EXPECT_EQ(state["id"], "params@1.0.0 1m SPY");
+}
+
+TEST(StrategyService, TimersFireOnTheClockAndSurviveARestart) {
+  StrategyHarness h;
+  h.write("timer", StrategyHarness::yaml("timer"), R"(
+function on_start(ctx)
+  if not ctx.state.armed then
+    ctx.state.armed = true
+    ctx:after(150000, "late")
+    ctx:at(ctx:now() + 30000, "soon")
+  end
+end
+function on_bar(ctx, bar) end
+function on_timer(ctx, tag)
+  ctx.state.fired = (ctx.state.fired or "") .. tag .. ";"
+end
+)");
+  h.start();
+  h.minutes("SPY", 1);
+  h.strategies().tick();
+  h.flush();
+  EXPECT_EQ(h.state("timer")["fired"], "soon;");
+  h.restartHost();
+  h.minutes("SPY", 2);
+  h.strategies().tick();
+  h.flush();
+  EXPECT_EQ(h.state("timer")["fired"], "soon;late;");
+}
+
+TEST(StrategyService, SessionHelpersAndTheSdkLibrary) {
+  StrategyHarness h;
+  h.write("clock", StrategyHarness::yaml("clock"), R"(
+local time = require("th.time")
+local session = require("th.session")
+function on_bar(ctx, bar)
+  local s = ctx:session(bar.time)
+  ctx.state.open = ctx:format_time(s.open)
+  ctx.state.minute = time.minute_of_day(ctx, bar.time)
+  ctx.state.between = time.between(ctx, "09:30", "10:30", bar.time)
+  ctx.state.first = session.is_first_bar(ctx, bar)
+  ctx.state.since_open = ctx:minutes_since_open(bar.time)
+  ctx.state.weekday = ctx:exchange_time(bar.time).weekday
+  ctx.state.thanksgiving = ctx:session(ctx:time("2026-11-26")) == nil
+end
+)");
+  h.start();
+  h.minute("SPY", 100, 101, 99, 100);  // 10:00 on Monday 2026-11-16
+  auto state = h.state("clock");
+  EXPECT_EQ(state["open"], "2026-11-16T09:30:00-05:00");
+  EXPECT_EQ(state["minute"], 600);
+  EXPECT_EQ(state["between"], true);
+  EXPECT_EQ(state["first"], false);
+  EXPECT_EQ(state["since_open"], 30.0);
+  EXPECT_EQ(state["weekday"], 1);
+  EXPECT_EQ(state["thanksgiving"], true);
+}
+
+TEST(StrategyService, ABrokenStrategyIsListedWithItsErrorAndTheOthersRun) {
+  StrategyHarness h;
+  h.write("broken", StrategyHarness::yaml("broken", "1.0.0", "frobnicate: true\n"), kCounter);
+  h.write("typo", StrategyHarness::yaml("typo"), "function on_bar(ctx, bar) end\nfunction on_fil(ctx, f) end\n");
+  h.write("counter", StrategyHarness::yaml("counter"), kCounter);
+  h.start();
+  EXPECT_EQ(h.status("broken"), "failed");
+  EXPECT_NE(h.info("broken")["reason"].get<std::string>().find("broken.yaml:6:1: frobnicate: unknown key"),
+            std::string::npos)
+      << h.info("broken").dump();
+  EXPECT_EQ(h.status("typo"), "failed");
+  EXPECT_NE(h.info("typo")["reason"].get<std::string>().find("'on_fil' is not a callback"), std::string::npos);
+  h.minutes("SPY", 2);
+  EXPECT_EQ(h.state("counter")["n"], 2);
+}
+
+}  // namespace
+}  // namespace th::test
