@@ -314,7 +314,9 @@ Result<void> StrategyInstance::adoptState(const nlohmann::json& state, const std
   lua_rawgeti(L, LUA_REGISTRYINDEX, ctx_ref_);
   int ctx = lua_gettop(L);
   int migrate = refs_[static_cast<size_t>(Callback::Migrate)];
-  if (migrate >= 0 && from_version != definition_.version) {
+  // migrate() runs when there is a state from another version; a first
+  // start has none.
+  if (migrate >= 0 && !state.is_null() && !from_version.empty() && from_version != definition_.version) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, migrate);
     pushJson(L, state);
     lua_pushlstring(L, from_version.data(), from_version.size());

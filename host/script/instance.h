@@ -10,8 +10,11 @@
 // subscriptions it asks for are kept to be applied when it goes live.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <mutex>
+#include <optional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -49,9 +52,17 @@ struct WarmupSnapshot {
   std::vector<Position> positions;  // the strategy's positions
   int64_t now_ns = 0;
   bool has_state = false;  // false on a first start: on_start makes the state
-  // Dispatched to the running version after the snapshot: the new one
-  // catches up on them before the swap.
+  // Dispatched to the running version after the snapshot. The core thread
+  // appends; the worker catches the new version up on them until the swap
+  // begins, and the swap replays what is left (a few events), so the core
+  // thread pauses only for those.
+  std::mutex queue_mutex;
+  std::condition_variable queue_changed;
   std::vector<std::variant<BarEvent, TradeEvent, QuoteEvent>> queued;
+  bool worker_busy = false;  // the worker is replaying a batch
+  bool swapping = false;     // the core thread took over: the worker stops
+  size_t caught_up = 0;      // replayed by the worker
+  std::optional<Error> catch_up_error;
   std::unique_ptr<StrategyInstance> instance;  // the warmed-up new version
   std::vector<StrategyTimer> timers;             // asked for while warming
   std::vector<std::pair<std::string, uint32_t>> subscriptions;

@@ -256,9 +256,32 @@ void StrategyService::beginSwap(const std::string& id, Result<StrategySource> so
   bool posted = host_.postOffCore([this, id, snapshot, done] {
     Watchdog watchdog;  // this thread's calls, apart from the core thread's
     auto warmed = warmUp(*snapshot, watchdog);
-    if (snapshot->instance) snapshot->instance->setWarming(*snapshot, *watchdog_);
     bool queued = host_.postToCore([this, id, snapshot, warmed, done] { finishSwap(id, snapshot, warmed, done); });
-    if (!queued) done(fail(ErrorCode::Unavailable, "the host is stopping"));
+    if (!queued) return done(fail(ErrorCode::Unavailable, "the host is stopping"));
+    if (!warmed) return;
+    // Until the swap begins on the core thread, catch up here on what the
+    // running version handles meanwhile, so the swap itself has little left.
+    std::vector<std::variant<BarEvent, TradeEvent, QuoteEvent>> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(snapshot->queue_mutex);
+        snapshot->queue_changed.wait_for(lock, std::chrono::microseconds(500),
+                                         [&] { return snapshot->swapping || !snapshot->queued.empty(); });
+        if (snapshot->swapping || snapshot->catch_up_error) return;
+        batch.swap(snapshot->queued);
+        snapshot->worker_busy = !batch.empty();
+      }
+      if (batch.empty()) continue;
+      auto ok = catchUp(*snapshot->instance, *snapshot, batch);
+      {
+        std::lock_guard lock(snapshot->queue_mutex);
+        snapshot->worker_busy = false;
+        snapshot->caught_up += batch.size();
+        if (!ok) snapshot->catch_up_error = ok.error();
+      }
+      snapshot->queue_changed.notify_all();
+      batch.clear();
+    }
   });
   if (!posted) {
     entry->reloading.reset();
@@ -270,10 +293,23 @@ void StrategyService::finishSwap(const std::string& id, std::shared_ptr<WarmupSn
                                  Done done) {
   auto* entry = find(id);
   if (!entry || entry->reloading != snapshot) {
+    {
+      std::lock_guard lock(snapshot->queue_mutex);
+      snapshot->swapping = true;  // releases the worker
+    }
+    snapshot->queue_changed.notify_all();
     return done(fail(ErrorCode::Unavailable, fmt::format("the {} of {} was superseded", snapshot->action, id)));
   }
-  entry->reloading.reset();
   snapshot->pause_started_ns = steadyNs();
+  {
+    // The worker finishes the batch it is on and stops; the rest is ours.
+    std::unique_lock lock(snapshot->queue_mutex);
+    snapshot->swapping = true;
+    snapshot->queue_changed.notify_all();
+    snapshot->queue_changed.wait(lock, [&] { return !snapshot->worker_busy; });
+    if (snapshot->catch_up_error) warmed = std::unexpected(*snapshot->catch_up_error);
+  }
+  entry->reloading.reset();
   auto swapped = warmed ? swapIn(*entry, *snapshot) : warmed;
   if (!swapped) {
     ++stats_.failed_reloads;

@@ -256,11 +256,9 @@ Result<void> StrategyService::warmUp(WarmupSnapshot& snapshot, Watchdog& watchdo
   return {};
 }
 
-// Core thread: the warmed instance catches up, takes the state and goes live.
-Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snapshot) {
-  auto& instance = *snapshot.instance;
-  instance.setWarming(snapshot, *watchdog_);
-  for (const auto& item : snapshot.queued) {
+Result<void> StrategyService::catchUp(StrategyInstance& instance, WarmupSnapshot& snapshot,
+                                      const std::vector<std::variant<BarEvent, TradeEvent, QuoteEvent>>& items) {
+  for (const auto& item : items) {
     Result<void> ok;
     if (auto* bar = std::get_if<BarEvent>(&item)) {
       snapshot.now_ns = bar->start_ns + bar->duration_ns;
@@ -274,6 +272,23 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
     }
     if (!ok) return fail(ok.error().code, "catching up: " + ok.error().message);
   }
+  return {};
+}
+
+void StrategyService::queueForReload(StrategyEntry& entry, std::variant<BarEvent, TradeEvent, QuoteEvent> item) {
+  auto& snapshot = *entry.reloading;
+  {
+    std::lock_guard lock(snapshot.queue_mutex);
+    snapshot.queued.push_back(std::move(item));
+  }
+  snapshot.queue_changed.notify_all();
+}
+
+// Core thread: the warmed instance catches up, takes the state and goes live.
+Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snapshot) {
+  auto& instance = *snapshot.instance;
+  instance.setWarming(snapshot, *watchdog_);
+  if (auto ok = catchUp(instance, snapshot, snapshot.queued); !ok) return ok;
   // The state the running version has now (or the stored one at start).
   nlohmann::json state = snapshot.state;
   std::string from_version = snapshot.from_version;
@@ -301,7 +316,8 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   nlohmann::json detail = {{"action", snapshot.action},
                            {"to_version", snapshot.definition.version},
                            {"to_sha256", snapshot.source.sha256},
-                           {"caught_up", snapshot.queued.size()},
+                           {"caught_up", snapshot.caught_up + snapshot.queued.size()},
+                           {"caught_up_at_swap", snapshot.queued.size()},
                            {"warmup_bars", snapshot.bars.size()},
                            {"warmup_us", snapshot.warmup_us}};
   if (previous) {
@@ -349,7 +365,7 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   saveState(entry);
   spdlog::info("strategy {} {} {} ({}; warm-up {} bar(s) in {:.1f} ms, {} caught up){}", entry.id,
                entry.definition.version, previous ? "swapped in" : "started", snapshot.source.sha256.substr(0, 12),
-               snapshot.bars.size(), snapshot.warmup_us / 1000.0, snapshot.queued.size(),
+               snapshot.bars.size(), snapshot.warmup_us / 1000.0, snapshot.caught_up + snapshot.queued.size(),
                previous ? fmt::format(" after {} event(s) on {}", detail["handled_by_previous"].get<uint64_t>(),
                                       detail["from_version"].get<std::string>())
                         : "");
@@ -426,7 +442,7 @@ void StrategyService::onEvent(const Event& event, uint64_t sequence) {
       if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Trade)) continue;
       if (!inSchedule(*entry, trade->ts_ns)) continue;
       entry->last_sequence = sequence;
-      if (entry->reloading) entry->reloading->queued.emplace_back(*trade);
+      if (entry->reloading) queueForReload(*entry, *trade);
       handled(*entry, entry->instance->onTrade(*trade));
     }
   } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
@@ -436,7 +452,7 @@ void StrategyService::onEvent(const Event& event, uint64_t sequence) {
       if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Quote)) continue;
       if (!inSchedule(*entry, quote->ts_ns)) continue;
       entry->last_sequence = sequence;
-      if (entry->reloading) entry->reloading->queued.emplace_back(*quote);
+      if (entry->reloading) queueForReload(*entry, *quote);
       handled(*entry, entry->instance->onQuote(*quote));
     }
   } else if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
@@ -500,7 +516,7 @@ void StrategyService::deliver(StrategyEntry& entry, const BarEvent& bar) {
   auto& recent = entry.recent[std::string(bar.symbol.view())];
   recent.push_back(bar);
   while (recent.size() > entry.definition.runtime.warmup_bars) recent.pop_front();
-  if (entry.reloading) entry.reloading->queued.emplace_back(bar);
+  if (entry.reloading) queueForReload(entry, bar);
   handled(entry, entry.instance->onBar(bar));
 }
 

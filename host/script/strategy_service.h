@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -178,6 +179,10 @@ class StrategyService {
   [[nodiscard]] Result<void> prepare(const StrategyEntry& entry, WarmupSnapshot& snapshot);
   [[nodiscard]] Result<void> warmUp(WarmupSnapshot& snapshot, Watchdog& watchdog);
   [[nodiscard]] Result<void> swapIn(StrategyEntry& entry, WarmupSnapshot& snapshot);
+  // Replays events that reached the running version into the new one (trading disabled).
+  [[nodiscard]] static Result<void> catchUp(StrategyInstance& instance, WarmupSnapshot& snapshot,
+                                            const std::vector<std::variant<BarEvent, TradeEvent, QuoteEvent>>& items);
+  void queueForReload(StrategyEntry& entry, std::variant<BarEvent, TradeEvent, QuoteEvent> item);
   static void overlayLimits(RiskLimits& base, const RiskLimits& overlay);
   void reindex();
   void handled(StrategyEntry& entry, const Result<void>& result);
