@@ -32,7 +32,10 @@ void printList(const json& reply) {
               {false, false, false, false, false, true, true, true, true, false});
   for (const auto& s : reply.value("strategies", json::array())) {
     std::string symbols;
-    for (const auto& symbol : s.value("symbols", json::array())) symbols += (symbols.empty() ? "" : ",") + symbol.get<std::string>();
+    for (const auto& symbol : s.value("symbols", json::array())) {
+      if (!symbols.empty()) symbols += ',';
+      symbols += symbol.get<std::string>();
+    }
     std::string status = text(s, "status") + (s.value("reloading", false) ? " (reloading)" : "") +
                          (s.value("pinned", false) ? " (pinned)" : "");
     table.add({text(s, "id"), orDash(text(s, "version")), status, orDash(symbols), orDash(text(s, "timeframe")),
@@ -73,7 +76,10 @@ void printHistory(const json& reply) {
   Table table({"#", "VERSION", "SHA256", "RECORDED", "ACTIVE", "FILES"}, {true, false, false, false, false, false});
   for (const auto& v : reply.value("versions", json::array())) {
     std::string files;
-    for (const auto& f : v.value("files", json::array())) files += (files.empty() ? "" : ", ") + f.get<std::string>();
+    for (const auto& f : v.value("files", json::array())) {
+      if (!files.empty()) files += ", ";
+      files += f.get<std::string>();
+    }
     table.add({text(v, "number"), text(v, "version"), text(v, "sha256").substr(0, 12), text(v, "recorded_at"),
                v.value("active", false) ? "*" : "", files});
   }

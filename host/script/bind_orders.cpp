@@ -150,7 +150,8 @@ std::vector<const Order*> openOrders(StrategyInstance& instance, const std::stri
   return out;
 }
 
-// ctx:cancel_all([symbol]) → how many cancels were requested.
+// ctx:cancel_all([symbol]) → how many cancels were requested (entries,
+// single orders and bracket legs alike).
 int ctxCancelAll(lua_State* L) {
   auto& instance = ctxInstance(L);
   const char* symbol = luaL_optstring(L, 2, "");
@@ -161,11 +162,9 @@ int ctxCancelAll(lua_State* L) {
     }
     lua_Integer count = 0;
     std::vector<std::string> ids;
-    for (const auto* order : openOrders(instance, symbol)) {
-      // Legs follow their entry; cancel the entry and both legs go.
-      if (order->role == OrderRole::TakeProfit || order->role == OrderRole::StopLoss) continue;
-      ids.push_back(order->client_order_id);
-    }
+    // Every working order, protective legs included: cancel_all is how a
+    // strategy clears the way before it closes a position itself.
+    for (const auto* order : openOrders(instance, symbol)) ids.push_back(order->client_order_id);
     for (const auto& id : ids) count += instance.service().cancelFor(*instance.entry(), id) ? 1 : 0;
     lua_pushinteger(L, count);
     return 1;

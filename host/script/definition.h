@@ -49,8 +49,10 @@ struct RuntimeLimits {
   uint32_t warmup_bars = 200;  // bars of history replayed into a new instance before it trades
 };
 
-// Market-data callbacks run only inside [start, end) exchange time of a
-// trading day; -1 means the session's own open or close.
+// With a schedule, market-data callbacks run only inside [start, end)
+// exchange time of a trading day (-1: the session's own open or close, and
+// end is never after the close). Without one, every bar the feed delivers
+// reaches the strategy.
 struct Schedule {
   int32_t start_minute = -1;
   int32_t end_minute = -1;

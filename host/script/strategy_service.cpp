@@ -123,6 +123,9 @@ void StrategyService::startEntry(StrategyEntry& entry) {
     snapshot->action = "start";
     snapshot->source = std::move(*source);
     auto prepared = prepare(entry, *snapshot);
+    // The YAML's enabled: applies when the host first meets the strategy;
+    // afterwards enable/disable by the operator is what is kept.
+    if (prepared && entry.saved.empty()) entry.enabled = snapshot->definition.enabled;
     if (prepared) {
       snapshot->state = stored->state;
       snapshot->from_version = stored->version;
@@ -335,6 +338,8 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   entry.instance->goLive(entry, *watchdog_);
   entry.status = entry.enabled ? StrategyStatus::Running : StrategyStatus::Disabled;
   entry.reason.clear();
+  entry.fault.clear();  // a new version starts with a clean slate
+  entry.error_times.clear();
   entry.handled = 0;
   entry.loaded_ns = host_.nowNs();
   entry.dirty = true;
@@ -484,6 +489,7 @@ void StrategyService::dispatchBar(StrategyEntry& entry, const BarEvent& minute) 
     // The period ended without its last minute (a gap): it goes out as it is.
     BarEvent done = it->second;
     entry.building.erase(it);
+    done.vwap = done.volume > 0 ? done.vwap / done.volume : done.close;
     deliver(entry, done);
     if (entry.status != StrategyStatus::Running) return;
     it = entry.building.end();
