@@ -195,6 +195,13 @@ void Session::stop(const std::string& reason) {
   if (api_) api_->stop();
   control_.stop();
   strategy_worker_.stop();
+  // on_stop runs while the brokers are still connected (a strategy may
+  // close what it holds); the state is saved in the group the core commits.
+  if (strategies_ && core_) {
+    if (auto ok = runOnCoreAndWait([this] { strategies_->stop(); }, "stopping the strategies"); !ok) {
+      spdlog::error("{}", ok.error().message);
+    }
+  }
   // Requests to providers finish (or are cancelled) while the providers
   // are still connected; their answers reach the core, which still runs.
   if (data_) data_->stop();
@@ -204,8 +211,6 @@ void Session::stop(const std::string& reason) {
       if (auto ok = instance->disconnect(); !ok) spdlog::warn("{}", ok.error().message);
     }
   }
-  // on_stop and the strategies' state, in the last group the core drains.
-  if (strategies_ && core_) post(0, TaskEvent{[this] { strategies_->stop(); }});
   if (core_) core_->stop();  // drains and commits what is pending
   if (store_) {
     journalHostRecord(static_cast<uint16_t>(JournalKind::HostStopped), jsonText(nlohmann::json{{"reason", reason}}));

@@ -138,12 +138,15 @@ class Session final : public EventProcessor,
   // Rebuilds orders, positions and risk from the store, then reconciles
   // with the brokers, on the core thread; start() waits for it.
   [[nodiscard]] Result<void> recover();
+  // Runs `work` on the core thread and waits for it (start-up and stop).
+  [[nodiscard]] Result<void> runOnCoreAndWait(std::function<void()> work, std::string_view what);
   void refreshTradingSnapshot();
   // session_strategies.cpp: the strategy service starts once brokers and
   // data are connected, before the configured subscriptions.
   [[nodiscard]] Result<void> startStrategies();
   void onStrategyCore(std::function<Result<std::string>()> work, JsonDone done);
   StrategyService::Done committedAnswer(JsonDone done);
+  std::vector<Candle> storedHistory(const std::string& symbol, Timeframe timeframe, size_t count);
   std::string tradingMetrics() const;
 
   HostConfig config_;

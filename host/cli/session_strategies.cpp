@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <future>
 
@@ -21,32 +23,61 @@ Result<void> Session::startStrategies() {
   options.configured_limits = config_.risk.strategies;
   options.watch = config_.strategies.watch;
   strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, *this);
-  std::promise<void> done;
-  auto finished = done.get_future();
-  post(0, TaskEvent{[this, &done] {
-         try {
-           strategies_->start();
-           commitNow(true);
-           done.set_value();
-         } catch (...) {
-           done.set_exception(std::current_exception());
-         }
-       }});
-  try {
-    finished.get();
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::Internal, fmt::format("starting the strategies failed: {}", e.what()));
-  }
-  return {};
+  return runOnCoreAndWait(
+      [this] {
+        strategies_->start();
+        commitNow(true);
+      },
+      "starting the strategies");
 }
 
 // ------------------------------------------------------------ StrategyHost --
 
 const SessionCalendar& Session::calendar() const { return data_->calendar(); }
 
+// The 1-minute bars kept in the store (process() writes every bar event),
+// folded into `timeframe` on the chart hub's grid: the history a strategy
+// warms up from when the chart hub has none yet, as after a restart.
+std::vector<Candle> Session::storedHistory(const std::string& symbol, Timeframe timeframe, size_t count) {
+  std::deque<Candle> out;
+  std::string prefix = symbol;
+  prefix.push_back('\0');
+  int64_t now = clock_->nowNs();
+  std::optional<Period> building;
+  Candle acc;
+  auto scanned = store_->scan(Family::Bars, prefix, [&](std::string_view key, std::string_view value) {
+    if (key.size() != prefix.size() + 16 || value.size() < 6 * sizeof(double)) return true;
+    int64_t start = 0, duration = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      start = (start << 8) | static_cast<unsigned char>(key[prefix.size() + i]);
+      duration = (duration << 8) | static_cast<unsigned char>(key[prefix.size() + 8 + i]);
+    }
+    if (duration != kNsPerMinute) return true;
+    double f[6];
+    std::memcpy(f, value.data(), sizeof f);
+    Candle minute{start, f[0], f[1], f[2], f[3], f[4], 0, kCandleFinal};
+    auto period = chart_->periods().period(start, timeframe);
+    if (!period) return true;
+    if (building && *building == *period) {
+      combine(acc, minute);
+      return true;
+    }
+    if (building) out.push_back(acc);
+    building = period;
+    acc = minute;
+    acc.start_ns = period->start_ns;
+    while (out.size() > count) out.pop_front();
+    return true;
+  });
+  if (!scanned) spdlog::warn("reading stored bars of {}: {}", symbol, scanned.error().message);
+  if (building && building->end_ns <= now) out.push_back(acc);  // only whole periods
+  while (out.size() > count) out.pop_front();
+  return {out.begin(), out.end()};
+}
+
 std::vector<Candle> Session::history(const std::string& symbol, Timeframe timeframe, size_t count) {
   std::vector<Candle> out;
-  if (!chart_->knows(symbol)) return out;
+  if (!chart_->knows(symbol)) return storedHistory(symbol, timeframe, count);
   const auto& series = chart_->series(symbol, timeframe);
   size_t size = series.size();
   size_t from = size > count + 1 ? size - count - 1 : 0;
@@ -55,6 +86,7 @@ std::vector<Candle> Session::history(const std::string& symbol, Timeframe timefr
     if (candle.final()) out.push_back(candle);
   }
   if (out.size() > count) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(count));
+  if (out.empty()) return storedHistory(symbol, timeframe, count);
   return out;
 }
 

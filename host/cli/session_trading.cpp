@@ -33,24 +33,33 @@ void Session::tradingEvent(const Event& event) {
   }
 }
 
-Result<void> Session::recover() {
+Result<void> Session::runOnCoreAndWait(std::function<void()> work, std::string_view what) {
   std::promise<void> done;
   auto finished = done.get_future();
-  post(0, TaskEvent{[this, &done] {
-         try {
-           broker_->reconcile();
-           refreshTradingSnapshot();
-           done.set_value();
-         } catch (...) {
-           done.set_exception(std::current_exception());
-         }
-       }});
+  bool posted = queue_.push(Event{0, TaskEvent{[&work, &done] {
+    try {
+      work();
+      done.set_value();
+    } catch (...) {
+      done.set_exception(std::current_exception());
+    }
+  }}});
+  if (!posted) return fail(ErrorCode::Unavailable, fmt::format("{}: the core has stopped", what));
   try {
     finished.get();
   } catch (const std::exception& e) {
-    return fail(ErrorCode::Internal, fmt::format("reconciliation with the brokers failed: {}", e.what()));
+    return fail(ErrorCode::Internal, fmt::format("{} failed: {}", what, e.what()));
   }
   return {};
+}
+
+Result<void> Session::recover() {
+  return runOnCoreAndWait(
+      [this] {
+        broker_->reconcile();
+        refreshTradingSnapshot();
+      },
+      "reconciliation with the brokers");
 }
 
 void Session::refreshTradingSnapshot() {

@@ -89,7 +89,7 @@ StrategyInstance& ctxInstance(lua_State* L) {
 Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyService* service,
                                                                     const StrategyDefinition& definition,
                                                                     const StrategySource& source,
-                                                                    const SdkModules& sdk) {
+                                                                    const SdkModules& sdk, Watchdog* watchdog) {
   std::unique_ptr<StrategyInstance> instance(new StrategyInstance());
   instance->service_ = service;
   instance->definition_ = definition;
@@ -104,7 +104,8 @@ Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyServi
     return fail(ErrorCode::NotFound, fmt::format("{}: script: {} not found in the strategy's folder",
                                                  source.origin(source.definition_name), definition.script));
   }
-  if (auto ran = instance->sandbox_->run(script->second, source.origin(definition.script)); !ran) {
+  if (auto ran = instance->sandbox_->run(script->second, source.origin(definition.script), watchdog,
+                                          definition.runtime.budget_ms); !ran) {
     return std::unexpected(ran.error());
   }
   // The callbacks: functions, known by name; a misspelt on_* is an error

@@ -50,7 +50,8 @@ struct WarmupSnapshot {
   std::string from_version;
   std::vector<Order> orders;        // the strategy's open orders
   std::vector<Position> positions;  // the strategy's positions
-  int64_t now_ns = 0;
+  int64_t now_ns = 0;    // the instance's clock while warming: the bar being replayed
+  int64_t taken_ns = 0;  // the host's clock when the snapshot was taken
   bool has_state = false;  // false on a first start: on_start makes the state
   // Dispatched to the running version after the snapshot. The core thread
   // appends; the worker catches the new version up on them until the swap
@@ -112,7 +113,7 @@ class StrategyInstance {
   [[nodiscard]] static Result<std::unique_ptr<StrategyInstance>> create(StrategyService* service,
                                                                         const StrategyDefinition& definition,
                                                                         const StrategySource& source,
-                                                                        const SdkModules& sdk);
+                                                                        const SdkModules& sdk, Watchdog* watchdog);
   ~StrategyInstance();
 
   bool has(Callback callback) const { return refs_[static_cast<size_t>(callback)] >= 0; }

@@ -362,7 +362,8 @@ LuaSandbox::~LuaSandbox() {
   if (L_) lua_close(L_);
 }
 
-Result<void> LuaSandbox::run(const std::string& text, const std::string& chunk_name) {
+Result<void> LuaSandbox::run(const std::string& text, const std::string& chunk_name, Watchdog* watchdog,
+                             int64_t budget_ms) {
   auto chunk = "@" + chunk_name;
   heap_->refused = false;
   if (luaL_loadbufferx(L_, text.data(), text.size(), chunk.c_str(), "t") != LUA_OK) {
@@ -371,7 +372,7 @@ Result<void> LuaSandbox::run(const std::string& text, const std::string& chunk_n
     if (heap_->refused) message = fmt::format("{}: the memory limit of {} MiB was reached", chunk_name, heap_->limit >> 20);
     return fail(ErrorCode::InvalidArgument, message);
   }
-  return callLua(L_, 0, 0, "loading the script", nullptr, 0);
+  return callLua(L_, 0, 0, "loading the script", watchdog, budget_ms);
 }
 
 Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Watchdog* watchdog, int64_t budget_ms) {

@@ -31,6 +31,8 @@ struct lua_State;
 
 namespace th {
 
+class Watchdog;
+
 // Where `require` finds modules: the strategy's files (by relative path,
 // in memory, so an old version loads after the files changed) and the SDK
 // folder on disk.
@@ -73,9 +75,11 @@ class LuaSandbox {
   const LuaHeap& heap() const { return *heap_; }
   size_t memoryLimit() const { return heap_->limit; }
 
-  // Compiles and runs a chunk of text in the sandbox; the error reads
+  // Compiles and runs a chunk of text in the sandbox, under `watchdog`
+  // when given (a script's top level may loop too); the error reads
   // "name:line: message" with a traceback.
-  [[nodiscard]] Result<void> run(const std::string& text, const std::string& chunk_name);
+  [[nodiscard]] Result<void> run(const std::string& text, const std::string& chunk_name, Watchdog* watchdog = nullptr,
+                                 int64_t budget_ms = 0);
 
  private:
   LuaSandbox() = default;

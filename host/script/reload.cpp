@@ -218,39 +218,7 @@ void StrategyService::beginSwap(const std::string& id, Result<StrategySource> so
                                         {"sha256", entry->source.sha256},
                                         {"detail", "the files are those of the running version"}}));
   }
-  if (entry->instance) {
-    auto state = entry->instance->state();
-    if (!state) return done(std::unexpected(state.error()));
-    snapshot->state = std::move(*state);
-    snapshot->from_version = entry->definition.version;
-    snapshot->has_state = true;
-  } else if (!entry->saved.empty()) {
-    auto record = nlohmann::json::parse(entry->saved, nullptr, false);
-    if (!record.is_discarded() && record.contains("state")) {
-      snapshot->state = record["state"];
-      snapshot->from_version = record.value("version", std::string());
-      snapshot->has_state = true;
-    }
-  }
-  for (const auto& [symbol, bars] : entry->recent) snapshot->bars.insert(snapshot->bars.end(), bars.begin(), bars.end());
-  if (entry->recent.empty()) {
-    for (const auto& symbol : snapshot->definition.symbols) {
-      for (const auto& candle :
-           host_.history(symbol, snapshot->definition.timeframe, snapshot->definition.runtime.warmup_bars)) {
-        snapshot->bars.push_back(toBar(symbol, candle, snapshot->definition.timeframe));
-      }
-    }
-  }
-  std::stable_sort(snapshot->bars.begin(), snapshot->bars.end(),
-                   [](const BarEvent& a, const BarEvent& b) { return a.start_ns < b.start_ns; });
-  if (auto* broker = host_.broker()) {
-    OrderFilter filter;
-    filter.strategy = id;
-    filter.limit = 100'000;
-    for (const auto* order : broker->orders(filter)) snapshot->orders.push_back(*order);
-    snapshot->positions = broker->book(snapshot->definition.broker).strategyPositions(id);
-  }
-  snapshot->now_ns = host_.nowNs();
+  if (auto ok = fillSnapshot(*entry, *snapshot); !ok) return done(std::unexpected(ok.error()));
   snapshot->requested_steady_ns = steadyNs();
   entry->reloading = snapshot;
   bool posted = host_.postOffCore([this, id, snapshot, done] {
@@ -341,6 +309,7 @@ void StrategyService::finishSwap(const std::string& id, std::shared_ptr<WarmupSn
 Result<std::string> StrategyService::setEnabled(const std::string& id, bool enabled, const std::string& reason) {
   auto* entry = find(id);
   if (!entry) return fail(ErrorCode::NotFound, fmt::format("no strategy '{}'", id));
+  bool was_enabled = entry->enabled;
   entry->enabled = enabled;
   entry->dirty = true;
   if (!enabled) {
@@ -349,6 +318,7 @@ Result<std::string> StrategyService::setEnabled(const std::string& id, bool enab
     spdlog::warn("strategy {} disabled: {} (its open orders stay)", id, reason);
   } else if (entry->status == StrategyStatus::Disabled && entry->instance) {
     entry->status = StrategyStatus::Running;
+    rescheduleTimers();
     journal("enabled", *entry, {{"reason", reason}});
     spdlog::info("strategy {} enabled: {}", id, reason);
   } else if (entry->status != StrategyStatus::Running) {
@@ -361,16 +331,7 @@ Result<std::string> StrategyService::setEnabled(const std::string& id, bool enab
     if (!source) return std::unexpected(source.error());
     snapshot->source = std::move(*source);
     if (auto ok = prepare(*entry, *snapshot); !ok) return std::unexpected(ok.error());
-    auto record = nlohmann::json::parse(entry->saved.empty() ? "{}" : entry->saved, nullptr, false);
-    if (!record.is_discarded() && record.contains("state")) {
-      snapshot->state = record["state"];
-      snapshot->from_version = record.value("version", std::string());
-      snapshot->has_state = true;
-    }
-    for (const auto& [symbol, bars] : entry->recent) snapshot->bars.insert(snapshot->bars.end(), bars.begin(), bars.end());
-    std::stable_sort(snapshot->bars.begin(), snapshot->bars.end(),
-                     [](const BarEvent& a, const BarEvent& b) { return a.start_ns < b.start_ns; });
-    snapshot->now_ns = host_.nowNs();
+    if (auto ok = fillSnapshot(*entry, *snapshot); !ok) return std::unexpected(ok.error());
     snapshot->pause_started_ns = steadyNs();
     std::string old_fault = entry->fault;
     entry->fault.clear();
@@ -379,7 +340,7 @@ Result<std::string> StrategyService::setEnabled(const std::string& id, bool enab
     if (ok) ok = swapIn(*entry, *snapshot);
     if (!ok) {
       entry->fault = old_fault;
-      entry->enabled = true;
+      entry->enabled = was_enabled;
       return std::unexpected(ok.error());
     }
     journal("enabled", *entry, {{"reason", reason}, {"cleared_fault", old_fault}});

@@ -126,19 +126,8 @@ void StrategyService::startEntry(StrategyEntry& entry) {
     // The YAML's enabled: applies when the host first meets the strategy;
     // afterwards enable/disable by the operator is what is kept.
     if (prepared && entry.saved.empty()) entry.enabled = snapshot->definition.enabled;
+    if (prepared) prepared = fillSnapshot(entry, *snapshot);
     if (prepared) {
-      snapshot->state = stored->state;
-      snapshot->from_version = stored->version;
-      snapshot->has_state = stored->has_state;
-      for (const auto& symbol : snapshot->definition.symbols) {
-        for (const auto& candle :
-             host_.history(symbol, snapshot->definition.timeframe, snapshot->definition.runtime.warmup_bars)) {
-          snapshot->bars.push_back(toBar(symbol, candle, snapshot->definition.timeframe));
-        }
-      }
-      std::stable_sort(snapshot->bars.begin(), snapshot->bars.end(),
-                       [](const BarEvent& a, const BarEvent& b) { return a.start_ns < b.start_ns; });
-      snapshot->now_ns = host_.nowNs();
       snapshot->pause_started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                        std::chrono::steady_clock::now().time_since_epoch())
                                        .count();
@@ -159,11 +148,10 @@ void StrategyService::startEntry(StrategyEntry& entry) {
   }
 }
 
-Result<StoredState> StrategyService::loadStoredState(StrategyEntry& entry) {
-  StoredState out;
+Result<void> StrategyService::loadStoredState(StrategyEntry& entry) {
   auto text = store_.get(Family::StrategyState, entry.id);
   if (!text) return std::unexpected(text.error());
-  if (!*text) return out;
+  if (!*text) return {};
   auto json = nlohmann::json::parse(**text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
     return fail(ErrorCode::Corruption, fmt::format("strategy_state/{}: not a record this host wrote", entry.id));
@@ -180,14 +168,11 @@ Result<StoredState> StrategyService::loadStoredState(StrategyEntry& entry) {
       next_timer_ = std::max(next_timer_.load(), entry.timers.back().id + 1);
       next_timer_due_ = std::min(next_timer_due_, entry.timers.back().at_ns);
     }
-    out.version = json.value("version", std::string());
-    out.state = json.value("state", nlohmann::json::object());
-    out.has_state = json.contains("state");
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::Corruption, fmt::format("strategy_state/{}: {}", entry.id, e.what()));
   }
-  entry.saved = **text;
-  return out;
+  entry.saved = **text;  // the state itself is read from here by fillSnapshot
+  return {};
 }
 
 BarEvent StrategyService::toBar(const std::string& symbol, const Candle& candle, Timeframe timeframe) const {
@@ -228,11 +213,53 @@ Result<void> StrategyService::prepare(const StrategyEntry& entry, WarmupSnapshot
   return {};
 }
 
+// What a new instance starts from: the state the strategy has now (the
+// running instance's, else the stored one), the bars the running version saw
+// (else the host's history), its open orders and positions.
+Result<void> StrategyService::fillSnapshot(const StrategyEntry& entry, WarmupSnapshot& snapshot) {
+  if (entry.instance) {
+    auto state = entry.instance->state();
+    if (!state) return std::unexpected(state.error());
+    snapshot.state = std::move(*state);
+    snapshot.from_version = entry.definition.version;
+    snapshot.has_state = true;
+  } else if (!entry.saved.empty()) {
+    auto record = nlohmann::json::parse(entry.saved, nullptr, false);
+    if (!record.is_discarded() && record.contains("state")) {
+      snapshot.state = record["state"];
+      snapshot.from_version = record.value("version", std::string());
+      snapshot.has_state = true;
+    }
+  }
+  const auto& def = snapshot.definition;
+  for (const auto& [symbol, bars] : entry.recent) snapshot.bars.insert(snapshot.bars.end(), bars.begin(), bars.end());
+  if (entry.recent.empty() || entry.definition.timeframe != def.timeframe) {
+    snapshot.bars.clear();
+    for (const auto& symbol : def.symbols) {
+      for (const auto& candle : host_.history(symbol, def.timeframe, def.runtime.warmup_bars)) {
+        snapshot.bars.push_back(toBar(symbol, candle, def.timeframe));
+      }
+    }
+  }
+  std::stable_sort(snapshot.bars.begin(), snapshot.bars.end(),
+                   [](const BarEvent& a, const BarEvent& b) { return a.start_ns < b.start_ns; });
+  if (auto* broker = host_.broker()) {
+    OrderFilter filter;
+    filter.strategy = entry.id;
+    filter.limit = 100'000;
+    for (const auto* order : broker->orders(filter)) snapshot.orders.push_back(*order);
+    snapshot.positions = broker->book(def.broker).strategyPositions(entry.id);
+  }
+  snapshot.now_ns = host_.nowNs();
+  snapshot.taken_ns = snapshot.now_ns;
+  return {};
+}
+
 // Compiles the version, runs on_start and replays the snapshot's bars with
 // trading disabled. Any thread: it touches nothing but the snapshot.
 Result<void> StrategyService::warmUp(WarmupSnapshot& snapshot, Watchdog& watchdog) {
   auto started = std::chrono::steady_clock::now();
-  auto created = StrategyInstance::create(this, snapshot.definition, snapshot.source, *sdk_);
+  auto created = StrategyInstance::create(this, snapshot.definition, snapshot.source, *sdk_, &watchdog);
   if (!created) return std::unexpected(created.error());
   auto& instance = **created;
   instance.setWarming(snapshot, watchdog);
@@ -343,7 +370,12 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   entry.handled = 0;
   entry.loaded_ns = host_.nowNs();
   entry.dirty = true;
-  for (auto& timer : snapshot.timers) addTimer(entry, timer.at_ns, std::move(timer.tag), timer.id);
+  for (auto& timer : snapshot.timers) {
+    // A timer a replayed bar asked for belongs to that bar's past.
+    if (timer.at_ns < snapshot.taken_ns) continue;
+    addTimer(entry, timer.at_ns, std::move(timer.tag), timer.id);
+  }
+  rescheduleTimers();
   if (symbols_changed) {
     if (previous && entry.definition.timeframe != snapshot.definition.timeframe) entry.recent.clear();
     entry.building.clear();
@@ -414,6 +446,8 @@ void StrategyService::reindex() {
 }
 
 void StrategyService::stop() {
+  if (!started_) return;
+  started_ = false;  // nothing more reaches the strategies
   for (auto& [id, entry] : entries_) {
     if (entry->instance && entry->status == StrategyStatus::Running) {
       if (auto ok = entry->instance->onStop(); !ok) {
@@ -428,6 +462,7 @@ void StrategyService::stop() {
 // ----------------------------------------------------------------- events --
 
 void StrategyService::onEvent(const Event& event, uint64_t sequence) {
+  if (!started_) return;
   int64_t ts = event.timestamp();
   if (next_timer_due_ <= ts) fireTimers(ts);
   if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
@@ -571,6 +606,7 @@ void StrategyService::onFillEvent(const FillEvent& event, uint64_t sequence) {
 }
 
 void StrategyService::tick() {
+  if (!started_) return;
   int64_t now = host_.nowNs();
   if (next_timer_due_ <= now) fireTimers(now);
   if (options_.watch) checkWatch();
@@ -600,10 +636,9 @@ void StrategyService::fireTimers(int64_t now_ns) {
   next_timer_due_ = INT64_MAX;
   for (auto& [id, entry] : entries_) {
     if (entry->timers.empty()) continue;
-    if (entry->status != StrategyStatus::Running) {
-      for (const auto& t : entry->timers) next_timer_due_ = std::min(next_timer_due_, t.at_ns);
-      continue;
-    }
+    // A stopped strategy's timers wait; rescheduleTimers() counts them
+    // again when it runs, so they do not make every event look for them.
+    if (entry->status != StrategyStatus::Running) continue;
     std::vector<StrategyTimer> due;
     std::erase_if(entry->timers, [&](const StrategyTimer& t) {
       if (t.at_ns > now_ns) return false;
@@ -615,6 +650,14 @@ void StrategyService::fireTimers(int64_t now_ns) {
       if (entry->status != StrategyStatus::Running) break;
       handled(*entry, entry->instance->onTimer(timer));
     }
+    for (const auto& t : entry->timers) next_timer_due_ = std::min(next_timer_due_, t.at_ns);
+  }
+}
+
+void StrategyService::rescheduleTimers() {
+  next_timer_due_ = INT64_MAX;
+  for (const auto& [id, entry] : entries_) {
+    if (entry->status != StrategyStatus::Running) continue;
     for (const auto& t : entry->timers) next_timer_due_ = std::min(next_timer_due_, t.at_ns);
   }
 }
@@ -745,10 +788,14 @@ void StrategyService::endGroup() {
 void StrategyService::saveState(StrategyEntry& entry) {
   if (!entry.dirty) return;
   entry.dirty = false;
-  nlohmann::json record;
-  if (!entry.saved.empty()) {
-    record = nlohmann::json::parse(entry.saved, nullptr, false);
-    if (record.is_discarded()) record = nlohmann::json::object();
+  nlohmann::json record = nlohmann::json::object();
+  if (!entry.instance && !entry.saved.empty()) {
+    // Not running (faulted, failed): the state last saved stays as it was.
+    auto previous = nlohmann::json::parse(entry.saved, nullptr, false);
+    if (previous.is_object() && previous.contains("state")) {
+      record["state"] = std::move(previous["state"]);
+      record["version"] = previous.value("version", std::string());
+    }
   }
   if (entry.instance) {
     auto state = entry.instance->state();

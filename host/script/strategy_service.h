@@ -97,13 +97,6 @@ class PeriodMap;
 struct StrategyEntry;
 struct WarmupSnapshot;
 
-// What the store keeps of a strategy between runs (strategy_state).
-struct StoredState {
-  std::string version;  // of the state
-  nlohmann::json state;
-  bool has_state = false;
-};
-
 enum class StrategyStatus { Running, Disabled, Faulted, Failed };
 std::string_view toString(StrategyStatus status);
 
@@ -173,10 +166,11 @@ class StrategyService {
   // Start-up of one strategy: its stored record, the version to run (the
   // files, or the pinned version after a rollback), warm-up and go-live.
   void startEntry(StrategyEntry& entry);
-  [[nodiscard]] Result<StoredState> loadStoredState(StrategyEntry& entry);
+  [[nodiscard]] Result<void> loadStoredState(StrategyEntry& entry);
   BarEvent toBar(const std::string& symbol, const Candle& candle, Timeframe timeframe) const;
   // The steps every start, reload and rollback takes (see the top of this file).
   [[nodiscard]] Result<void> prepare(const StrategyEntry& entry, WarmupSnapshot& snapshot);
+  [[nodiscard]] Result<void> fillSnapshot(const StrategyEntry& entry, WarmupSnapshot& snapshot);
   [[nodiscard]] Result<void> warmUp(WarmupSnapshot& snapshot, Watchdog& watchdog);
   [[nodiscard]] Result<void> swapIn(StrategyEntry& entry, WarmupSnapshot& snapshot);
   // Replays events that reached the running version into the new one (trading disabled).
@@ -193,6 +187,8 @@ class StrategyService {
   void onFillEvent(const FillEvent& event, uint64_t sequence);
   uint64_t addTimer(StrategyEntry& entry, int64_t at_ns, std::string tag, uint64_t id);
   void fireTimers(int64_t now_ns);
+  // next_timer_due_ from the running strategies' timers.
+  void rescheduleTimers();
   // A callback failed: logged with its traceback, counted and journalled;
   // max_errors within the window fault the strategy.
   void callbackFailed(StrategyEntry& entry, const Error& error);

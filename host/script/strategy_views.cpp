@@ -113,7 +113,8 @@ Result<StrategyValidation> validateStrategy(const std::string& path, const std::
   }
   if (auto ok = checkTighter(global_limits, definition->risk, origin + ": risk"); !ok) return std::unexpected(ok.error());
   SdkModules sdk(sdk_dir);
-  auto instance = StrategyInstance::create(nullptr, *definition, *source, sdk);
+  Watchdog watchdog;
+  auto instance = StrategyInstance::create(nullptr, *definition, *source, sdk, &watchdog);
   if (!instance) return std::unexpected(instance.error());
   StrategyValidation report;
   report.definition = std::move(*definition);

@@ -121,13 +121,27 @@ end
   h.minutes("SPY", 2, 101);
   EXPECT_EQ(h.state("counter")["n"], 6);
   EXPECT_EQ(h.status("fragile"), "faulted");
-  // A fault survives a restart; enabling starts it afresh with its state.
+  // A fault survives a restart. Enabling the same code replays the same
+  // bars into it and is refused; a fixed version, reloaded, runs with the
+  // strategy's state.
   h.restartHost();
   EXPECT_EQ(h.status("fragile"), "faulted");
-  auto enabled = h.strategies().setEnabled("fragile", true, "fixed upstream");
-  ASSERT_TRUE(enabled) << enabled.error().message;
+  auto enabled = h.strategies().setEnabled("fragile", true, "try again");
+  ASSERT_FALSE(enabled);
+  EXPECT_NE(enabled.error().message.find("warm-up: on_bar: "), std::string::npos) << enabled.error().message;
+  EXPECT_NE(enabled.error().message.find("fragile.lua:3: price above 100"), std::string::npos);
+  EXPECT_EQ(h.status("fragile"), "faulted");
+  h.write("fragile",
+          StrategyHarness::yaml("fragile", "1.0.1", "runtime: {max_errors: 3, error_window_s: 600, on_fault: cancel}\n"),
+          "function on_bar(ctx, bar) ctx.state.fixed = true end\n");
+  auto reloaded = h.reload("fragile");
+  ASSERT_TRUE(reloaded) << reloaded.error().message;
   EXPECT_EQ(h.status("fragile"), "running");
+  h.minutes("SPY", 1, 101);
   EXPECT_EQ(h.state("fragile")["order"], order_id);
+  EXPECT_EQ(h.state("fragile")["fixed"], true);
+  h.restartHost();
+  EXPECT_EQ(h.status("fragile"), "running") << "the reload cleared the fault";
 }
 
 TEST(StrategyService, RunawayLoopsAndMemoryBombsStopOnlyTheirStrategy) {
@@ -236,8 +250,14 @@ TEST(StrategyService, ABrokenStrategyIsListedWithItsErrorAndTheOthersRun) {
   StrategyHarness h;
   h.write("broken", StrategyHarness::yaml("broken", "1.0.0", "frobnicate: true\n"), kCounter);
   h.write("typo", StrategyHarness::yaml("typo"), "function on_bar(ctx, bar) end\nfunction on_fil(ctx, f) end\n");
+  h.write("spin", StrategyHarness::yaml("spin", "1.0.0", "runtime: {callback_budget_ms: 50}\n"),
+          "while true do end\nfunction on_bar(ctx, bar) end\n");
   h.write("counter", StrategyHarness::yaml("counter"), kCounter);
   h.start();
+  // A loop at the top of a script is stopped like one in a callback.
+  EXPECT_EQ(h.status("spin"), "failed");
+  EXPECT_NE(h.info("spin")["reason"].get<std::string>().find("budget of 50 ms"), std::string::npos)
+      << h.info("spin").dump();
   EXPECT_EQ(h.status("broken"), "failed");
   EXPECT_NE(h.info("broken")["reason"].get<std::string>().find("broken.yaml:6:1: frobnicate: unknown key"),
             std::string::npos)
