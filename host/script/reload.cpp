@@ -285,8 +285,11 @@ void StrategyService::finishSwap(const std::string& id, std::shared_ptr<WarmupSn
             {{"action", snapshot->action},
              {"to_version", snapshot->definition.version},
              {"error", swapped.error().message}});
-    spdlog::error("strategy {}: {} to {} failed, {}: {}", id, snapshot->action, snapshot->definition.version,
-                  entry->instance ? fmt::format("{} keeps running", entry->definition.version) : "not running",
+    spdlog::error("strategy {}: {} to {} ({}) refused; {}: {}", id, snapshot->action, snapshot->definition.version,
+                  snapshot->source.sha256.substr(0, 12),
+                  entry->instance ? fmt::format("the running {} ({}) keeps trading", entry->definition.version,
+                                                entry->source.sha256.substr(0, 12))
+                                  : "it is not running",
                   swapped.error().message);
     if (!entry->instance && entry->status != StrategyStatus::Faulted) {
       entry->status = StrategyStatus::Failed;
