@@ -24,7 +24,9 @@ std::string memory(const json& strategy) {
   auto used = numberOf(strategy, "memory_bytes");
   auto limit = numberOf(strategy, "memory_limit_bytes");
   if (!used) return "-";
-  return fmt::format("{:.1f}/{:.0f} MiB", *used / 1048576.0, limit.value_or(0) / 1048576.0);
+  // A strategy's heap is often a few dozen KiB against a limit of tens of MiB.
+  auto used_text = *used < 1048576 ? fmt::format("{:.0f} KiB", *used / 1024.0) : fmt::format("{:.1f} MiB", *used / 1048576.0);
+  return fmt::format("{} of {:.0f} MiB", used_text, limit.value_or(0) / 1048576.0);
 }
 
 void printList(const json& reply) {

@@ -233,6 +233,54 @@ void overrunHook(lua_State* L, lua_Debug*) {
   luaL_error(L, "stopped by the watchdog: the callback overran its time budget");
 }
 
+// coroutine.resume: a hook belongs to one Lua thread, so the watchdog must
+// know which thread runs. The original resume is upvalue 1.
+int watchedResume(lua_State* L) {
+  lua_State* co = lua_tothread(L, 1);
+  auto* watchdog = *static_cast<Watchdog**>(lua_getextraspace(L));
+  if (co && watchdog) {
+    // A coroutine made in an earlier call may carry another watchdog.
+    *static_cast<Watchdog**>(lua_getextraspace(co)) = watchdog;
+    watchdog->running(co);
+  }
+  int nargs = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+  if (co && watchdog) watchdog->running(L);
+  if (status != LUA_OK) return lua_error(L);
+  return lua_gettop(L);
+}
+
+// coroutine.wrap on top of the watched resume; an error inside the
+// coroutine is raised in the caller, as the library's wrap does.
+constexpr const char* kWrap = R"(local create, resume, close, error = ...
+local function finish(co, ok, ...)
+  if ok then return ... end
+  close(co)
+  error((...), 0)
+end
+return function(f)
+  local co = create(f)
+  return function(...) return finish(co, resume(co, ...)) end
+end
+)";
+
+// Replaces resume and wrap in the coroutine table on top of the stack.
+void watchCoroutines(lua_State* L) {
+  int table = lua_gettop(L);
+  lua_getfield(L, table, "resume");
+  lua_pushcclosure(L, watchedResume, 1);
+  lua_setfield(L, table, "resume");
+  if (luaL_loadbufferx(L, kWrap, std::strlen(kWrap), "=coroutine.wrap", "t") != LUA_OK) lua_error(L);
+  lua_getfield(L, table, "create");
+  lua_getfield(L, table, "resume");
+  lua_getfield(L, table, "close");
+  lua_getglobal(L, "error");
+  lua_call(L, 4, 1);
+  lua_setfield(L, table, "wrap");
+}
+
 }  // namespace
 
 std::optional<std::string> SdkModules::read(const std::string& relative_path) const {
@@ -309,6 +357,9 @@ Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(size_t memory_bytes, cons
     }
     makeReadOnly(S, "os", true);
     lua_setfield(S, library, "os");
+    lua_pop(S, 1);
+    lua_getfield(S, globals, "coroutine");
+    watchCoroutines(S);
     lua_pop(S, 1);
     for (const char* name : {"string", "table", "math", "utf8", "coroutine"}) {
       lua_getfield(S, globals, name);
@@ -429,6 +480,13 @@ void Watchdog::enter(lua_State* L, int64_t budget_ms) {
   call_.fetch_add(1, std::memory_order_release);  // odd: running
 }
 
+void Watchdog::running(lua_State* L) {
+  // With enter()'s and run()'s order (each stores, then loads the other's
+  // flag), either the watchdog hooks this thread or this sees hooked_.
+  state_.store(L);
+  if (hooked_.load()) lua_sethook(L, overrunHook, LUA_MASKCOUNT, 1);
+}
+
 void Watchdog::leave(lua_State* L) {
   call_.fetch_add(1, std::memory_order_release);  // even: idle
   if (hooked_.load(std::memory_order_acquire)) {
@@ -455,16 +513,16 @@ void Watchdog::run() {
     }
     if ((call & 1) == 0 || hooked_.load(std::memory_order_relaxed)) continue;
     if (now - seen_since < std::chrono::milliseconds(budget)) continue;
-    lua_State* L = state_.load(std::memory_order_relaxed);
     // Set asynchronously (lua_sethook is safe to call from another thread);
-    // if the call ended meanwhile, leave() or the next one clears it.
-    hooked_.store(true, std::memory_order_release);
-    flagged_.store(call, std::memory_order_release);
-    if (call_.load(std::memory_order_acquire) != call) {
-      hooked_.store(false, std::memory_order_relaxed);
+    // if the call ended meanwhile, leave() or the next one clears it. The
+    // flag goes first: a coroutine switch after it hooks its own thread.
+    flagged_.store(call);
+    hooked_.store(true);
+    if (call_.load() != call) {
+      hooked_.store(false);
       continue;
     }
-    lua_sethook(L, overrunHook, LUA_MASKCOUNT, 1);
+    lua_sethook(state_.load(), overrunHook, LUA_MASKCOUNT, 1);
     interruptions_.fetch_add(1, std::memory_order_relaxed);
   }
 }

@@ -103,6 +103,8 @@ class Watchdog {
   // Core thread, around each call.
   void enter(lua_State* L, int64_t budget_ms);
   void leave(lua_State* L);
+  // Core thread: coroutine.resume switches the running Lua thread (and back).
+  void running(lua_State* L);
   uint64_t interruptions() const { return interruptions_.load(std::memory_order_relaxed); }
   // For the hook: whether the call it was set for is still the running one
   // (a hook set just as that call ended must not stop the next).

@@ -342,6 +342,15 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   // The swap itself: nothing below can fail.
   bool symbols_changed = !entry.instance || entry.definition.symbols != snapshot.definition.symbols ||
                          entry.definition.timeframe != snapshot.definition.timeframe;
+  // A version that adds on_trade or on_quote needs those streams too.
+  auto streamsOf = [](const StrategyInstance& instance) {
+    uint32_t streams = TH_STREAM_BARS_1M;
+    if (instance.has(Callback::Trade)) streams |= TH_STREAM_TRADES;
+    if (instance.has(Callback::Quote)) streams |= TH_STREAM_QUOTES;
+    return streams;
+  };
+  uint32_t streams = streamsOf(*snapshot.instance);
+  bool streams_changed = !entry.instance || streamsOf(*entry.instance) != streams;
   auto previous = std::move(entry.instance);
   nlohmann::json detail = {{"action", snapshot.action},
                            {"to_version", snapshot.definition.version},
@@ -380,12 +389,9 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
     if (previous && entry.definition.timeframe != snapshot.definition.timeframe) entry.recent.clear();
     entry.building.clear();
     reindex();
-    for (const auto& symbol : entry.definition.symbols) {
-      uint32_t streams = TH_STREAM_BARS_1M;
-      if (entry.instance->has(Callback::Trade)) streams |= TH_STREAM_TRADES;
-      if (entry.instance->has(Callback::Quote)) streams |= TH_STREAM_QUOTES;
-      host_.subscribe(symbol, streams, "strategy:" + entry.id);
-    }
+  }
+  if (symbols_changed || streams_changed) {
+    for (const auto& symbol : entry.definition.symbols) host_.subscribe(symbol, streams, "strategy:" + entry.id);
   }
   for (const auto& [symbol, streams] : snapshot.subscriptions) subscribeFor(entry, symbol, streams);
   if (previous) {

@@ -128,6 +128,36 @@ TEST_F(Sandbox, TheWatchdogStopsARunawayCallback) {
   EXPECT_GE(watchdog_.interruptions(), 2u);
 }
 
+TEST_F(Sandbox, TheWatchdogStopsALoopInsideACoroutine) {
+  // A hook belongs to one Lua thread: the loop runs in the coroutine's.
+  auto wrapped = callF("coroutine.wrap(function() while true do end end)()", 50);
+  ASSERT_FALSE(wrapped);
+  EXPECT_NE(wrapped.error().message.find("budget of 50 ms"), std::string::npos) << wrapped.error().message;
+  auto resumed = callF("local co = coroutine.create(function() while true do end end)\n"
+                       "while true do coroutine.resume(co) end",
+                       50);
+  ASSERT_FALSE(resumed);
+  EXPECT_NE(resumed.error().message.find("budget of 50 ms"), std::string::npos) << resumed.error().message;
+  auto ping_pong = callF("local g = coroutine.wrap(function() while true do coroutine.yield() end end)\n"
+                         "while true do g() end",
+                         50);
+  ASSERT_FALSE(ping_pong);
+  EXPECT_NE(ping_pong.error().message.find("budget of 50 ms"), std::string::npos) << ping_pong.error().message;
+  // Coroutines still work as the manual says, errors included.
+  EXPECT_TRUE(callF("local g = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end)\n"
+                    "assert(g(1) == 2) assert(g(5) == 10)\n"
+                    "local co = coroutine.create(function() coroutine.yield(7) end)\n"
+                    "local ok, v = coroutine.resume(co) assert(ok and v == 7)",
+                    50));
+  auto boom = callF("coroutine.wrap(function() error('boom') end)()", 50);
+  ASSERT_FALSE(boom);
+  EXPECT_NE(boom.error().message.find("test.lua:1: boom"), std::string::npos) << boom.error().message;
+  // A coroutine kept from a stopped call runs normally in the next one.
+  ASSERT_TRUE(box_->run("kept = coroutine.wrap(function() for i = 1, 1e12 do coroutine.yield(i) end end)", "k.lua"));
+  ASSERT_FALSE(callF("while true do kept() end", 50));
+  EXPECT_TRUE(callF("assert(kept() > 1)", 50));
+}
+
 TEST_F(Sandbox, ErrorsCarryFileLineAndATraceback) {
   ASSERT_TRUE(box_->run("local function inner() error('bad level') end\nfunction f() inner() end", "orb.lua"));
   lua_State* L = box_->state();

@@ -196,7 +196,10 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
     out.assign(bars.begin() + static_cast<std::ptrdiff_t>(from), bars.end());
     return out;
   }
-  void subscribe(const std::string& symbol, uint32_t, const std::string&) override { subscribed.push_back(symbol); }
+  void subscribe(const std::string& symbol, uint32_t streams, const std::string&) override {
+    subscribed.push_back(symbol);
+    subscribed_streams[symbol] |= streams;
+  }
   Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override {
     return fail(ErrorCode::Unavailable, "no option chains in this test for " + underlying);
   }
@@ -210,6 +213,7 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
   bool postOffCore(std::function<void()> task) override { return worker_.post(std::move(task)); }
 
   std::vector<std::string> subscribed;
+  std::map<std::string, uint32_t> subscribed_streams;  // every stream asked for, per symbol
   std::vector<std::pair<std::string, Marker>> markers;
   // Set when a real core loop runs the service (the load test).
   std::function<bool(std::function<void()>)> core_poster;

@@ -56,7 +56,8 @@ TEST(StrategyReload, TheNewVersionTakesStateOrdersAndTimers) {
   h.start();
   h.minutes("SPY", 3);
   auto order = h.state("s")["order"].get<std::string>();
-  h.write("s", StrategyHarness::yaml("s", "1.1.0"), script(kMigrate));
+  EXPECT_EQ(h.subscribed_streams["SPY"] & TH_STREAM_TRADES, 0u) << "1.0.0 has no on_trade";
+  h.write("s", StrategyHarness::yaml("s", "1.1.0"), script(kMigrate) + "function on_trade(ctx, trade) end\n");
   auto reloaded = h.reload("s");
   ASSERT_TRUE(reloaded) << reloaded.error().message;
   auto answer = nlohmann::json::parse(*reloaded);
@@ -70,6 +71,7 @@ TEST(StrategyReload, TheNewVersionTakesStateOrdersAndTimers) {
   EXPECT_EQ(state["order"], order) << "the new version did not send a second order";
   EXPECT_EQ(state["open_seen"], 1) << "the new version sees the order the old one placed";
   EXPECT_EQ(state["by"], "1.1.0");
+  EXPECT_NE(h.subscribed_streams["SPY"] & TH_STREAM_TRADES, 0u) << "1.1.0 added on_trade: the trades were subscribed";
   EXPECT_EQ(h.oms().orders(OrderFilter{true, "s", "", 100}).size(), 1u);
   EXPECT_EQ(h.info("s")["timers"].size(), 1u) << "on_start asked for the same timer again: still one";
   auto recorded = swaps(h);

@@ -1,0 +1,279 @@
+// Strategies in a running host, driven the way an operator drives them: the
+// real binary on the embedded configuration (synthetic market, paper broker),
+// a strategy folder on disk, the `tradehost strategy` commands and the HTTP
+// API. An edit is reloaded mid-session and keeps the state and the open order;
+// a broken edit is refused with its file and line while the old version keeps
+// trading; rollback works after the files changed; disable keeps the orders.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace th {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+using test::http;
+
+constexpr const char* kToken = "TRADEHOST_TOKEN=strategy-secret";
+const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer strategy-secret"}};
+
+std::string yaml(const std::string& version) {
+  return fmt::format(R"(schema: 1
+id: hold
+name: Holds one resting order
+version: {}
+script: hold.lua
+symbols: [SPY]
+timeframe: 1m
+enabled: true
+risk:
+  max_order_quantity: 10
+runtime:
+  warmup_bars: 5
+)",
+                     version);
+}
+
+// 1.0.0 counts bars and rests one buy 4% under the market (inside the price
+// collar, far from a fill).
+constexpr const char* kFirst = R"(function on_start(ctx)
+  ctx.state.bars = ctx.state.bars or 0
+end
+
+function on_bar(ctx, bar)
+  ctx.state.bars = ctx.state.bars + 1
+  if not ctx.state.order_id then
+    local order = ctx:buy{qty = 1, limit = math.floor(bar.close * 96) / 100}
+    if order then ctx.state.order_id = order.id end
+  end
+end
+)";
+
+// 1.1.0 keeps counting, counts its own bars, and looks the order up.
+constexpr const char* kSecond = R"(function on_start(ctx)
+  ctx.state.bars = ctx.state.bars or 0
+end
+
+function on_bar(ctx, bar)
+  ctx.state.bars = ctx.state.bars + 1
+  ctx.state.second_bars = (ctx.state.second_bars or 0) + 1
+  local order = ctx.state.order_id and ctx:order(ctx.state.order_id)
+  ctx.state.order_open = order ~= nil and order.open
+end
+
+function migrate(state, from_version)
+  state.migrated_from = from_version
+  return state
+end
+)";
+
+// A syntax error on line 6.
+constexpr const char* kBroken = R"(function on_start(ctx)
+  ctx.state.bars = ctx.state.bars or 0
+end
+
+function on_bar(ctx, bar)
+  ctx.state.bars = = ctx.state.bars + 1
+end
+)";
+
+class StrategyRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(folder());
+    write(yaml("1.0.0"), kFirst);
+  }
+
+  std::filesystem::path strategies() const { return dir_.path() / "strategies"; }
+  std::filesystem::path folder() const { return strategies() / "hold"; }
+  void write(const std::string& definition, const std::string& script) const {
+    std::ofstream(folder() / "hold.yaml") << definition;
+    std::ofstream(folder() / "hold.lua") << script;
+  }
+
+  void start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {test::tradehostBinary(), "run",         "--var",  dir_.str(),
+                                     "--api",                 "127.0.0.1:0", "--speed", "300",
+                                     "--strategies",          strategies().string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    host_ = std::make_unique<test::Process>(args, dir_ / fmt::format("run-{}.log", ++runs_), std::vector<std::string>{kToken});
+    auto port = host_->waitForOutput(R"(API listening on http://127\.0\.0\.1:(\d+))", 60s);
+    ASSERT_TRUE(port) << "host did not start:\n" << host_->output();
+    port_ = static_cast<uint16_t>(std::stoi(*port));
+  }
+  void stop() {
+    host_->signal(SIGTERM);
+    auto code = host_->wait(30s);
+    ASSERT_TRUE(code) << "host did not stop on SIGTERM";
+    EXPECT_EQ(*code, 0) << host_->output();
+  }
+
+  // `tradehost strategy ARGS...` against the running host, with the token.
+  std::pair<int, std::string> cli(std::vector<std::string> args) {
+    std::vector<std::string> command = {test::tradehostBinary(), "strategy"};
+    command.insert(command.end(), args.begin(), args.end());
+    if (args.front() != "validate") {
+      command.push_back("--api");
+      command.push_back(fmt::format("127.0.0.1:{}", port_));
+    }
+    test::Process process(command, dir_ / fmt::format("cli-{}.log", ++calls_), {kToken});
+    auto code = process.wait(150s);
+    return {code.value_or(-1), process.output()};
+  }
+  Json show() {
+    auto reply = http(port_, "GET", "/api/v1/strategies/hold");
+    if (reply.status != 200) throw std::runtime_error(fmt::format("show: {} {}", reply.status, reply.body));
+    return Json::parse(reply.body);
+  }
+  Json openOrders() {
+    return Json::parse(http(port_, "GET", "/api/v1/orders?strategy=hold&status=open").body)["orders"];
+  }
+  // Waits until the strategy handled `more` further bars.
+  void barsPass(int more) {
+    auto from = show()["handled_total"].get<uint64_t>();
+    ASSERT_TRUE(test::eventually([&] { return show()["handled_total"].get<uint64_t>() >= from + more; }, 30s))
+        << show().dump() << "\n"
+        << host_->output();
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::Process> host_;
+  uint16_t port_ = 0;
+  int runs_ = 0, calls_ = 0;
+};
+
+TEST_F(StrategyRun, OperatorReloadsRefusesABrokenEditRollsBackAndDisables) {
+  auto [valid, validated] = cli({"validate", (folder() / "hold.yaml").string()});
+  EXPECT_EQ(valid, 0) << validated;
+  start();
+
+  // The strategy runs and rests its order.
+  ASSERT_TRUE(test::eventually([&] { return show()["state"].contains("order_id"); }, 30s)) << show().dump();
+  auto first = show();
+  EXPECT_EQ(first["status"], "running");
+  EXPECT_EQ(first["version"], "1.0.0");
+  const std::string order_id = first["state"]["order_id"].get<std::string>();
+  auto orders = openOrders();
+  ASSERT_EQ(orders.size(), 1u) << orders.dump();
+  EXPECT_EQ(orders[0]["client_order_id"], order_id);
+
+  auto [listed, list] = cli({"list"});
+  EXPECT_EQ(listed, 0) << list;
+  EXPECT_NE(list.find("hold"), std::string::npos) << list;
+  EXPECT_NE(list.find("1.0.0"), std::string::npos) << list;
+  EXPECT_NE(list.find("running"), std::string::npos) << list;
+
+  // Mutations need the token; an unknown strategy is a 404.
+  EXPECT_EQ(http(port_, "POST", "/api/v1/strategies/hold/reload").status, 401);
+  EXPECT_EQ(http(port_, "POST", "/api/v1/strategies/nope/reload", "", kAuth).status, 404);
+
+  // The edit: reloaded between two bars, with the state and the order.
+  write(yaml("1.1.0"), kSecond);
+  auto bars_before = show()["state"]["bars"].get<uint64_t>();
+  auto [reloaded, reload] = cli({"reload", "hold"});
+  ASSERT_EQ(reloaded, 0) << reload;
+  EXPECT_NE(reload.find("1.1.0"), std::string::npos) << reload;
+  EXPECT_NE(reload.find("core thread paused"), std::string::npos) << reload;
+  barsPass(2);
+  auto second = show();
+  EXPECT_EQ(second["version"], "1.1.0");
+  EXPECT_EQ(second["state"]["migrated_from"], "1.0.0");
+  EXPECT_EQ(second["state"]["order_id"], order_id);
+  EXPECT_EQ(second["state"]["order_open"], true) << "the new version sees the order the old one placed";
+  auto bars = second["state"]["bars"].get<uint64_t>();
+  auto second_bars = second["state"]["second_bars"].get<uint64_t>();
+  EXPECT_GE(bars, bars_before + second_bars) << "the counter continued across the swap";
+  EXPECT_EQ(openOrders().size(), 1u);
+
+  // A broken edit: refused with file and line, offline and live; 1.1.0 trades on.
+  write(yaml("1.2.0"), kBroken);
+  auto [invalid, why] = cli({"validate", folder().string()});
+  EXPECT_EQ(invalid, 2) << why;
+  EXPECT_NE(why.find("hold.lua:6:"), std::string::npos) << why;
+  auto [refused, refusal] = cli({"reload", "hold"});
+  EXPECT_EQ(refused, 2) << refusal;
+  EXPECT_NE(refusal.find("hold.lua:6:"), std::string::npos) << refusal;
+  barsPass(2);
+  auto still = show();
+  EXPECT_EQ(still["version"], "1.1.0");
+  EXPECT_EQ(still["status"], "running");
+  EXPECT_GT(still["state"]["second_bars"].get<uint64_t>(), second_bars);
+
+  // Two versions recorded; the broken one never was.
+  auto [history_code, history] = cli({"history", "hold", "--json"});
+  ASSERT_EQ(history_code, 0) << history;
+  auto versions = Json::parse(history)["versions"];
+  ASSERT_EQ(versions.size(), 2u) << versions.dump();
+  EXPECT_EQ(versions[0]["version"], "1.0.0");
+  EXPECT_EQ(versions[1]["version"], "1.1.0");
+  EXPECT_EQ(versions[1]["active"], true);
+
+  // Rollback from the store while the files on disk are broken, and forward again.
+  auto [back, rollback] = cli({"rollback", "hold"});
+  ASSERT_EQ(back, 0) << rollback;
+  EXPECT_EQ(show()["version"], "1.0.0");
+  auto [forward, rollforward] = cli({"rollback", "hold", "--to", "1.1.0"});
+  ASSERT_EQ(forward, 0) << rollforward;
+  barsPass(1);
+  auto again = show();
+  EXPECT_EQ(again["version"], "1.1.0");
+  EXPECT_EQ(again["pinned"], true);
+  EXPECT_EQ(again["state"]["order_id"], order_id);
+  EXPECT_GE(again["state"]["bars"].get<uint64_t>(), still["state"]["bars"].get<uint64_t>());
+
+  // Disable stops the callbacks and keeps the order; enable resumes.
+  auto [disabled, disable] = cli({"disable", "hold", "--reason", "operator check"});
+  ASSERT_EQ(disabled, 0) << disable;
+  auto off = show();
+  EXPECT_EQ(off["status"], "disabled");
+  EXPECT_EQ(openOrders().size(), 1u) << "a disabled strategy's orders stay";
+  auto handled_off = off["handled_total"].get<uint64_t>();
+  std::this_thread::sleep_for(1s);  // five simulated minutes
+  EXPECT_EQ(show()["handled_total"].get<uint64_t>(), handled_off);
+  auto [enabled, enable] = cli({"enable", "hold"});
+  ASSERT_EQ(enabled, 0) << enable;
+  EXPECT_EQ(show()["status"], "running");
+  barsPass(1);
+
+  // After a restart the pinned version runs again with its state.
+  auto bars_at_stop = show()["state"]["bars"].get<uint64_t>();
+  stop();
+  start();
+  auto restarted = show();
+  EXPECT_EQ(restarted["version"], "1.1.0");
+  EXPECT_GE(restarted["state"]["bars"].get<uint64_t>(), bars_at_stop);
+  EXPECT_EQ(restarted["state"]["order_id"], order_id);
+  stop();
+}
+
+TEST_F(StrategyRun, DevModeWatchReloadsAnEditOnceTheFilesAreQuiet) {
+  start({"--watch-strategies"});
+  ASSERT_TRUE(host_->waitForOutput(R"(watching 1 folder\(s\))", 30s)) << host_->output();
+  ASSERT_TRUE(test::eventually([&] { return show()["state"].contains("order_id"); }, 30s)) << show().dump();
+
+  write(yaml("1.1.0"), kSecond);
+  ASSERT_TRUE(test::eventually([&] { return show()["version"] == "1.1.0"; }, 30s)) << host_->output();
+  barsPass(1);
+  auto second = show();
+  EXPECT_EQ(second["state"]["migrated_from"], "1.0.0");
+  EXPECT_EQ(second["state"]["order_open"], true);
+
+  // A broken save is refused in the log, and 1.1.0 keeps running.
+  write(yaml("1.2.0"), kBroken);
+  ASSERT_TRUE(host_->waitForOutput(R"(dev-mode reload of hold refused: .*hold\.lua:6:)", 30s)) << host_->output();
+  barsPass(1);
+  EXPECT_EQ(show()["version"], "1.1.0");
+  stop();
+}
+
+}  // namespace
+}  // namespace th
