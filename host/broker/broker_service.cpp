@@ -278,12 +278,15 @@ void BrokerService::journalDecision(const Order& order, OrderPurpose purpose, co
 void BrokerService::applyStateChange(const std::optional<StateChange>& change) {
   if (!change) return;
   Json j = {{"from", toString(change->from)}, {"to", toString(change->to)}, {"reason", change->reason}};
+  if (!change->strategy.empty()) j["strategy"] = change->strategy;
   host_.batch().journal(static_cast<uint16_t>(JournalKind::RiskState), change->ts_ns, jsonText(j));
   host_.batch().put(Family::RiskState, kRiskKey, risk_.encode());
   host_.batch().requireSync();
-  spdlog::warn("trading {} -> {}: {}", toString(change->from), toString(change->to), change->reason);
-  host_.notify(fmt::format(R"({{"type":"risk","from":"{}","to":"{}","reason":{}}})", toString(change->from),
-                           toString(change->to), jsonString(change->reason)));
+  spdlog::warn("{}trading {} -> {}: {}",
+               change->strategy.empty() ? std::string() : fmt::format("strategy {}: ", change->strategy),
+               toString(change->from), toString(change->to), change->reason);
+  j["type"] = "risk";
+  host_.notify(jsonText(j));
 }
 
 bool BrokerService::emulates(const BrokerPort& port, OrderClass order_class) const {
@@ -624,6 +627,12 @@ void BrokerService::checkPnl() {
   double net = 0;
   for (const auto& [id, positions] : books_) net += positions.accountSummary().net;
   applyStateChange(risk_.onPnl(net, host_.nowNs()));
+  // A strategy with its own loss limits is watched on its own P&L.
+  for (const auto& strategy : risk_.strategiesWithLossLimits()) {
+    double strategy_net = 0;
+    for (const auto& [id, positions] : books_) strategy_net += positions.strategySummary(strategy).net;
+    applyStateChange(risk_.onStrategyPnl(strategy, strategy_net, host_.nowNs()));
+  }
   // The day's baseline and high are kept, so a restart the same day counts
   // the loss from the same place.
   auto encoded = risk_.encode();

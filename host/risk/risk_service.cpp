@@ -206,6 +206,19 @@ RiskDecision RiskService::check(const OrderIntent& intent, OrderPurpose purpose,
                               intent.strategy.empty() ? std::string("the manual position")
                                                       : fmt::format("the position of strategy '{}'", intent.strategy)));
   }
+  if (auto own = strategies_.find(intent.strategy); own != strategies_.end() && own->second.state != TradingState::Active &&
+                                                     own->second.day == toExchangeTime(now_ns).yyyymmdd) {
+    const StrategyTrack& track = own->second;
+    if (track.state == TradingState::Halted) {
+      return reject(RiskReason::Halted,
+                    fmt::format("strategy '{}' is HALTED ({}): only cancels pass", intent.strategy, track.reason));
+    }
+    if (!reducing) {
+      return reject(RiskReason::ReducingOnly,
+                    fmt::format("strategy '{}' is REDUCING ({}): this {} of {} {} would not reduce its position",
+                                intent.strategy, track.reason, toString(intent.side), intent.quantity, intent.symbol));
+    }
+  }
   if (const int64_t until = coolDownUntil(intent.strategy); until > now_ns && !reducing) {
     const RiskLimits limits = effectiveLimits(intent.strategy);
     return reject(RiskReason::CoolDown,
@@ -410,7 +423,7 @@ std::optional<StateChange> RiskService::setState(TradingState to, std::string re
     override_loss_ = std::max(0.0, day_baseline_ - last_net_);
     override_drawdown_ = std::max(0.0, day_high_ - last_net_);
   }
-  StateChange change{state_, to, reason, now_ns};
+  StateChange change{state_, to, reason, now_ns, {}};
   state_ = to;
   state_reason_ = std::move(reason);
   state_since_ns_ = now_ns;
@@ -429,7 +442,7 @@ std::optional<StateChange> RiskService::onPnl(double account_net_pnl, int64_t no
     day_high_ = account_net_pnl;
     if (forced_by_limit_) {
       change = StateChange{state_, TradingState::Active,
-                           fmt::format("new exchange day {}: loss limits reset", isoDate(today)), now_ns};
+                           fmt::format("new exchange day {}: loss limits reset", isoDate(today)), now_ns, {}};
       state_ = TradingState::Active;
       state_reason_ = change->reason;
       state_since_ns_ = now_ns;
@@ -467,12 +480,69 @@ std::optional<StateChange> RiskService::onPnl(double account_net_pnl, int64_t no
   // Never loosen: a limit only ever makes the state stricter, and an
   // operator's stricter state stays the operator's.
   if (!target || !stricter(*target, state_)) return change;
-  StateChange forced{state_, *target, why, now_ns};
+  StateChange forced{state_, *target, why, now_ns, {}};
   state_ = *target;
   state_reason_ = std::move(why);
   state_since_ns_ = now_ns;
   forced_by_limit_ = true;
   return forced;
+}
+
+std::optional<StateChange> RiskService::onStrategyPnl(const std::string& strategy, double net_pnl, int64_t now_ns) {
+  if (!std::isfinite(net_pnl) || strategy.empty()) return std::nullopt;
+  auto it = strategies_.find(strategy);
+  if (it == strategies_.end()) it = strategies_.emplace(strategy, StrategyTrack{}).first;
+  StrategyTrack& track = it->second;
+  std::optional<StateChange> change;
+  const int32_t today = toExchangeTime(now_ns).yyyymmdd;
+  if (today != track.day) {
+    track.day = today;
+    track.baseline = track.high = net_pnl;
+    if (track.state != TradingState::Active) {
+      change = StateChange{track.state, TradingState::Active,
+                           fmt::format("new exchange day {}: strategy '{}' loss limits reset", isoDate(today), strategy),
+                           now_ns, strategy};
+      track.state = TradingState::Active;
+      track.reason.clear();
+    }
+  }
+  track.high = std::max(track.high, net_pnl);
+  track.net = net_pnl;
+  const RiskLimits* own = ownLimits(strategy);
+  if (!own) return change;
+  std::optional<TradingState> target;
+  std::string why;
+  const double loss = track.baseline - net_pnl, drawdown = track.high - net_pnl;
+  if (own->daily_loss_limit && loss >= *own->daily_loss_limit) {
+    target = stateFor(config_.loss_action);
+    why = fmt::format("its daily loss {} reached its daily_loss_limit {}", money(loss), money(*own->daily_loss_limit));
+  }
+  if (own->max_drawdown && drawdown >= *own->max_drawdown) {
+    auto to = stateFor(config_.drawdown_action);
+    if (!target || stricter(to, *target)) {
+      target = to;
+      why = fmt::format("its drawdown {} from the day's high reached its max_drawdown {}", money(drawdown),
+                        money(*own->max_drawdown));
+    }
+  }
+  if (!target || !stricter(*target, track.state)) return change;
+  StateChange forced{track.state, *target, why, now_ns, strategy};
+  track.state = *target;
+  track.reason = std::move(why);
+  return forced;
+}
+
+std::vector<std::string> RiskService::strategiesWithLossLimits() const {
+  std::vector<std::string> out;
+  for (const auto& [id, limits] : config_.strategies) {
+    if (limits.daily_loss_limit || limits.max_drawdown) out.push_back(id);
+  }
+  return out;
+}
+
+TradingState RiskService::strategyState(std::string_view strategy) const {
+  auto it = strategies_.find(strategy);
+  return it == strategies_.end() ? TradingState::Active : it->second.state;
 }
 
 void RiskService::onClosingFill(std::string_view strategy, double realised_net, int64_t now_ns) {
@@ -503,7 +573,16 @@ int64_t RiskService::coolDownUntil(std::string_view strategy) const {
 
 Result<void> RiskService::setStrategyLimits(const std::string& strategy, const RiskLimits& limits) {
   if (auto ok = checkTighter(config_.limits, limits, fmt::format("risk.strategies.{}", strategy)); !ok) return ok;
-  config_.strategies[strategy] = limits;
+  auto& current = config_.strategies[strategy];
+  // New loss limits (a reload with an edited YAML) are the way to lift the
+  // state the old ones forced: the next P&L check applies the new ones.
+  if (current.daily_loss_limit != limits.daily_loss_limit || current.max_drawdown != limits.max_drawdown) {
+    if (auto it = strategies_.find(strategy); it != strategies_.end()) {
+      it->second.state = TradingState::Active;
+      it->second.reason.clear();
+    }
+  }
+  current = limits;
   return {};
 }
 
@@ -539,8 +618,15 @@ std::string RiskService::json(int64_t now_ns) const {
   auto strategies = nlohmann::json::object();
   for (const auto& [id, limits] : config_.strategies) strategies[id] = limitsJson(limits);
   auto cool_downs = nlohmann::json::object();
+  auto strategy_states = nlohmann::json::object();
   for (const auto& [id, track] : strategies_) {
     if (track.cool_down_until_ns > now_ns) cool_downs[id] = formatExchangeTime(track.cool_down_until_ns);
+    if (track.day == 0) continue;
+    strategy_states[id] = {{"state", std::string(toString(track.state))},
+                           {"reason", track.reason},
+                           {"day", isoDate(track.day)},
+                           {"daily_pnl", track.net - track.baseline},
+                           {"drawdown", track.high - track.net}};
   }
   nlohmann::json out = {
       {"state", std::string(toString(state_))},
@@ -556,6 +642,7 @@ std::string RiskService::json(int64_t now_ns) const {
       {"limits", limitsJson(config_.limits)},
       {"strategies", std::move(strategies)},
       {"cool_downs", std::move(cool_downs)},
+      {"strategy_states", std::move(strategy_states)},
       {"check_buying_power", config_.check_buying_power},
       {"require_covered_calls", config_.require_covered_calls},
       {"loss_action", std::string(actionName(config_.loss_action))},
@@ -567,8 +654,11 @@ std::string RiskService::json(int64_t now_ns) const {
 std::string RiskService::encode() const {
   auto strategies = nlohmann::json::object();
   for (const auto& [id, track] : strategies_) {
-    if (track.loss_streak == 0 && track.cool_down_until_ns == 0) continue;
-    strategies[id] = {{"loss_streak", track.loss_streak}, {"cool_down_until_ns", track.cool_down_until_ns}};
+    if (track.loss_streak == 0 && track.cool_down_until_ns == 0 && track.day == 0) continue;
+    strategies[id] = {{"loss_streak", track.loss_streak}, {"cool_down_until_ns", track.cool_down_until_ns},
+                      {"day", track.day},                 {"baseline", track.baseline},
+                      {"high", track.high},               {"net", track.net},
+                      {"state", std::string(toString(track.state))}, {"reason", track.reason}};
   }
   return jsonText({{"format", std::string(kEncodingFormat)},
                    {"state", std::string(toString(state_))},
@@ -614,6 +704,14 @@ Result<void> RiskService::restore(std::string_view encoded, int64_t now_ns) {
       StrategyTrack track;
       track.loss_streak = item.at("loss_streak").get<uint32_t>();
       track.cool_down_until_ns = item.at("cool_down_until_ns").get<int64_t>();
+      track.day = item.value("day", 0);
+      track.baseline = item.value("baseline", 0.0);
+      track.high = item.value("high", 0.0);
+      track.net = item.value("net", 0.0);
+      track.reason = item.value("reason", std::string());
+      const auto strategy_state = parseTradingState(item.value("state", std::string("ACTIVE")));
+      if (!strategy_state) return fail(ErrorCode::Corruption, fmt::format("risk state: strategy '{}': unknown state", id));
+      track.state = *strategy_state;
       loaded.strategies_.emplace(id, std::move(track));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -630,6 +728,12 @@ Result<void> RiskService::restore(std::string_view encoded, int64_t now_ns) {
     state_reason_ = fmt::format("new exchange day {}: loss limits reset", isoDate(today));
     state_since_ns_ = now_ns;
     forced_by_limit_ = false;
+  }
+  for (auto& [id, track] : strategies_) {
+    if (track.day != today && track.state != TradingState::Active) {
+      track.state = TradingState::Active;
+      track.reason.clear();
+    }
   }
   return {};
 }

@@ -110,6 +110,7 @@ struct StateChange {
   TradingState to = TradingState::Active;
   std::string reason;  // "daily loss 5,120.00 reached daily_loss_limit 5,000.00", "operator: kill switch"
   int64_t ts_ns = 0;
+  std::string strategy;  // empty: the account's state; else that strategy's own
 };
 
 // The options multiplier: 100 for OCC option symbols, 1 otherwise.
@@ -156,6 +157,16 @@ class RiskService {
   // state is the configured loss_action / drawdown_action.
   std::optional<StateChange> onPnl(double account_net_pnl, int64_t now_ns);
 
+  // The same for one strategy whose own limits set daily_loss_limit or
+  // max_drawdown, with its net P&L: reaching one stops that strategy alone
+  // (loss_action / drawdown_action) for the rest of the exchange day, or
+  // until its limits change (a reload with new limits).
+  std::optional<StateChange> onStrategyPnl(const std::string& strategy, double net_pnl, int64_t now_ns);
+  // The strategies whose own limits include a loss or drawdown limit.
+  std::vector<std::string> strategiesWithLossLimits() const;
+  // A strategy's own trading state (Active unless its loss limits fired).
+  TradingState strategyState(std::string_view strategy) const;
+
   // Called for each fill that closes (part of) a strategy's position, with
   // the net realised P&L of that fill. cool_down_after_losses consecutive
   // losses start a cool-down of cool_down_minutes for that strategy; a
@@ -185,6 +196,12 @@ class RiskService {
     std::deque<int64_t> recent_orders;  // submit times within the last minute
     uint32_t loss_streak = 0;
     int64_t cool_down_until_ns = 0;
+    // Its own loss limits: the exchange day, its net P&L then, the day's
+    // high, the latest, and the state they forced.
+    int32_t day = 0;
+    double baseline = 0, high = 0, net = 0;
+    TradingState state = TradingState::Active;
+    std::string reason;
   };
   struct RecentOrder {
     OrderIntent intent;

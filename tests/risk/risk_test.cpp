@@ -631,6 +631,65 @@ TEST(RiskPersistence, RestoreNextDayLiftsALimitStateButKeepsAnOperatorKill) {
   EXPECT_EQ(restored_kill.stateReason(), "operator: kill switch");
 }
 
+// A strategy's own loss limits stop that strategy alone: its opening orders
+// are refused, its exits and the other strategies' orders pass.
+TEST_F(RiskTest, AStrategysOwnDailyLossLimitStopsOnlyThatStrategy) {
+  RiskService risk(lossConfig());  // loss_action halted, drawdown_action reducing
+  ASSERT_TRUE(risk.setStrategyLimits("orb", {.daily_loss_limit = 500}));
+  EXPECT_EQ(risk.strategiesWithLossLimits(), std::vector<std::string>{"orb"});
+  EXPECT_FALSE(risk.onStrategyPnl("orb", 200, kMonday10));  // the baseline
+  EXPECT_FALSE(risk.onStrategyPnl("orb", -299, kMonday10 + kMinute));
+  auto change = risk.onStrategyPnl("orb", -300, kMonday10 + 2 * kMinute);
+  ASSERT_TRUE(change);
+  EXPECT_EQ(change->strategy, "orb");
+  EXPECT_EQ(change->to, TradingState::Halted);
+  EXPECT_EQ(change->reason, "its daily loss 500.00 reached its daily_loss_limit 500.00");
+  EXPECT_EQ(risk.state(), TradingState::Active) << "the account trades on";
+  EXPECT_EQ(risk.strategyState("orb"), TradingState::Halted);
+  expectRejected(risk, buy("SPY", 1), RiskReason::Halted, "strategy 'orb' is HALTED (its daily loss 500.00",
+                 kMonday10 + 3 * kMinute);
+  expectAccepted(risk, buy("SPY", 1, "gap"), kMonday10 + 3 * kMinute);
+  expectAccepted(risk, buy("SPY", 1, ""), kMonday10 + 3 * kMinute);
+  EXPECT_FALSE(risk.onStrategyPnl("orb", 1000, kMonday10 + 4 * kMinute)) << "a recovery does not lift it";
+  auto json = nlohmann::json::parse(risk.json(kMonday10 + 4 * kMinute));
+  EXPECT_EQ(json["strategy_states"]["orb"]["state"], "HALTED") << json.dump();
+  EXPECT_EQ(json["strategy_states"]["orb"]["daily_pnl"], 800);
+
+  // A restart the same day keeps it; the next day lifts it.
+  RiskService same_day(lossConfig());
+  ASSERT_TRUE(same_day.setStrategyLimits("orb", {.daily_loss_limit = 500}));
+  ASSERT_TRUE(same_day.restore(risk.encode(), kMonday10 + 5 * kMinute));
+  EXPECT_EQ(same_day.strategyState("orb"), TradingState::Halted);
+  expectRejected(same_day, buy("SPY", 1), RiskReason::Halted, "strategy 'orb' is HALTED", kMonday10 + 5 * kMinute);
+  RiskService next_day(lossConfig());
+  ASSERT_TRUE(next_day.restore(risk.encode(), kTuesday10));
+  EXPECT_EQ(next_day.strategyState("orb"), TradingState::Active);
+  expectAccepted(next_day, buy("SPY", 1), kTuesday10);
+
+  // New limits (an edited YAML, reloaded) lift it until they are reached.
+  ASSERT_TRUE(risk.setStrategyLimits("orb", {.daily_loss_limit = 2000}));
+  expectAccepted(risk, buy("SPY", 1), kMonday10 + 6 * kMinute);
+  EXPECT_FALSE(risk.onStrategyPnl("orb", -1799, kMonday10 + 7 * kMinute));
+  EXPECT_TRUE(risk.onStrategyPnl("orb", -1800, kMonday10 + 8 * kMinute));
+}
+
+TEST_F(RiskTest, AStrategysOwnDrawdownLimitLetsItOnlyReduce) {
+  RiskService risk(lossConfig());
+  ASSERT_TRUE(risk.setStrategyLimits("orb", {.max_drawdown = 300}));
+  EXPECT_FALSE(risk.onStrategyPnl("orb", 0, kMonday10));
+  EXPECT_FALSE(risk.onStrategyPnl("orb", 400, kMonday10 + kMinute));
+  auto change = risk.onStrategyPnl("orb", 100, kMonday10 + 2 * kMinute);
+  ASSERT_TRUE(change);
+  EXPECT_EQ(change->to, TradingState::Reducing);
+  view.hold("orb", "SPY", 10);
+  expectRejected(risk, buy("SPY", 1), RiskReason::ReducingOnly, "strategy 'orb' is REDUCING (its drawdown 300.00",
+                 kMonday10 + 3 * kMinute);
+  expectAccepted(risk, sell("SPY", 10), kMonday10 + 3 * kMinute);
+  // Without limits of its own a strategy is never stopped by its P&L.
+  EXPECT_FALSE(risk.onStrategyPnl("gap", -1e6, kMonday10 + 4 * kMinute));
+  expectAccepted(risk, buy("SPY", 1, "gap"), kMonday10 + 4 * kMinute);
+}
+
 TEST(RiskPersistence, RestoreRefusesTextThatIsNotOurs) {
   RiskService risk(lossConfig());
   ASSERT_TRUE(risk.setState(TradingState::Reducing, "operator", kMonday10));

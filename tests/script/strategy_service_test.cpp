@@ -83,6 +83,46 @@ end
   EXPECT_EQ(state["last_status"], "filled");
 }
 
+TEST(StrategyService, AStrategysOwnDailyLossLimitStopsItsEntriesForTheDay) {
+  StrategyHarness h;
+  h.write("loser", StrategyHarness::yaml("loser", "1.0.0", "risk: {daily_loss_limit: 100}\n"), R"(
+function on_bar(ctx, bar)
+  local order, why = ctx:buy{qty = 50}
+  if order then ctx.state.accepted = (ctx.state.accepted or 0) + 1 else ctx.state.refusal = why end
+end
+)");
+  h.write("other", StrategyHarness::yaml("other"), R"(
+function on_bar(ctx, bar)
+  if ctx:buy{qty = 1} then ctx.state.accepted = (ctx.state.accepted or 0) + 1 end
+end
+)");
+  h.start();
+  // The host checks P&L on its tick; here after every minute.
+  auto minute = [&](double close) {
+    h.minute("SPY", close, close + 0.5, close - 0.5, close);
+    h.oms().tick();
+  };
+  minute(100);
+  minute(100);
+  EXPECT_EQ(h.oms().risk().strategyState("loser"), TradingState::Active);
+  minute(98);
+  minute(98);  // 100 shares bought near 100 are 150 down
+  ASSERT_EQ(h.oms().risk().strategyState("loser"), TradingState::Halted);
+  auto at_halt = h.state("loser")["accepted"];
+  minute(98);
+  minute(98);
+  auto loser = h.state("loser");
+  EXPECT_EQ(loser["accepted"], at_halt) << "no entry after the limit: " << loser.dump();
+  EXPECT_NE(loser["refusal"].get<std::string>().find("strategy 'loser' is HALTED (its daily loss"), std::string::npos)
+      << loser.dump();
+  EXPECT_EQ(h.state("other")["accepted"], 6) << "the other strategy trades on";
+  EXPECT_EQ(h.oms().risk().state(), TradingState::Active);
+  auto changes = h.journal(JournalKind::RiskState);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0]["data"]["strategy"], "loser");
+  EXPECT_EQ(changes[0]["data"]["to"], "HALTED");
+}
+
 TEST(StrategyService, ErrorsAreReportedWithTracebacksAndTooManyFaultOnlyThatStrategy) {
   StrategyHarness h;
   h.write("fragile",
