@@ -109,6 +109,15 @@ void checkConsistent(const test::TempDir& dir, uint16_t port, int cycle, const s
     host[o["client_order_id"].get<std::string>()] = o;
   }
   Broker broker = readBroker(dir);
+  // The list holds the newest 10,000 (by the simulated clock, which starts
+  // again each run); fifty busy cycles may send more, so look the rest up.
+  auto lookUp = [&](const std::string& id) {
+    if (host.contains(id)) return;
+    auto reply = http(port, "GET", "/api/v1/orders/" + id);
+    if (reply.status == 200) host[id] = Json::parse(reply.body);
+  };
+  for (const auto& [id, theirs] : broker.orders) lookUp(id);
+  for (const auto& id : acknowledged) lookUp(id);
   if (std::getenv("TH_CRASH_DEBUG")) {
     std::cerr << fmt::format("cycle {}: host {} orders, broker {} orders, dir {}\n", cycle, host.size(),
                              broker.orders.size(), dir.str());
