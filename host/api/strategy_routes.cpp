@@ -81,6 +81,18 @@ void registerStrategyRoutes(ApiServer& server, StrategyControl& control) {
     control.signals(queryValue(request, "strategy"), queryValue(request, "symbol"), limit,
                     answerWith(std::move(respond)));
   });
+  server.asyncRoute("GET", "/api/v1/checklist/{symbol}",
+                    [&control](const HttpRequest& request, ApiServer::Responder respond) {
+                      if (auto refused = unknownQuery(request, {"dir"})) return respond(*refused);
+                      std::string direction = queryValue(request, "dir");
+                      if (direction.empty()) direction = "long";
+                      if (direction != "long" && direction != "short") {
+                        return respond(HttpResponse::error(400, fmt::format("dir: '{}' must be long or short", direction)));
+                      }
+                      std::string symbol = request.params[0];
+                      for (auto& c : symbol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+                      control.checklist(std::move(symbol), std::move(direction), answerWith(std::move(respond)));
+                    });
 }
 
 }  // namespace th

@@ -1,4 +1,5 @@
-// tradehost strategy list|show|validate|reload|rollback|history|enable|disable.
+// tradehost strategy list|show|validate|reload|rollback|history|enable|disable,
+// and tradehost checklist.
 // validate works offline on the files; the others call a running host.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -88,6 +89,35 @@ void printHistory(const json& reply) {
   table.print(std::cout);
 }
 
+// A criterion's value or threshold: a number, a [lo, hi] range, or named numbers.
+std::string measure(const json& value) {
+  if (value.is_number()) return number(value.get<double>(), 2);
+  if (value.is_array() && value.size() == 2) return fmt::format("{}..{}", measure(value[0]), measure(value[1]));
+  if (value.is_object()) {
+    std::string out;
+    for (const auto& [key, item] : value.items()) {
+      if (!out.empty()) out += ", ";
+      out += key + " " + measure(item);
+    }
+    return out;
+  }
+  return "-";
+}
+
+void printChecklist(const json& record) {
+  printField("symbol", fmt::format("{} {}", text(record, "symbol"), text(record, "direction")));
+  printField("grade", fmt::format("{} ({} of 8)", text(record, "grade"), text(record, "score")));
+  printField("price", text(record, "price"));
+  printField("scored", fmt::format("{} by {} {}, from {} daily bars", text(record, "time"), text(record, "strategy"),
+                                   text(record, "version"), text(record, "bars")));
+  Table table({"", "CRITERION", "VALUE", "THRESHOLD", "DETAIL"}, {false, false, true, true, false});
+  for (const auto& c : record.value("criteria", json::array())) {
+    table.add({c.value("pass", false) ? "pass" : "FAIL", text(c, "name"), measure(c.value("value", json())),
+               measure(c.value("threshold", json())), text(c, "detail")});
+  }
+  table.print(std::cout);
+}
+
 int mutate(const StrategyCommandOptions& options, std::string_view action, const std::string& body) {
   bool slow = action == "reload" || action == "rollback";
   auto reply = call(options.call, "POST", target(options.id, action), body, false, slow ? kReloadTimeout : kCallTimeout);
@@ -150,6 +180,14 @@ int strategyValidateCommand(const StrategyValidateOptions& options) {
                            timeframeName(def.timeframe), fmt::join(report->callbacks, ", "), def.params.size(),
                            fmt::join(report->files, ", "));
   return 0;
+}
+
+int checklistCommand(const ChecklistCommandOptions& options) {
+  std::string symbol = options.symbol;
+  for (auto& c : symbol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto reply = call(options.call, "GET", fmt::format("/api/v1/checklist/{}?dir={}", urlEncode(symbol), options.direction));
+  if (!reply) return reply.error();
+  return show(options.call, *reply, printChecklist);
 }
 
 }  // namespace th

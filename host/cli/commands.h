@@ -117,6 +117,14 @@ int strategyReloadCommand(const StrategyCommandOptions& options);
 int strategyRollbackCommand(const StrategyCommandOptions& options);
 int strategyEnableCommand(const StrategyCommandOptions& options, bool enabled);
 
+// tradehost checklist SYMBOL [--dir long|short] (cmd_strategy.cpp).
+struct ChecklistCommandOptions {
+  ApiCallOptions call;
+  std::string symbol;
+  std::string direction = "long";
+};
+int checklistCommand(const ChecklistCommandOptions& options);
+
 struct StrategyValidateOptions {
   std::string path;    // strategies/<id>/<id>.yaml or the folder
   std::string config;  // host config whose risk limits the strategy's must tighten (default: the embedded one)

@@ -165,6 +165,13 @@ int main(int argc, char** argv) {
   auto [strategy_disable_cmd, strategy_disable] =
       strategy_call("disable", "Stop a strategy's callbacks; its orders stay (token)");
   strategy_disable_cmd->add_option("--reason", strategy_disable->reason, "Why, for the journal");
+  th::ChecklistCommandOptions checklist;
+  auto* checklist_cmd =
+      app.add_subcommand("checklist", "The latest 8-point entry checklist of a symbol, criterion by criterion");
+  checklist_cmd->add_option("symbol", checklist.symbol, "The symbol, e.g. SPY")->required();
+  checklist_cmd->add_option("--dir", checklist.direction, "long (calls, the default) or short (puts)")
+      ->check(CLI::IsMember({"long", "short"}));
+  api_options(checklist_cmd, checklist.call);
 
   try {
     app.parse(argc, argv);
@@ -202,6 +209,7 @@ int main(int argc, char** argv) {
     if (strategy_rollback_cmd->parsed()) return th::strategyRollbackCommand(*strategy_rollback);
     if (strategy_enable_cmd->parsed()) return th::strategyEnableCommand(*strategy_enable, true);
     if (strategy_disable_cmd->parsed()) return th::strategyEnableCommand(*strategy_disable, false);
+    if (checklist_cmd->parsed()) return th::checklistCommand(checklist);
   } catch (const std::exception& e) {
     std::cerr << "tradehost: " << e.what() << "\n";
     return 1;

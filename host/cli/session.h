@@ -114,6 +114,7 @@ class Session final : public EventProcessor,
   void rollbackStrategy(std::string id, std::string version, JsonDone done) override;
   void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) override;
   void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) override;
+  void checklist(std::string symbol, std::string direction, JsonDone done) override;
 
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);

@@ -175,6 +175,13 @@ void Session::enableStrategy(std::string id, bool enabled, std::string reason, J
                  std::move(done));
 }
 
+void Session::checklist(std::string symbol, std::string direction, JsonDone done) {
+  onStrategyCore([this, symbol = std::move(symbol), direction = std::move(direction)] {
+    return strategies_->checklistJson(symbol, direction);
+  },
+                 std::move(done));
+}
+
 void Session::signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) {
   onStrategyCore([this, strategy = std::move(strategy), symbol = std::move(symbol), limit]() -> Result<std::string> {
     return strategies_->signalsJson(strategy, symbol, limit);

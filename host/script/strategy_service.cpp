@@ -17,6 +17,11 @@
 
 namespace th {
 
+namespace {
+// Meta keys "checklist/<symbol>/<direction>": the latest checklist record.
+constexpr std::string_view kChecklistPrefix = "checklist/";
+}  // namespace
+
 std::string_view toString(StrategyStatus status) {
   switch (status) {
     case StrategyStatus::Running:
@@ -58,6 +63,13 @@ StrategyInstance* StrategyService::instance(const std::string& id) const {
 void StrategyService::start() {
   namespace fs = std::filesystem;
   started_ = true;
+  // The latest checklist per symbol and direction outlives a restart.
+  auto loaded = store_.scan(Family::Meta, kChecklistPrefix, [this](std::string_view key, std::string_view value) {
+    auto record = nlohmann::json::parse(value, nullptr, false);
+    if (record.is_object()) checklists_[std::string(key.substr(kChecklistPrefix.size()))] = std::move(record);
+    return true;
+  });
+  if (!loaded) spdlog::warn("strategies: stored checklists unreadable: {}", loaded.error().message);
   std::error_code ec;
   if (options_.dir.empty() || !fs::is_directory(options_.dir, ec)) {
     spdlog::info("strategies: no folder '{}'; no strategy runs", options_.dir);
@@ -700,7 +712,9 @@ void StrategyService::publishSignal(StrategyEntry& entry, nlohmann::json signal)
   signal["time"] = formatExchangeTime(now);
   if (signal.value("kind", std::string()) == "checklist") {
     auto direction = signal.value("direction", std::string("long"));
-    checklists_[signal["symbol"].get<std::string>() + "/" + direction] = signal;
+    auto key = signal["symbol"].get<std::string>() + "/" + direction;
+    checklists_[key] = signal;
+    host_.batch().put(Family::Meta, std::string(kChecklistPrefix) + key, jsonText(signal));
   }
   auto text = jsonText(signal);
   recent_signals_.push_front(signal);
@@ -728,6 +742,14 @@ void StrategyService::subscribeFor(StrategyEntry& entry, const std::string& symb
 const nlohmann::json* StrategyService::checklist(const std::string& symbol, const std::string& direction) const {
   auto it = checklists_.find(symbol + "/" + direction);
   return it == checklists_.end() ? nullptr : &it->second;
+}
+
+Result<std::string> StrategyService::checklistJson(const std::string& symbol, const std::string& direction) const {
+  if (const auto* record = checklist(symbol, direction)) return jsonText(*record);
+  return fail(ErrorCode::NotFound,
+              fmt::format("no checklist for {} {} yet: a strategy publishes one with ctx:signal{{kind = \"checklist\"}} "
+                          "(entry_checklist scores at run_at and every every_minutes)",
+                          symbol, direction));
 }
 
 // ----------------------------------------------------------------- errors --

@@ -137,6 +137,8 @@ class StrategyService {
   [[nodiscard]] Result<std::string> strategyJson(const std::string& id) const;
   // The latest checklist record a strategy published for symbol/direction.
   const nlohmann::json* checklist(const std::string& symbol, const std::string& direction) const;
+  // The same as JSON text, or NotFound saying how one comes to be.
+  Result<std::string> checklistJson(const std::string& symbol, const std::string& direction) const;
 
   struct Stats {
     uint64_t callbacks = 0, errors = 0, faults = 0, reloads = 0, failed_reloads = 0, orders = 0, signals = 0;

@@ -18,12 +18,12 @@ local function score_all(ctx)
     local input = {symbol = symbol, bars = bars, price = mids[symbol], chain = chain, today = today}
     for _, direction in ipairs(p.directions == "both" and {"long", "short"} or {p.directions}) do
       local record, why = checklist.score(input, direction, p)
-      if record then
-        if not chain then record.chain_error = chain_error end
-        ctx:signal(record)
-      else
-        ctx:log("warn", why)
+      if not record then
+        ctx:log("warn", why)  -- too few daily bars: the same for the other direction
+        break
       end
+      if not chain then record.chain_error = chain_error end
+      ctx:signal(record)
     end
   end
   ctx.state.scored_at = ctx:now()

@@ -117,9 +117,10 @@ class StrategyRun : public ::testing::Test {
     EXPECT_EQ(*code, 0) << host_->output();
   }
 
-  // `tradehost strategy ARGS...` against the running host, with the token.
+  // `tradehost strategy ARGS...` (or `tradehost checklist ...`) against the running host, with the token.
   std::pair<int, std::string> cli(std::vector<std::string> args) {
-    std::vector<std::string> command = {test::tradehostBinary(), "strategy"};
+    std::vector<std::string> command = {test::tradehostBinary()};
+    if (args.front() != "checklist") command.push_back("strategy");
     command.insert(command.end(), args.begin(), args.end());
     if (args.front() != "validate") {
       command.push_back("--api");
@@ -272,6 +273,48 @@ TEST_F(StrategyRun, DevModeWatchReloadsAnEditOnceTheFilesAreQuiet) {
   ASSERT_TRUE(host_->waitForOutput(R"(dev-mode reload of hold refused: .*hold\.lua:6:)", 30s)) << host_->output();
   barsPass(1);
   EXPECT_EQ(show()["version"], "1.1.0");
+  stop();
+}
+
+// A checklist record a strategy publishes is served by the API and the CLI,
+// and survives a restart.
+TEST_F(StrategyRun, ChecklistRecordsAreServedByTheApiAndTheCli) {
+  std::filesystem::create_directories(strategies() / "scorer");
+  std::ofstream(strategies() / "scorer" / "scorer.yaml") << "schema: 1\nid: scorer\nversion: 1.0.0\nscript: scorer.lua\n"
+                                                            "symbols: [SPY]\ntimeframe: 1m\n";
+  std::ofstream(strategies() / "scorer" / "scorer.lua") << R"(function on_bar(ctx, bar)
+  if ctx.state.done then return end
+  ctx.state.done = true
+  ctx:signal{kind = "checklist", symbol = "SPY", direction = "long", score = 7, grade = "A", price = bar.close,
+             bars = 60, criteria = {{name = "trend", pass = true, value = bar.close, threshold = 580,
+                                     detail = "close above EMA21"},
+                                    {name = "momentum", pass = false, value = 74.2, threshold = {50, 70},
+                                     detail = "RSI14 74.20 in [50, 70]"}}}
+end
+)";
+  start();
+  ASSERT_TRUE(test::eventually([&] { return http(port_, "GET", "/api/v1/checklist/SPY").status == 200; }, 30s))
+      << http(port_, "GET", "/api/v1/checklist/SPY").body;
+  auto record = Json::parse(http(port_, "GET", "/api/v1/checklist/spy?dir=long").body);
+  EXPECT_EQ(record["grade"], "A");
+  EXPECT_EQ(record["strategy"], "scorer");
+  auto missing = http(port_, "GET", "/api/v1/checklist/SPY?dir=short");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("no checklist for SPY short yet"), std::string::npos) << missing.body;
+  EXPECT_EQ(http(port_, "GET", "/api/v1/checklist/SPY?dir=sideways").status, 400);
+
+  auto [code, table] = cli({"checklist", "SPY"});
+  EXPECT_EQ(code, 0) << table;
+  EXPECT_NE(table.find("A (7 of 8)"), std::string::npos) << table;
+  EXPECT_NE(table.find("FAIL  momentum"), std::string::npos) << table;
+  EXPECT_NE(table.find("50..70"), std::string::npos) << table;
+  auto [short_code, short_out] = cli({"checklist", "SPY", "--dir", "short"});
+  EXPECT_EQ(short_code, 2) << short_out;
+
+  stop();
+  start();
+  auto again = http(port_, "GET", "/api/v1/checklist/SPY");
+  EXPECT_EQ(again.status, 200) << "stored: " << again.body;
   stop();
 }
 

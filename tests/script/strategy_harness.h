@@ -190,6 +190,12 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
   const SessionCalendar& calendar() const override { return SessionCalendar::embedded(); }
   std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override {
     std::vector<Candle> out;
+    if (timeframe == Timeframe::D1) {
+      const auto& days = daily[symbol];
+      size_t from = days.size() > count ? days.size() - count : 0;
+      out.assign(days.begin() + static_cast<std::ptrdiff_t>(from), days.end());
+      return out;
+    }
     if (timeframe != Timeframe::M1) return out;
     const auto& bars = bars_[symbol];
     size_t from = bars.size() > count ? bars.size() - count : 0;
@@ -201,7 +207,9 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
     subscribed_streams[symbol] |= streams;
   }
   Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override {
-    return fail(ErrorCode::Unavailable, "no option chains in this test for " + underlying);
+    auto it = chains.find(underlying);
+    if (it == chains.end()) return fail(ErrorCode::Unavailable, "no option chains in this test for " + underlying);
+    return it->second;
   }
   void addMarker(const std::string& symbol, Marker marker) override { markers.emplace_back(symbol, std::move(marker)); }
   bool postToCore(std::function<void()> task) override {
@@ -215,6 +223,8 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
   std::vector<std::string> subscribed;
   std::map<std::string, uint32_t> subscribed_streams;  // every stream asked for, per symbol
   std::vector<std::pair<std::string, Marker>> markers;
+  std::map<std::string, std::vector<Candle>> daily;         // ctx:history(symbol, "1d")
+  std::map<std::string, std::vector<OptionQuote>> chains;  // ctx:option_chain(underlying)
   // Set when a real core loop runs the service (the load test).
   std::function<bool(std::function<void()>)> core_poster;
 

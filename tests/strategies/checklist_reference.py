@@ -61,7 +61,7 @@ def atr(bars, n):
         value = (value * (n - 1) + tr) / n
     return value
 
-def score(direction):
+def score(direction, price=price, today=today):
     long = direction == "long"
     closes = [b["close"] for b in bars]
     e21, e50 = ema_series(closes, 21), ema_series(closes, 50)
@@ -99,4 +99,7 @@ def score(direction):
 
 print(json.dumps({"source": "tests/strategies/checklist_reference.py (independent Python implementation)",
                   "input": {"symbol": "XYZ", "bars": bars, "price": price, "chain": chain, "today": today},
-                  "params": params, "long": score("long"), "short": score("short")}, indent=1))
+                  "params": params, "long": score("long"), "short": score("short"),
+                  # No quote (close is the last daily close), scored on 2026-11-16.
+                  "no_quote": {"today": 20261116, "long": score("long", bars[-1]["close"], 20261116),
+                               "short": score("short", bars[-1]["close"], 20261116)}}, indent=1))
