@@ -8,6 +8,7 @@ local time = require("th.time")
 local session = require("th.session")
 
 local mids = {}  -- the latest quote's mid per symbol (not state: a quote is stale after a restart)
+local warned = {}  -- symbol → the day its "too few daily bars" was logged
 
 local function score_all(ctx)
   local p = ctx.params
@@ -19,7 +20,9 @@ local function score_all(ctx)
     for _, direction in ipairs(p.directions == "both" and {"long", "short"} or {p.directions}) do
       local record, why = checklist.score(input, direction, p)
       if not record then
-        ctx:log("warn", why)  -- too few daily bars: the same for the other direction
+        -- Too few daily bars (the same for the other direction): said once a day.
+        if warned[symbol] ~= today then ctx:log("warn", why) end
+        warned[symbol] = today
         break
       end
       if not chain then record.chain_error = chain_error end
