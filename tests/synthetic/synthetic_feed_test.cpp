@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <chrono>
 #include <thread>
 
 #include "synthetic/synthetic_support.h"
@@ -125,6 +126,12 @@ TEST(SyntheticHistory, ConcurrentRequestsWhileStreamingGiveTheSameAnswers) {
   std::thread a(work), b(work);
   a.join();
   b.join();
+  // The feed streamed meanwhile; on a loaded machine its first trade may
+  // come only after the requests, so give it a moment before stopping it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s.host.locked([&] { return s.host.trades.empty(); }) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   ASSERT_EQ(s.disconnect(), TH_OK) << s.err;
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(mismatches.load(), 0);
