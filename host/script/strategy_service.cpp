@@ -17,11 +17,6 @@
 
 namespace th {
 
-namespace {
-// Meta keys "checklist/<symbol>/<direction>": the latest checklist record.
-constexpr std::string_view kChecklistPrefix = "checklist/";
-}  // namespace
-
 std::string_view toString(StrategyStatus status) {
   switch (status) {
     case StrategyStatus::Running:
@@ -63,13 +58,7 @@ StrategyInstance* StrategyService::instance(const std::string& id) const {
 void StrategyService::start() {
   namespace fs = std::filesystem;
   started_ = true;
-  // The latest checklist per symbol and direction outlives a restart.
-  auto loaded = store_.scan(Family::Meta, kChecklistPrefix, [this](std::string_view key, std::string_view value) {
-    auto record = nlohmann::json::parse(value, nullptr, false);
-    if (record.is_object()) checklists_[std::string(key.substr(kChecklistPrefix.size()))] = std::move(record);
-    return true;
-  });
-  if (!loaded) spdlog::warn("strategies: stored checklists unreadable: {}", loaded.error().message);
+  loadChecklists();
   std::error_code ec;
   if (options_.dir.empty() || !fs::is_directory(options_.dir, ec)) {
     spdlog::info("strategies: no folder '{}'; no strategy runs", options_.dir);
@@ -678,78 +667,6 @@ void StrategyService::rescheduleTimers() {
     if (entry->status != StrategyStatus::Running) continue;
     for (const auto& t : entry->timers) next_timer_due_ = std::min(next_timer_due_, t.at_ns);
   }
-}
-
-// ----------------------------------------------------------- ctx services --
-
-Result<Order> StrategyService::submitFor(StrategyEntry& entry, OrderIntent intent) {
-  auto* broker = host_.broker();
-  if (!broker) return fail(ErrorCode::Unavailable, "no broker is loaded");
-  intent.strategy = entry.id;
-  // The state as it is before the order, stored with it: after a crash the
-  // strategy never finds an order its state does not account for.
-  entry.dirty = true;
-  saveState(entry);
-  ++stats_.orders;
-  return broker->submit(std::move(intent), entry.definition.broker);
-}
-
-Result<Order> StrategyService::cancelFor(StrategyEntry& entry, const std::string& client_order_id) {
-  auto* broker = host_.broker();
-  if (!broker) return fail(ErrorCode::Unavailable, "no broker is loaded");
-  const Order* order = broker->find(client_order_id);
-  if (!order || order->intent.strategy != entry.id) {
-    return fail(ErrorCode::NotFound, fmt::format("no order '{}' of strategy {}", client_order_id, entry.id));
-  }
-  return broker->cancel(client_order_id, fmt::format("canceled by strategy {}", entry.id));
-}
-
-void StrategyService::publishSignal(StrategyEntry& entry, nlohmann::json signal) {
-  ++stats_.signals;
-  signal["strategy"] = entry.id;
-  signal["version"] = entry.definition.version;
-  int64_t now = host_.nowNs();
-  signal["time"] = formatExchangeTime(now);
-  if (signal.value("kind", std::string()) == "checklist") {
-    auto direction = signal.value("direction", std::string("long"));
-    auto key = signal["symbol"].get<std::string>() + "/" + direction;
-    checklists_[key] = signal;
-    host_.batch().put(Family::Meta, std::string(kChecklistPrefix) + key, jsonText(signal));
-  }
-  auto text = jsonText(signal);
-  recent_signals_.push_front(signal);
-  if (recent_signals_.size() > 1000) recent_signals_.pop_back();
-  host_.batch().journal(static_cast<uint16_t>(JournalKind::Signal), now, text);
-  host_.notify(fmt::format(R"({{"type":"signal","signal":{}}})", text));
-}
-
-void StrategyService::publishMark(StrategyEntry& entry, const std::string& symbol, Marker marker) {
-  (void)entry;
-  host_.addMarker(symbol, std::move(marker));
-}
-
-void StrategyService::subscribeFor(StrategyEntry& entry, const std::string& symbol, uint32_t streams) {
-  host_.subscribe(symbol, streams, "strategy:" + entry.id);
-  bool known = std::find(entry.definition.symbols.begin(), entry.definition.symbols.end(), symbol) !=
-                   entry.definition.symbols.end() ||
-               std::find(entry.extra_symbols.begin(), entry.extra_symbols.end(), symbol) != entry.extra_symbols.end();
-  if (!known) {
-    entry.extra_symbols.push_back(symbol);
-    reindex();
-  }
-}
-
-const nlohmann::json* StrategyService::checklist(const std::string& symbol, const std::string& direction) const {
-  auto it = checklists_.find(symbol + "/" + direction);
-  return it == checklists_.end() ? nullptr : &it->second;
-}
-
-Result<std::string> StrategyService::checklistJson(const std::string& symbol, const std::string& direction) const {
-  if (const auto* record = checklist(symbol, direction)) return jsonText(*record);
-  return fail(ErrorCode::NotFound,
-              fmt::format("no checklist for {} {} yet: a strategy publishes one with ctx:signal{{kind = \"checklist\"}} "
-                          "(entry_checklist scores at run_at and every every_minutes)",
-                          symbol, direction));
 }
 
 // ----------------------------------------------------------------- errors --

@@ -181,6 +181,7 @@ class StrategyService {
   void queueForReload(StrategyEntry& entry, std::variant<BarEvent, TradeEvent, QuoteEvent> item);
   static void overlayLimits(RiskLimits& base, const RiskLimits& overlay);
   void reindex();
+  void loadChecklists();  // at start, from the store (ctx_services.cpp)
   void handled(StrategyEntry& entry, const Result<void>& result);
   void dispatchBar(StrategyEntry& entry, const BarEvent& minute);
   void deliver(StrategyEntry& entry, const BarEvent& bar);

@@ -117,17 +117,24 @@ for case in cases:
     case.update(bs(case["S"], case["K"], case["T"], case["sigma"], case["r"]))
 
 cdf_points = [-8, -5, -3, -1.96, -1, -0.5, -1e-3, 0, 0.3, 1, 1.645, 2, 2.5, 3, 6]
-reference = {
-    "source": "tests/sdk/reference.py: Python 3 float64, math.erf; Hull example 15.6 for the first option case",
-    "bars": bars,
-    "sma5": sma(closes, 5),
-    "ema10": ema(closes, 10),
-    "rsi14": rsi(closes, 14),
-    "atr14": atr(bars, 14),
-    "vwap": vwap(bars),
-    "highest20": rolling([b["high"] for b in bars], 20, max),
-    "lowest20": rolling([b["low"] for b in bars], 20, min),
-    "norm_cdf": [[x, N(x)] for x in cdf_points],
-    "options": cases,
-}
-print(json.dumps(reference, indent=1))
+
+
+def main():
+    reference = {
+        "source": "tests/sdk/reference.py: Python 3 float64, math.erf; Hull example 15.6 for the first option case",
+        "bars": bars,
+        "sma5": sma(closes, 5),
+        "ema10": ema(closes, 10),
+        "rsi14": rsi(closes, 14),
+        "atr14": atr(bars, 14),
+        "vwap": vwap(bars),
+        "highest20": rolling([b["high"] for b in bars], 20, max),
+        "lowest20": rolling([b["low"] for b in bars], 20, min),
+        "norm_cdf": [[x, N(x)] for x in cdf_points],
+        "options": cases,
+    }
+    print(json.dumps(reference, indent=1))
+
+
+if __name__ == "__main__":
+    main()

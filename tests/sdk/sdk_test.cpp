@@ -9,27 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "script/lua_engine.h"
+#include "support/lua_modules.h"
 
 namespace th {
 namespace {
 
 using Json = nlohmann::json;
-
-class SdkOnly : public ModuleSource {
- public:
-  explicit SdkOnly(const SdkModules& sdk) : sdk_(sdk) {}
-  Result<std::pair<std::string, std::string>> find(const std::string& module) const override {
-    std::string path = module;
-    std::replace(path.begin(), path.end(), '.', '/');
-    for (const auto& candidate : {path + ".lua", path + "/init.lua"}) {
-      if (auto text = sdk_.read(candidate)) return std::pair{*text, "sdk/lua/" + candidate};
-    }
-    return fail(ErrorCode::NotFound, "module '" + module + "' not found in sdk/lua");
-  }
-
- private:
-  const SdkModules& sdk_;
-};
 
 class Sdk : public ::testing::Test {
  protected:
@@ -60,7 +45,7 @@ class Sdk : public ::testing::Test {
   }
 
   SdkModules sdk_{std::string(TH_SOURCE_DIR) + "/sdk/lua"};
-  SdkOnly modules_{sdk_};
+  test::LuaTestModules modules_{"", sdk_};
   std::unique_ptr<LuaSandbox> box_;
   Json reference_;
 };

@@ -9,6 +9,12 @@ lower strike on a tie; ranges inclusive). Run from this folder:
     python3 checklist_reference.py > checklist_reference.json
 """
 import json
+import os
+import sys
+
+# EMA, RSI and ATR as tests/sdk/reference.py defines them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sdk"))
+from reference import atr as atr_series, ema as ema_series, rsi as rsi_series  # noqa: E402
 
 # 60 sessions of a steady uptrend with a wobble, volume rising at the end.
 bars = []
@@ -34,33 +40,6 @@ params = {"min_days": 50, "lookback_days": 60, "slope_days": 5, "rsi_lo": 50, "r
           "min_dollar_volume": 50000000, "min_option_oi": 500, "max_option_spread": 10, "atr_lo": 1, "atr_hi": 5,
           "room_atr": 1.0}
 
-def ema_series(values, n):
-    out, alpha, value = [], 2 / (n + 1), None
-    for i, x in enumerate(values):
-        if i + 1 == n:
-            value = sum(values[:n]) / n
-        elif i + 1 > n:
-            value = alpha * x + (1 - alpha) * value
-        out.append(value)
-    return out
-
-def rsi(values, n):
-    gains = [max(b - a, 0) for a, b in zip(values, values[1:])]
-    losses = [max(a - b, 0) for a, b in zip(values, values[1:])]
-    ag, al = sum(gains[:n]) / n, sum(losses[:n]) / n
-    for g, l in zip(gains[n:], losses[n:]):
-        ag, al = (ag * (n - 1) + g) / n, (al * (n - 1) + l) / n
-    return 100.0 if al == 0 else 100 - 100 / (1 + ag / al)
-
-def atr(bars, n):
-    trs = [bars[0]["high"] - bars[0]["low"]]
-    for prev, b in zip(bars, bars[1:]):
-        trs.append(max(b["high"] - b["low"], abs(b["high"] - prev["close"]), abs(b["low"] - prev["close"])))
-    value = sum(trs[:n]) / n
-    for tr in trs[n:]:
-        value = (value * (n - 1) + tr) / n
-    return value
-
 def score(direction, price=price, today=today):
     long = direction == "long"
     closes = [b["close"] for b in bars]
@@ -71,7 +50,7 @@ def score(direction, price=price, today=today):
     out["trend"] = (close > e21[-1] > e50[-1]) if long else (close < e21[-1] < e50[-1])
     then = e21[-1 - params["slope_days"]]
     out["slope"] = e21[-1] > then if long else e21[-1] < then
-    r = rsi(closes, 14)
+    r = rsi_series(closes, 14)[-1]
     lo, hi = (params["rsi_lo"], params["rsi_hi"]) if long else (100 - params["rsi_hi"], 100 - params["rsi_lo"])
     out["momentum"] = lo <= r <= hi
     rvol = bars[-1]["volume"] / (sum(b["volume"] for b in last20) / 20)
@@ -85,7 +64,7 @@ def score(direction, price=price, today=today):
     mid = (option["bid"] + option["ask"]) / 2
     spread = (option["ask"] - option["bid"]) / mid * 100
     out["option_liquidity"] = option["open_interest"] >= params["min_option_oi"] and spread <= params["max_option_spread"]
-    a = atr(bars, 14)
+    a = atr_series(bars, 14)[-1]
     atr_pct = a / close * 100
     out["volatility"] = params["atr_lo"] <= atr_pct <= params["atr_hi"]
     room = (max(b["high"] for b in last20) - close) if long else (close - min(b["low"] for b in last20))

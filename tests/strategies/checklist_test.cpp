@@ -9,29 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "script/lua_engine.h"
+#include "support/lua_modules.h"
 
 namespace th {
 namespace {
 
 using Json = nlohmann::json;
-
-// require finds the strategy's own files first, then sdk/lua, as in the host.
-class StrategyModules : public ModuleSource {
- public:
-  StrategyModules(std::string folder, const SdkModules& sdk) : folder_(std::move(folder)), sdk_(sdk) {}
-  Result<std::pair<std::string, std::string>> find(const std::string& module) const override {
-    std::string path = module;
-    std::replace(path.begin(), path.end(), '.', '/');
-    std::ifstream own(folder_ + "/" + path + ".lua");
-    if (own) return std::pair{std::string(std::istreambuf_iterator<char>(own), {}), path + ".lua"};
-    if (auto text = sdk_.read(path + ".lua")) return std::pair{*text, "sdk/lua/" + path + ".lua"};
-    return fail(ErrorCode::NotFound, "module '" + module + "' not found");
-  }
-
- private:
-  std::string folder_;
-  const SdkModules& sdk_;
-};
 
 class Checklist : public ::testing::Test {
  protected:
@@ -81,7 +64,7 @@ result = record or {error = why}
   }
 
   SdkModules sdk_{std::string(TH_SOURCE_DIR) + "/sdk/lua"};
-  StrategyModules modules_{std::string(TH_SOURCE_DIR) + "/strategies/entry_checklist", sdk_};
+  test::LuaTestModules modules_{std::string(TH_SOURCE_DIR) + "/strategies/entry_checklist", sdk_};
   std::unique_ptr<LuaSandbox> box_;
   Json reference_;
 };
