@@ -11,6 +11,7 @@
 #include "chart/chart_hub.h"
 #include "chart/chart_json.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace th {
@@ -165,8 +166,7 @@ void registerUdf(ApiServer& server, ChartService& service) {
     });
   });
   server.asyncRoute("GET", "/udf/search", [&service](const HttpRequest& request, ApiServer::Responder respond) {
-    std::string text = query(request, "query");
-    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string text = uppercase(query(request, "query"));
     size_t limit = 30;
     if (auto n = parseInteger(query(request, "limit")); n && *n > 0) limit = std::min<size_t>(*n, 200);
     auto run = [text, limit, respond](ChartHub& hub) {

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace th {
 namespace {
 
@@ -89,9 +91,8 @@ void registerStrategyRoutes(ApiServer& server, StrategyControl& control) {
                       if (direction != "long" && direction != "short") {
                         return respond(HttpResponse::error(400, fmt::format("dir: '{}' must be long or short", direction)));
                       }
-                      std::string symbol = request.params[0];
-                      for (auto& c : symbol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                      control.checklist(std::move(symbol), std::move(direction), answerWith(std::move(respond)));
+                      control.checklist(uppercase(request.params[0]), std::move(direction),
+                                        answerWith(std::move(respond)));
                     });
 }
 

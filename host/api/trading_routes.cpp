@@ -1,6 +1,7 @@
 #include "api/trading_routes.h"
 
 #include "api/route_helpers.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -17,16 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxOrdersListed = 10'000;
-
-std::string lowercase(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string uppercase(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
 
 Result<std::string> stringField(std::string_view key, const json& value) {
   if (!value.is_string()) return bad(fmt::format("{}: expected a string", key));

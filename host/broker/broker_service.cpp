@@ -628,7 +628,8 @@ void BrokerService::checkPnl() {
   for (const auto& [id, positions] : books_) net += positions.accountSummary().net;
   applyStateChange(risk_.onPnl(net, host_.nowNs()));
   // A strategy with its own loss limits is watched on its own P&L.
-  for (const auto& strategy : risk_.strategiesWithLossLimits()) {
+  for (const auto& [strategy, limits] : risk_.config().strategies) {
+    if (!limits.daily_loss_limit && !limits.max_drawdown) continue;
     double strategy_net = 0;
     for (const auto& [id, positions] : books_) strategy_net += positions.strategySummary(strategy).net;
     applyStateChange(risk_.onStrategyPnl(strategy, strategy_net, host_.nowNs()));

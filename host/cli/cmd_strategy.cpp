@@ -8,6 +8,7 @@
 
 #include "cli/api_call.h"
 #include "cli/commands.h"
+#include "core/text.h"
 #include "config/config.h"
 #include "script/strategy_service.h"
 
@@ -183,9 +184,8 @@ int strategyValidateCommand(const StrategyValidateOptions& options) {
 }
 
 int checklistCommand(const ChecklistCommandOptions& options) {
-  std::string symbol = options.symbol;
-  for (auto& c : symbol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto reply = call(options.call, "GET", fmt::format("/api/v1/checklist/{}?dir={}", urlEncode(symbol), options.direction));
+  auto reply = call(options.call, "GET",
+                    fmt::format("/api/v1/checklist/{}?dir={}", urlEncode(uppercase(options.symbol)), options.direction));
   if (!reply) return reply.error();
   return show(options.call, *reply, printChecklist);
 }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "core/time.h"
 
 namespace th {
@@ -139,8 +140,7 @@ std::string_view toString(TradingState state) {
 }
 
 std::optional<TradingState> parseTradingState(std::string_view text) {
-  std::string upper(text);
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string upper = uppercase(std::string(text));
   for (auto state : {TradingState::Active, TradingState::Reducing, TradingState::Halted}) {
     if (toString(state) == upper) return state;
   }
@@ -454,35 +454,16 @@ std::optional<StateChange> RiskService::onPnl(double account_net_pnl, int64_t no
   day_high_ = std::max(day_high_, account_net_pnl);
   last_net_ = account_net_pnl;
 
-  const RiskLimits& limits = config_.limits;
-  std::optional<TradingState> target;
-  std::string why;
-  auto consider = [&](TradingState to, std::string reason) {
-    if (!target || stricter(to, *target)) {
-      target = to;
-      why = std::move(reason);
-    }
-  };
-  const double loss = day_baseline_ - account_net_pnl;
-  const double drawdown = day_high_ - account_net_pnl;
   const bool resumed = override_day_ == day_;
-  const double loss_allowance = resumed ? override_loss_ : 0, drawdown_allowance = resumed ? override_drawdown_ : 0;
-  const std::string after_resume = resumed ? " more since the operator resumed" : "";
-  if (limits.daily_loss_limit && loss - loss_allowance >= *limits.daily_loss_limit) {
-    consider(stateFor(config_.loss_action), fmt::format("daily loss {} reached daily_loss_limit {}{}", money(loss),
-                                                        money(*limits.daily_loss_limit), after_resume));
-  }
-  if (limits.max_drawdown && drawdown - drawdown_allowance >= *limits.max_drawdown) {
-    consider(stateFor(config_.drawdown_action),
-             fmt::format("drawdown {} from the day's high reached max_drawdown {}{}", money(drawdown),
-                         money(*limits.max_drawdown), after_resume));
-  }
+  auto reached = limitReached(config_.limits, day_baseline_ - account_net_pnl, day_high_ - account_net_pnl,
+                              resumed ? override_loss_ : 0, resumed ? override_drawdown_ : 0, "",
+                              resumed ? " more since the operator resumed" : "");
   // Never loosen: a limit only ever makes the state stricter, and an
   // operator's stricter state stays the operator's.
-  if (!target || !stricter(*target, state_)) return change;
-  StateChange forced{state_, *target, why, now_ns, {}};
-  state_ = *target;
-  state_reason_ = std::move(why);
+  if (!reached || !stricter(reached->to, state_)) return change;
+  StateChange forced{state_, reached->to, reached->why, now_ns, {}};
+  state_ = reached->to;
+  state_reason_ = std::move(reached->why);
   state_since_ns_ = now_ns;
   forced_by_limit_ = true;
   return forced;
@@ -510,32 +491,30 @@ std::optional<StateChange> RiskService::onStrategyPnl(const std::string& strateg
   track.net = net_pnl;
   const RiskLimits* own = ownLimits(strategy);
   if (!own) return change;
-  std::optional<TradingState> target;
-  std::string why;
-  const double loss = track.baseline - net_pnl, drawdown = track.high - net_pnl;
-  if (own->daily_loss_limit && loss >= *own->daily_loss_limit) {
-    target = stateFor(config_.loss_action);
-    why = fmt::format("its daily loss {} reached its daily_loss_limit {}", money(loss), money(*own->daily_loss_limit));
-  }
-  if (own->max_drawdown && drawdown >= *own->max_drawdown) {
-    auto to = stateFor(config_.drawdown_action);
-    if (!target || stricter(to, *target)) {
-      target = to;
-      why = fmt::format("its drawdown {} from the day's high reached its max_drawdown {}", money(drawdown),
-                        money(*own->max_drawdown));
-    }
-  }
-  if (!target || !stricter(*target, track.state)) return change;
-  StateChange forced{track.state, *target, why, now_ns, strategy};
-  track.state = *target;
-  track.reason = std::move(why);
+  auto reached = limitReached(*own, track.baseline - net_pnl, track.high - net_pnl, 0, 0, "its ", "");
+  if (!reached || !stricter(reached->to, track.state)) return change;
+  StateChange forced{track.state, reached->to, reached->why, now_ns, strategy};
+  track.state = reached->to;
+  track.reason = std::move(reached->why);
   return forced;
 }
 
-std::vector<std::string> RiskService::strategiesWithLossLimits() const {
-  std::vector<std::string> out;
-  for (const auto& [id, limits] : config_.strategies) {
-    if (limits.daily_loss_limit || limits.max_drawdown) out.push_back(id);
+std::optional<RiskService::LimitReached> RiskService::limitReached(const RiskLimits& limits, double loss,
+                                                                   double drawdown, double loss_allowance,
+                                                                   double drawdown_allowance, std::string_view whose,
+                                                                   std::string_view suffix) const {
+  std::optional<LimitReached> out;
+  if (limits.daily_loss_limit && loss - loss_allowance >= *limits.daily_loss_limit) {
+    out = LimitReached{stateFor(config_.loss_action),
+                       fmt::format("{}daily loss {} reached {}daily_loss_limit {}{}", whose, money(loss), whose,
+                                   money(*limits.daily_loss_limit), suffix)};
+  }
+  if (limits.max_drawdown && drawdown - drawdown_allowance >= *limits.max_drawdown) {
+    auto to = stateFor(config_.drawdown_action);
+    if (!out || stricter(to, out->to)) {
+      out = LimitReached{to, fmt::format("{}drawdown {} from the day's high reached {}max_drawdown {}{}", whose,
+                                         money(drawdown), whose, money(*limits.max_drawdown), suffix)};
+    }
   }
   return out;
 }

@@ -162,8 +162,6 @@ class RiskService {
   // (loss_action / drawdown_action) for the rest of the exchange day, or
   // until its limits change (a reload with new limits).
   std::optional<StateChange> onStrategyPnl(const std::string& strategy, double net_pnl, int64_t now_ns);
-  // The strategies whose own limits include a loss or drawdown limit.
-  std::vector<std::string> strategiesWithLossLimits() const;
   // A strategy's own trading state (Active unless its loss limits fired).
   TradingState strategyState(std::string_view strategy) const;
 
@@ -208,6 +206,15 @@ class RiskService {
     int64_t ts_ns = 0;
   };
 
+  // The state the daily loss or drawdown limit calls for (the stricter when
+  // both are reached) and why; `whose` and `suffix` shape the reason.
+  struct LimitReached {
+    TradingState to;
+    std::string why;
+  };
+  std::optional<LimitReached> limitReached(const RiskLimits& limits, double loss, double drawdown,
+                                           double loss_allowance, double drawdown_allowance, std::string_view whose,
+                                           std::string_view suffix) const;
   // Everything after the state and cool-down checks, strategy scope first.
   RiskDecision checkLimits(const OrderIntent& intent, const RiskView& view, int64_t now_ns) const;
   // The strategy's own limits; nullptr when its YAML set none.

@@ -93,7 +93,11 @@ void StrategyService::loadChecklists() {
   // The latest checklist per symbol and direction outlives a restart.
   auto loaded = store_.scan(Family::Meta, kChecklistPrefix, [this](std::string_view key, std::string_view value) {
     auto record = nlohmann::json::parse(value, nullptr, false);
-    if (record.is_object()) checklists_[std::string(key.substr(kChecklistPrefix.size()))] = std::move(record);
+    if (record.is_object()) {
+      checklists_[std::string(key.substr(kChecklistPrefix.size()))] = std::move(record);
+    } else {
+      spdlog::warn("strategies: stored checklist '{}' is not a JSON object; skipped (the next scoring replaces it)", key);
+    }
     return true;
   });
   if (!loaded) spdlog::warn("strategies: stored checklists unreadable: {}", loaded.error().message);

@@ -636,7 +636,6 @@ TEST(RiskPersistence, RestoreNextDayLiftsALimitStateButKeepsAnOperatorKill) {
 TEST_F(RiskTest, AStrategysOwnDailyLossLimitStopsOnlyThatStrategy) {
   RiskService risk(lossConfig());  // loss_action halted, drawdown_action reducing
   ASSERT_TRUE(risk.setStrategyLimits("orb", {.daily_loss_limit = 500}));
-  EXPECT_EQ(risk.strategiesWithLossLimits(), std::vector<std::string>{"orb"});
   EXPECT_FALSE(risk.onStrategyPnl("orb", 200, kMonday10));  // the baseline
   EXPECT_FALSE(risk.onStrategyPnl("orb", -299, kMonday10 + kMinute));
   auto change = risk.onStrategyPnl("orb", -300, kMonday10 + 2 * kMinute);
