@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "script/lua_util.h"
+
 namespace th {
 
 // `require` for one instance: the strategy's own files first, then sdk/lua.
@@ -253,15 +255,10 @@ Result<void> StrategyInstance::onTrade(const TradeEvent& trade) {
   if (!pushCallback(Callback::Trade)) return {};
   lua_State* L = sandbox_->state();
   lua_createtable(L, 0, 4);
-  auto symbol = trade.symbol.view();
-  lua_pushlstring(L, symbol.data(), symbol.size());
-  lua_setfield(L, -2, "symbol");
-  lua_pushinteger(L, trade.ts_ns / 1'000'000);
-  lua_setfield(L, -2, "time");
-  lua_pushnumber(L, trade.price);
-  lua_setfield(L, -2, "price");
-  lua_pushnumber(L, trade.size);
-  lua_setfield(L, -2, "size");
+  setField(L, "symbol", trade.symbol.view());
+  setIntField(L, "time", trade.ts_ns / 1'000'000);
+  setField(L, "price", trade.price);
+  setField(L, "size", trade.size);
   return call(1, "on_trade");
 }
 
@@ -269,19 +266,12 @@ Result<void> StrategyInstance::onQuote(const QuoteEvent& quote) {
   if (!pushCallback(Callback::Quote)) return {};
   lua_State* L = sandbox_->state();
   lua_createtable(L, 0, 6);
-  auto symbol = quote.symbol.view();
-  lua_pushlstring(L, symbol.data(), symbol.size());
-  lua_setfield(L, -2, "symbol");
-  lua_pushinteger(L, quote.ts_ns / 1'000'000);
-  lua_setfield(L, -2, "time");
-  lua_pushnumber(L, quote.bid);
-  lua_setfield(L, -2, "bid");
-  lua_pushnumber(L, quote.ask);
-  lua_setfield(L, -2, "ask");
-  lua_pushnumber(L, quote.bid_size);
-  lua_setfield(L, -2, "bid_size");
-  lua_pushnumber(L, quote.ask_size);
-  lua_setfield(L, -2, "ask_size");
+  setField(L, "symbol", quote.symbol.view());
+  setIntField(L, "time", quote.ts_ns / 1'000'000);
+  setField(L, "bid", quote.bid);
+  setField(L, "ask", quote.ask);
+  setField(L, "bid_size", quote.bid_size);
+  setField(L, "ask_size", quote.ask_size);
   return call(1, "on_quote");
 }
 

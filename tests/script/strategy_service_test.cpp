@@ -83,6 +83,27 @@ end
   EXPECT_EQ(state["last_status"], "filled");
 }
 
+TEST(StrategyService, TradesAndQuotesReachOnTradeAndOnQuoteWithTheirFields) {
+  StrategyHarness h;
+  h.write("ticks", StrategyHarness::yaml("ticks"), R"(
+function on_trade(ctx, t) ctx.state.trade = {t.symbol, t.time, t.price, t.size} end
+function on_quote(ctx, q) ctx.state.quote = {q.symbol, q.time, q.bid, q.ask, q.bid_size, q.ask_size} end
+)");
+  h.start();
+  EXPECT_NE(h.subscribed_streams["SPY"] & TH_STREAM_TRADES, 0u);
+  EXPECT_NE(h.subscribed_streams["SPY"] & TH_STREAM_QUOTES, 0u);
+  const int64_t t = h.nowNs();
+  TradeEvent trade{Symbol("SPY"), t, 590.25, 300, 0};
+  QuoteEvent quote{Symbol("SPY"), t + 1'000'000, 590.2, 590.3, 500, 700};
+  h.strategies().onEvent(Event{1, trade}, 1);
+  h.strategies().onEvent(Event{1, quote}, 2);
+  h.flush();
+  auto state = h.state("ticks");
+  const int64_t ms = t / 1'000'000;
+  EXPECT_EQ(state["trade"], (nlohmann::json{"SPY", ms, 590.25, 300.0})) << state.dump();
+  EXPECT_EQ(state["quote"], (nlohmann::json{"SPY", ms + 1, 590.2, 590.3, 500.0, 700.0})) << state.dump();
+}
+
 TEST(StrategyService, AStrategysOwnDailyLossLimitStopsItsEntriesForTheDay) {
   StrategyHarness h;
   h.write("loser", StrategyHarness::yaml("loser", "1.0.0", "risk: {daily_loss_limit: 100}\n"), R"(
