@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json.h"
+#include "core/metrics.h"
 
 #include "api/api_server.h"
 #include "api/data_routes.h"
@@ -513,9 +514,16 @@ void Session::idle() {
       refreshTradingSnapshot();
     }
     if (!store_failing_ && api_) publishChartUpdates();
-    std::lock_guard lock(chart_stats_mutex_);
-    chart_stats_ = chart_->stats();
-    chart_symbols_ = chart_->symbolCount();
+    {
+      std::lock_guard lock(chart_stats_mutex_);
+      chart_stats_ = chart_->stats();
+      chart_symbols_ = chart_->symbolCount();
+    }
+    if (strategies_) {
+      std::lock_guard lock(strategy_stats_mutex_);
+      strategy_stats_ = strategies_->stats();
+      strategy_statuses_ = strategies_->statusCounts();
+    }
   }
   if (now - last_status_ >= std::chrono::seconds(5)) {
     last_status_ = now;
@@ -575,7 +583,7 @@ std::string Session::healthJson() const {
 std::string Session::metricsText() const {
   std::string out;
   auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    metricHeader(out, name, type, help);
   };
   metric("tradehost_events_processed_total", "counter", "Events processed by the core thread, by kind.");
   for (size_t i = 0; i < kEventKindCount; ++i) {
@@ -612,6 +620,7 @@ std::string Session::metricsText() const {
   if (data_) out += data_->metricsText();
   out += chartMetrics();
   out += tradingMetrics();
+  out += strategyMetrics();
   metric("tradehost_uptime_seconds", "gauge", "Seconds since the session started.");
   out += fmt::format("tradehost_uptime_seconds {:.3f}\n",
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
@@ -667,15 +676,10 @@ std::string Session::chartMetrics() const {
   }
   std::string out;
   auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
-    out += fmt::format(
-        "# HELP tradehost_chart_{0}_total {1}\n# TYPE tradehost_chart_{0}_total counter\n"
-        "tradehost_chart_{0}_total {2}\n",
-        name, help, value);
+    counterMetric(out, fmt::format("tradehost_chart_{}_total", name), help, value);
   };
-  out += fmt::format(
-      "# HELP tradehost_chart_symbols Symbols the chart hub keeps series for.\n"
-      "# TYPE tradehost_chart_symbols gauge\ntradehost_chart_symbols {}\n",
-      symbols);
+  metricHeader(out, "tradehost_chart_symbols", "gauge", "Symbols the chart hub keeps series for.");
+  out += fmt::format("tradehost_chart_symbols {}\n", symbols);
   counter("trades", "Trades the chart hub built candles from.", stats.trades);
   counter("late_trades", "Trades for a minute already closed, ignored.", stats.late_trades);
   counter("outside_session", "Trades and bars outside regular hours, not charted.", stats.outside_session);

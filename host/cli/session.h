@@ -149,6 +149,7 @@ class Session final : public EventProcessor,
   StrategyService::Done committedAnswer(JsonDone done);
   std::vector<Candle> storedHistory(const std::string& symbol, Timeframe timeframe, size_t count);
   std::string tradingMetrics() const;
+  std::string strategyMetrics() const;  // session_strategies.cpp
 
   HostConfig config_;
   std::string plugin_dir_;
@@ -191,6 +192,10 @@ class Session final : public EventProcessor,
   std::atomic<uint64_t> bars_stored_{0};
   mutable std::mutex store_error_mutex_;
   std::string last_store_error_;
+  // The strategy service's counters for /metrics, refreshed on the core thread.
+  mutable std::mutex strategy_stats_mutex_;
+  StrategyService::Stats strategy_stats_;
+  std::array<size_t, kStrategyStatusCount> strategy_statuses_{};
   // The broker service's health and counters, refreshed on the core thread.
   mutable std::mutex trading_mutex_;
   std::string trading_health_ = "null";

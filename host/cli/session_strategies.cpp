@@ -12,6 +12,7 @@
 
 #include "cli/session.h"
 #include "core/json.h"
+#include "core/metrics.h"
 
 namespace th {
 
@@ -187,6 +188,33 @@ void Session::signals(std::string strategy, std::string symbol, size_t limit, Js
     return strategies_->signalsJson(strategy, symbol, limit);
   },
                  std::move(done));
+}
+
+std::string Session::strategyMetrics() const {
+  StrategyService::Stats stats;
+  std::array<size_t, kStrategyStatusCount> statuses{};
+  {
+    std::lock_guard lock(strategy_stats_mutex_);
+    stats = strategy_stats_;
+    statuses = strategy_statuses_;
+  }
+  std::string out;
+  auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
+    counterMetric(out, fmt::format("tradehost_strategy_{}_total", name), help, value);
+  };
+  counter("callbacks", "Strategy callbacks run.", stats.callbacks);
+  counter("errors", "Strategy callbacks that failed.", stats.errors);
+  counter("faults", "Strategies stopped for too many errors.", stats.faults);
+  counter("reloads", "Reloads and rollbacks swapped in.", stats.reloads);
+  counter("failed_reloads", "Reloads and rollbacks refused; the running version stayed.", stats.failed_reloads);
+  counter("orders", "Orders strategies submitted.", stats.orders);
+  counter("signals", "Signals strategies published.", stats.signals);
+  metricHeader(out, "tradehost_strategies", "gauge", "Strategies by status.");
+  for (size_t i = 0; i < kStrategyStatusCount; ++i) {
+    out += fmt::format("tradehost_strategies{{status=\"{}\"}} {}\n", toString(static_cast<StrategyStatus>(i)),
+                       statuses[i]);
+  }
+  return out;
 }
 
 }  // namespace th

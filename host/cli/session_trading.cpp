@@ -11,6 +11,7 @@
 #include "broker/order_json.h"
 #include "cli/session.h"
 #include "core/json.h"
+#include "core/metrics.h"
 
 namespace th {
 
@@ -83,10 +84,7 @@ std::string Session::tradingMetrics() const {
   }
   std::string out;
   auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
-    out += fmt::format(
-        "# HELP tradehost_orders_{0}_total {1}\n# TYPE tradehost_orders_{0}_total counter\n"
-        "tradehost_orders_{0}_total {2}\n",
-        name, help, value);
+    counterMetric(out, fmt::format("tradehost_orders_{}_total", name), help, value);
   };
   counter("submitted", "Orders sent to a broker.", stats.submitted);
   counter("risk_rejected", "Orders the risk service refused.", stats.risk_rejected);
@@ -96,7 +94,7 @@ std::string Session::tradingMetrics() const {
   counter("illegal_reports", "Order reports refused by the status machine.", stats.illegal_reports);
   counter("overfills", "Over-fills of two bracket legs detected and taken back.", stats.overfills);
   counter("adopted", "Orders reported by a broker that this host did not place.", stats.adopted);
-  out += "# HELP tradehost_trading_state 1 for the trading state the host is in.\n# TYPE tradehost_trading_state gauge\n";
+  metricHeader(out, "tradehost_trading_state", "gauge", "1 for the trading state the host is in.");
   for (auto s : {TradingState::Active, TradingState::Reducing, TradingState::Halted}) {
     out += fmt::format("tradehost_trading_state{{state=\"{}\"}} {}\n", toString(s), s == state ? 1 : 0);
   }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/json.h"
+#include "core/metrics.h"
 
 namespace th {
 namespace {
@@ -26,10 +27,6 @@ std::string labelValue(std::string_view text) {
     }
   }
   return out;
-}
-
-void metricHeader(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
 }  // namespace

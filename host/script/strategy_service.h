@@ -26,6 +26,7 @@
 // leaves the running version untouched and returns the error.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <climits>
 #include <deque>
@@ -98,6 +99,7 @@ struct StrategyEntry;
 struct WarmupSnapshot;
 
 enum class StrategyStatus { Running, Disabled, Faulted, Failed };
+inline constexpr size_t kStrategyStatusCount = 4;
 std::string_view toString(StrategyStatus status);
 
 class StrategyService {
@@ -144,6 +146,8 @@ class StrategyService {
     uint64_t callbacks = 0, errors = 0, faults = 0, reloads = 0, failed_reloads = 0, orders = 0, signals = 0;
   };
   const Stats& stats() const { return stats_; }
+  // How many strategies are in each status, indexed by StrategyStatus.
+  std::array<size_t, kStrategyStatusCount> statusCounts() const;
   // How long the core thread was held by the last swap (catch-up, state, swap).
   uint64_t lastSwapPauseUs() const { return last_swap_pause_us_; }
   size_t strategyCount() const { return entries_.size(); }

@@ -60,6 +60,12 @@ std::string StrategyService::signalsJson(const std::string& strategy, const std:
   return jsonText(nlohmann::json{{"signals", std::move(list)}});
 }
 
+std::array<size_t, kStrategyStatusCount> StrategyService::statusCounts() const {
+  std::array<size_t, kStrategyStatusCount> counts{};
+  for (const auto& [id, entry] : entries_) ++counts[static_cast<size_t>(entry->status)];
+  return counts;
+}
+
 std::string StrategyService::listJson() const {
   auto list = nlohmann::json::array();
   for (const auto& [id, entry] : entries_) list.push_back(entryJson(*entry));

@@ -194,6 +194,15 @@ TEST_F(StrategyRun, OperatorReloadsRefusesABrokenEditRollsBackAndDisables) {
   auto second_bars = second["state"]["second_bars"].get<uint64_t>();
   EXPECT_GE(bars, bars_before + second_bars) << "the counter continued across the swap";
   EXPECT_EQ(openOrders().size(), 1u);
+  // The operator's dashboard sees the reload and the running strategy.
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto metrics = http(port_, "GET", "/metrics").body;
+        return metrics.find("tradehost_strategy_reloads_total 1\n") != std::string::npos &&
+               metrics.find("tradehost_strategies{status=\"running\"} 1\n") != std::string::npos;
+      },
+      5s))
+      << http(port_, "GET", "/metrics").body;
 
   // A broken edit: refused with file and line, offline and live; 1.1.0 trades on.
   write(yaml("1.2.0"), kBroken);
