@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "broker/broker_service.h"
@@ -61,16 +62,21 @@ Order BrokerService::makeLeg(const Order& parent, OrderRole role, double quantit
   leg.intent.side = parent.role == OrderRole::Group ? in.side : opposite(in.side);
   leg.intent.time_in_force = in.time_in_force == TimeInForce::Gtc ? TimeInForce::Gtc : TimeInForce::Day;
   leg.intent.quantity = quantity;
+  // An offset is measured from what the entry filled at so far.
+  const double sign = in.side == OrderSide::Buy ? 1.0 : -1.0;
+  const double stop = in.stop_loss_price > 0 ? in.stop_loss_price
+                                             : parent.average_fill_price - sign * in.stop_loss_offset;
   if (role == OrderRole::TakeProfit) {
     leg.intent.type = OrderType::Limit;
-    leg.intent.limit_price = in.take_profit_price;
+    leg.intent.limit_price = in.take_profit_price > 0 ? in.take_profit_price
+                                                      : parent.average_fill_price + sign * in.take_profit_offset;
   } else if (in.stop_loss_limit_price > 0) {
     leg.intent.type = OrderType::StopLimit;
-    leg.intent.stop_price = in.stop_loss_price;
+    leg.intent.stop_price = stop;
     leg.intent.limit_price = in.stop_loss_limit_price;
   } else {
     leg.intent.type = OrderType::Stop;
-    leg.intent.stop_price = in.stop_loss_price;
+    leg.intent.stop_price = stop;
   }
   leg.created_ns = leg.updated_ns = host_.nowNs();
   return leg;
@@ -83,9 +89,11 @@ void BrokerService::ensureLegs(Order& parent_ref) {
   const double missing = coverable - coveredQuantity(parent_ref);
   if (missing <= 0 || same(missing, 0, parent_ref.intent.quantity)) return;
 
+  // Past a time exit the position is being closed: no new legs.
+  if (parent_ref.intent.exit_at_ns > 0 && host_.nowNs() >= parent_ref.intent.exit_at_ns) return;
   std::vector<Order> legs;
-  if (parent_ref.intent.take_profit_price > 0) legs.push_back(makeLeg(parent_ref, OrderRole::TakeProfit, missing));
-  if (parent_ref.intent.stop_loss_price > 0) legs.push_back(makeLeg(parent_ref, OrderRole::StopLoss, missing));
+  if (parent_ref.intent.hasTakeProfit()) legs.push_back(makeLeg(parent_ref, OrderRole::TakeProfit, missing));
+  if (parent_ref.intent.hasStopLoss()) legs.push_back(makeLeg(parent_ref, OrderRole::StopLoss, missing));
   for (auto& leg : legs) leg.client_order_id = nextClientOrderId();
   if (legs.size() == 2) {
     legs[0].sibling_id = legs[1].client_order_id;
@@ -213,6 +221,66 @@ void BrokerService::updateGroup(const std::string& group_id) {
   persist(group);
   updateOpenIndex(group);
   notifyOrder(group);
+}
+
+void BrokerService::emulateTimeExits() {
+  const int64_t now = host_.nowNs();
+  if (now < next_time_exit_ns_) return;
+  next_time_exit_ns_ = std::numeric_limits<int64_t>::max();
+  std::vector<std::string> due;
+  for (const auto& [id, order] : orders_) {
+    if (order.role != OrderRole::Entry || order.intent.exit_at_ns <= 0 || exited_.contains(id)) continue;
+    if (order.intent.exit_at_ns > now) {
+      next_time_exit_ns_ = std::min(next_time_exit_ns_, order.intent.exit_at_ns);
+    } else {
+      due.push_back(id);
+    }
+  }
+  for (const auto& id : due) {
+    // Cancel the entry and the legs first; the exit goes out once none of
+    // them can fill any more, so it never races a leg.
+    bool waiting = false;
+    std::vector<std::string> working{id};
+    double exited = 0;
+    for (Order* child : children(id)) {
+      working.push_back(child->client_order_id);
+      exited += child->booked_quantity;
+    }
+    for (const auto& working_id : working) {
+      const Order& order = orders_.at(working_id);
+      if (!isOpen(order.status)) continue;
+      waiting = true;
+      if (order.status != OrderStatus::PendingCancel && !exit_cancels_.contains(working_id)) {
+        exit_cancels_.insert(working_id);
+        if (auto ok = cancel(working_id, "time exit"); !ok) {
+          spdlog::warn("time exit of {}: canceling {} failed: {}", id, working_id, ok.error().message);
+        }
+      }
+    }
+    if (waiting) {
+      next_time_exit_ns_ = now;  // look again at the next tick
+      continue;
+    }
+    exited_.insert(id);
+    const Order& entry = orders_.at(id);
+    const double rest = entry.booked_quantity - exited;
+    if (rest <= 1e-9 * std::max(1.0, entry.intent.quantity)) continue;
+    OrderIntent intent;
+    intent.strategy = entry.intent.strategy;
+    intent.symbol = entry.intent.symbol;
+    intent.asset_class = entry.intent.asset_class;
+    intent.side = opposite(entry.intent.side);
+    intent.type = OrderType::Market;
+    intent.quantity = rest;
+    auto sent = submitAs(intent, entry.broker, OrderPurpose::Protective, id);
+    if (!sent) {
+      spdlog::error("time exit of {}: {}", id, sent.error().message);
+      continue;
+    }
+    Order& stored = orders_.at(sent->client_order_id);
+    stored.role = OrderRole::TimeExit;
+    persist(stored);
+  }
 }
 
 }  // namespace th

@@ -289,15 +289,80 @@ void BrokerService::applyStateChange(const std::optional<StateChange>& change) {
   host_.notify(jsonText(j));
 }
 
-bool BrokerService::emulates(const BrokerPort& port, OrderClass order_class) const {
-  switch (order_class) {
+bool BrokerService::emulates(const BrokerPort& port, const OrderIntent& intent) const {
+  const uint32_t caps = port.capabilities();
+  switch (intent.order_class) {
     case OrderClass::Bracket:
-      return !(port.capabilities() & TH_BROKER_NATIVE_BRACKET);
-    case OrderClass::Oco:
     case OrderClass::Oto:
-      return !(port.capabilities() & TH_BROKER_NATIVE_OCO);
+      if (caps & TH_BROKER_NATIVE_EXITS) return false;
+      // Offsets and time exits need a broker that knows the 1.1 fields.
+      if (intent.hasExitFields()) return true;
+      return !(caps & (intent.order_class == OrderClass::Bracket ? TH_BROKER_NATIVE_BRACKET : TH_BROKER_NATIVE_OCO));
+    case OrderClass::Oco:
+      return !(caps & TH_BROKER_NATIVE_OCO);
     default:
       return false;
+  }
+}
+
+bool BrokerService::placesExits(const BrokerPort& port, const Order& order) const {
+  return order.role == OrderRole::Single && (port.capabilities() & TH_BROKER_NATIVE_EXITS) &&
+         (order.intent.order_class == OrderClass::Bracket || order.intent.order_class == OrderClass::Oto);
+}
+
+void BrokerService::recordNativeLegs(const Order& entry) {
+  const auto& in = entry.intent;
+  auto leg = [&](OrderRole role, const char* suffix) {
+    Order out;
+    out.client_order_id = entry.client_order_id + suffix;
+    out.broker = entry.broker;
+    out.parent_id = entry.client_order_id;
+    out.role = role;
+    out.native_leg = true;
+    out.intent.strategy = in.strategy;
+    out.intent.symbol = in.symbol;
+    out.intent.asset_class = in.asset_class;
+    out.intent.side = in.side == OrderSide::Buy ? OrderSide::Sell : OrderSide::Buy;
+    out.intent.time_in_force = in.time_in_force == TimeInForce::Gtc ? TimeInForce::Gtc : TimeInForce::Day;
+    out.intent.quantity = in.quantity;
+    out.status = OrderStatus::PendingNew;
+    out.reason = "held by the broker until the entry fills";
+    out.created_ns = out.updated_ns = entry.created_ns;
+    return out;
+  };
+  std::vector<Order> legs;
+  if (in.hasStopLoss()) {
+    Order sl = leg(OrderRole::StopLoss, ".sl");
+    sl.intent.type = in.stop_loss_limit_price > 0 ? OrderType::StopLimit : OrderType::Stop;
+    sl.intent.stop_price = in.stop_loss_price;  // 0 until the broker reports it (an offset)
+    sl.intent.limit_price = in.stop_loss_limit_price;
+    legs.push_back(std::move(sl));
+  }
+  if (in.hasTakeProfit()) {
+    Order tp = leg(OrderRole::TakeProfit, ".tp");
+    tp.intent.type = OrderType::Limit;
+    tp.intent.limit_price = in.take_profit_price;
+    legs.push_back(std::move(tp));
+  }
+  if (in.exit_at_ns > 0) {
+    Order tx = leg(OrderRole::TimeExit, ".tx");
+    tx.intent.type = OrderType::Market;
+    tx.intent.exit_at_ns = in.exit_at_ns;
+    legs.push_back(std::move(tx));
+  }
+  for (auto& out : legs) notifyOrder(store(std::move(out)));
+}
+
+void BrokerService::closeUnplacedLegs(const Order& entry, const std::string& why) {
+  if (entry.booked_quantity > 0 || entry.filled_quantity > 0) return;
+  for (Order* leg : children(entry.client_order_id)) {
+    if (!leg->native_leg || leg->status != OrderStatus::PendingNew) continue;
+    leg->status = OrderStatus::Canceled;
+    leg->reason = why;
+    leg->updated_ns = host_.nowNs();
+    persist(*leg);
+    updateOpenIndex(*leg);
+    notifyOrder(*leg);
   }
 }
 
@@ -332,7 +397,7 @@ Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id,
       order.role = OrderRole::Correction;
       break;
     default:
-      if (emulates(*port, order.intent.order_class)) {
+      if (emulates(*port, order.intent)) {
         order.role = order.intent.order_class == OrderClass::Oco ? OrderRole::Group : OrderRole::Entry;
       }
   }
@@ -359,6 +424,7 @@ Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id,
     host_.batch().journal(static_cast<uint16_t>(JournalKind::OrderRequest), now,
                           fmt::format(R"({{"order":{}}})", encoded));
   }
+  if (placesExits(*port, orders_.at(id))) recordNativeLegs(orders_.at(id));
   Order& stored = orders_.at(id);
   if (stored.role == OrderRole::Group) {
     // An emulated OCO: the pair goes out now; the group itself never does.
@@ -372,7 +438,8 @@ Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id,
     persist(stored);
     updateOpenIndex(stored);
     notifyOrder(stored);
-    return stored;
+    closeUnplacedLegs(stored, "the entry was not sent");
+    return orders_.at(id);
   }
   send(stored);
   return orders_.at(id);
@@ -398,6 +465,9 @@ th_order_request BrokerService::request(const Order& order, bool native) const {
     r.take_profit_price = in.take_profit_price;
     r.stop_loss_price = in.stop_loss_price;
     r.stop_loss_limit_price = in.stop_loss_limit_price;
+    r.take_profit_offset = in.take_profit_offset;
+    r.stop_loss_offset = in.stop_loss_offset;
+    r.exit_at_ns = in.exit_at_ns;
   }
   return r;
 }
@@ -405,7 +475,7 @@ th_order_request BrokerService::request(const Order& order, bool native) const {
 void BrokerService::send(Order& order) {
   BrokerPort* port = broker(order.broker);
   th_status status = TH_OK;
-  Result<void> sent = port ? port->submit(request(order, !emulates(*port, order.intent.order_class) &&
+  Result<void> sent = port ? port->submit(request(order, !emulates(*port, order.intent) &&
                                                              order.role == OrderRole::Single),
                                           &status)
                            : fail(ErrorCode::NotFound, fmt::format("broker '{}' is gone", order.broker));
@@ -438,6 +508,7 @@ void BrokerService::send(Order& order) {
   updateOpenIndex(order);
   journalAction("send_failed", order, sent.error().message);
   notifyOrder(order);
+  closeUnplacedLegs(order, "the entry was rejected");
   if (!order.parent_id.empty()) updateGroup(order.parent_id);
 }
 
@@ -505,6 +576,17 @@ void BrokerService::onOrder(const std::string& broker_id, const OrderEvent& even
     return;
   }
   Order& order = it->second;
+  if (order.native_leg && !isTerminal(order.status)) {
+    // The broker set the leg's size and price when it placed it (from the
+    // entry's fill) and shrinks it when another leg fills.
+    if (event.quantity > 0 && event.quantity + 1e-9 >= event.filled_quantity) order.intent.quantity = event.quantity;
+    if (order.intent.type == OrderType::Limit || order.intent.type == OrderType::StopLimit) {
+      if (event.limit_price > 0) order.intent.limit_price = event.limit_price;
+    }
+    if (order.intent.type == OrderType::Stop || order.intent.type == OrderType::StopLimit) {
+      if (event.stop_price > 0) order.intent.stop_price = event.stop_price;
+    }
+  }
   auto verdict = checkTransition(order, status, event.filled_quantity);
   if (verdict.check == TransitionCheck::Illegal) {
     ++stats_.illegal_reports;
@@ -528,9 +610,17 @@ void BrokerService::onOrder(const std::string& broker_id, const OrderEvent& even
   persist(order);
   updateOpenIndex(order);
   notifyOrder(order);
+  if (order.native_leg && isOpen(order.status) && killed_entries_.contains(order.parent_id)) {
+    if (auto ok = cancel(order.client_order_id, "kill switch: placed after its entry was canceled"); !ok) {
+      spdlog::warn("kill switch: canceling leg {}: {}", order.client_order_id, ok.error().message);
+    }
+    return;
+  }
   if (isTerminal(order.status)) {
     if (auto* port = broker(broker_id)) refreshAccount(*port);
     if (!order.parent_id.empty()) updateGroup(order.parent_id);
+    closeUnplacedLegs(orders_.at(event.client_order_id),
+                      fmt::format("the entry ended {} without a fill", toString(status)));
   }
 }
 
@@ -583,6 +673,14 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
       fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price));
   }
   if (order) {
+    if (order->filled_quantity < order->booked_quantity + fill.quantity) {
+      // The fill came before the order's state: the average so far is the
+      // booked one (emulated legs at an offset are placed from it).
+      order->average_fill_price =
+          (order->average_fill_price * std::min(order->filled_quantity, order->booked_quantity) +
+           fill.price * fill.quantity) /
+          (std::min(order->filled_quantity, order->booked_quantity) + fill.quantity);
+    }
     order->booked_quantity += fill.quantity;
     order->updated_ns = std::max(order->updated_ns, fill.ts_ns);
     persist(*order);
@@ -609,7 +707,10 @@ void BrokerService::mark(std::string_view symbol, double price) {
   for (auto& [id, positions] : books_) positions.mark(symbol, price);
 }
 
-void BrokerService::tick() { checkPnl(); }
+void BrokerService::tick() {
+  emulateTimeExits();
+  checkPnl();
+}
 
 void BrokerService::checkPnl() {
   // After a start positions carry their last fill price: a loss limit must
@@ -658,6 +759,14 @@ KillResult BrokerService::kill(bool flatten, const std::string& reason) {
   for (const auto& id : open) {
     const Order& order = orders_.at(id);
     if (order.role == OrderRole::Group || !isOpen(order.status)) continue;
+    // Held legs go with their entry.
+    if (order.native_leg && order.status == OrderStatus::PendingNew) continue;
+    // An entry canceled with a part filled gets its legs placed by the broker:
+    // with the kill switch they are canceled as they appear (see onOrder).
+    if (order.role == OrderRole::Single &&
+        (order.intent.order_class == OrderClass::Bracket || order.intent.order_class == OrderClass::Oto)) {
+      killed_entries_.insert(id);
+    }
     if (auto ok = cancel(id, "kill switch"); ok) {
       result.canceled.push_back(id);
     } else {

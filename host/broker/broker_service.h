@@ -212,7 +212,14 @@ class BrokerService final : private RiskView {
   // Sends a stored pending-new order; on failure marks it rejected.
   void send(Order& order);
   th_order_request request(const Order& order, bool native) const;
-  bool emulates(const BrokerPort& port, OrderClass order_class) const;
+  bool emulates(const BrokerPort& port, const OrderIntent& intent) const;
+  // A bracket or OTO whose legs the broker places (TH_BROKER_NATIVE_EXITS):
+  // they are recorded with the entry as "<id>.sl", ".tp", ".tx", pending
+  // until the broker reports them placed.
+  bool placesExits(const BrokerPort& port, const Order& order) const;
+  void recordNativeLegs(const Order& entry);
+  // An entry that ended without a fill: its native legs will never exist.
+  void closeUnplacedLegs(const Order& entry, const std::string& why);
   void refreshAccount(BrokerPort& port);
   PositionBook& bookFor(const std::string& broker);
   void checkPnl();
@@ -226,6 +233,8 @@ class BrokerService final : private RiskView {
   Order makeLeg(const Order& parent, OrderRole role, double quantity) const;
   double coveredQuantity(const Order& parent) const;
   std::vector<Order*> children(std::string_view parent_id);
+  // Emulated brackets' time exits that are due: cancel, then close the rest.
+  void emulateTimeExits();
 
   // reconcile.cpp
   ReconcileReport reconcileWith(BrokerPort& port);
@@ -253,6 +262,11 @@ class BrokerService final : private RiskView {
   uint64_t next_order_number_ = 1;
   uint64_t next_fill_key_ = 1;
   std::vector<ReconcileReport> reconciled_;
+  // Emulated time exits: the next one due, entries already closed, cancels asked.
+  int64_t next_time_exit_ns_ = 0;
+  std::set<std::string, std::less<>> exited_;
+  std::set<std::string, std::less<>> exit_cancels_;
+  std::set<std::string, std::less<>> killed_entries_;  // native entries the kill switch canceled
   Stats stats_;
 };
 

@@ -196,6 +196,12 @@ double BrokerService::pending(const std::string_view* strategy, std::string_view
     }
     // The two legs of a pair exit the same shares: count the pair once.
     if (!order.sibling_id.empty() && order.role == OrderRole::StopLoss && open_.contains(order.sibling_id)) continue;
+    if (order.native_leg) {
+      // Held legs do not exist yet; placed ones exit the same shares: count the stop-loss, else the target.
+      if (order.status == OrderStatus::PendingNew) continue;
+      if (order.role != OrderRole::StopLoss && open_.contains(order.parent_id + ".sl")) continue;
+      if (order.role == OrderRole::TimeExit && open_.contains(order.parent_id + ".tp")) continue;
+    }
     pending += std::max(0.0, order.intent.quantity - std::max(order.filled_quantity, order.booked_quantity));
   }
   return pending;

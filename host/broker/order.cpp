@@ -53,13 +53,14 @@ constexpr std::array<std::pair<OrderClass, std::string_view>, 4> kClasses = {{{O
 constexpr std::array<std::pair<AssetClass, std::string_view>, 2> kAssets = {
     {{AssetClass::Equity, "equity"}, {AssetClass::Option, "option"}}};
 
-constexpr std::array<std::pair<OrderRole, std::string_view>, 7> kRoles = {{{OrderRole::Single, "single"},
+constexpr std::array<std::pair<OrderRole, std::string_view>, 8> kRoles = {{{OrderRole::Single, "single"},
                                                                            {OrderRole::Entry, "entry"},
                                                                            {OrderRole::Group, "group"},
                                                                            {OrderRole::TakeProfit, "take_profit"},
                                                                            {OrderRole::StopLoss, "stop_loss"},
                                                                            {OrderRole::Correction, "correction"},
-                                                                           {OrderRole::Flatten, "flatten"}}};
+                                                                           {OrderRole::Flatten, "flatten"},
+                                                                           {OrderRole::TimeExit, "time_exit"}}};
 
 // The status changes a broker may report. Anything else is refused: it
 // would mean the host's picture of the order is wrong, or the report is.
@@ -171,37 +172,55 @@ Result<void> validateIntent(const OrderIntent& intent) {
   }
   for (auto [name, value] :
        {std::pair{"take_profit_price", intent.take_profit_price}, std::pair{"stop_loss_price", intent.stop_loss_price},
-        std::pair{"stop_loss_limit_price", intent.stop_loss_limit_price}}) {
-    if (value != 0 && !positive(value)) return bad(fmt::format("{}: must be a price above 0, got {}", name, value));
+        std::pair{"stop_loss_limit_price", intent.stop_loss_limit_price},
+        std::pair{"take_profit_offset", intent.take_profit_offset},
+        std::pair{"stop_loss_offset", intent.stop_loss_offset}}) {
+    if (value != 0 && !positive(value)) return bad(fmt::format("{}: must be above 0, got {}", name, value));
   }
-  bool tp = intent.take_profit_price > 0, sl = intent.stop_loss_price > 0;
+  if (intent.take_profit_price > 0 && intent.take_profit_offset > 0) {
+    return bad("take_profit_offset: give take_profit_price or take_profit_offset, not both");
+  }
+  if (intent.stop_loss_price > 0 && intent.stop_loss_offset > 0) {
+    return bad("stop_loss_offset: give stop_loss_price or stop_loss_offset, not both");
+  }
+  if (intent.exit_at_ns < 0) return bad("exit_at: must be a time");
+  const bool tp = intent.hasTakeProfit(), sl = intent.hasStopLoss(), timed = intent.exit_at_ns > 0;
+  const bool offsets = intent.take_profit_offset > 0 || intent.stop_loss_offset > 0;
   switch (intent.order_class) {
     case OrderClass::Simple:
-      if (tp || sl) return bad("order_class: take_profit/stop_loss legs need a bracket, oco or oto order");
+      if (tp || sl || timed) return bad("order_class: take_profit/stop_loss/exit_at legs need a bracket, oco or oto order");
       break;
     case OrderClass::Bracket:
     case OrderClass::Oco: {
+      if (intent.order_class == OrderClass::Oco && (offsets || timed)) {
+        return bad("order_class: an oco order has no entry to measure offsets from or exit at a time; use prices");
+      }
       const bool long_position = (intent.order_class == OrderClass::Oco) == (intent.side == OrderSide::Sell);
       if (!tp || !sl) {
-        return bad(fmt::format("{}: a {} order needs both take_profit_price and stop_loss_price",
+        return bad(fmt::format("{}: a {} order needs both a take-profit and a stop-loss",
                                tp ? "stop_loss_price" : "take_profit_price", toString(intent.order_class)));
       }
       // The profit leg is on the far side of the loss leg, as seen from the
       // entry. A bracket's side is the entry's; an OCO's is its legs', which
       // exit a position held the other way (sell legs close a long).
-      if (long_position ? intent.take_profit_price <= intent.stop_loss_price
-                        : intent.take_profit_price >= intent.stop_loss_price) {
+      if (intent.take_profit_price > 0 && intent.stop_loss_price > 0 &&
+          (long_position ? intent.take_profit_price <= intent.stop_loss_price
+                         : intent.take_profit_price >= intent.stop_loss_price)) {
         return bad(fmt::format("take_profit_price: {} is not on the profit side of stop_loss_price {} for a {}",
                                intent.take_profit_price, intent.stop_loss_price, toString(intent.side)));
       }
       break;
     }
     case OrderClass::Oto:
-      if (tp == sl) return bad("order_class: an oto order has exactly one of take_profit_price and stop_loss_price");
+      if ((tp && sl) || !(tp || sl || timed)) {
+        return bad("order_class: an oto order has one exit: a take-profit, a stop-loss or a time exit (with or "
+                   "without one of the two)");
+      }
       break;
   }
   if (intent.stop_loss_limit_price > 0 && !sl) return bad("stop_loss_limit_price: there is no stop-loss leg");
-  if (intent.order_class == OrderClass::Bracket && intent.limit_price > 0) {
+  if (intent.order_class == OrderClass::Bracket && intent.limit_price > 0 && intent.take_profit_price > 0 &&
+      intent.stop_loss_price > 0) {
     double entry = intent.limit_price;
     bool buy = intent.side == OrderSide::Buy;
     if (buy ? !(intent.stop_loss_price < entry && entry < intent.take_profit_price)

@@ -40,7 +40,10 @@ enum class AssetClass : int32_t { Equity = 1, Option = 2 };
 // host emulates (never sent; its two legs are). TakeProfit and StopLoss: the
 // legs. Correction: takes back an over-fill of two legs. Flatten: closes a
 // position for the kill switch.
-enum class OrderRole : int32_t { Single = 0, Entry, Group, TakeProfit, StopLoss, Correction, Flatten };
+// TimeExit: closes a bracket's position at its exit time. A bracket placed
+// at a broker with native exits is a Single order whose legs the broker
+// places: the host records them in advance (`native_leg`).
+enum class OrderRole : int32_t { Single = 0, Entry, Group, TakeProfit, StopLoss, Correction, Flatten, TimeExit };
 
 // "pending_new", "accepted", "partially_filled", ...; "buy"; "stop_limit"; "gtc"; "bracket"; "option".
 std::string_view toString(OrderStatus status);
@@ -78,6 +81,15 @@ struct OrderIntent {
   double take_profit_price = 0;  // bracket, OCO, OTO legs; 0 = none
   double stop_loss_price = 0;
   double stop_loss_limit_price = 0;  // 0: the stop-loss leg is a stop-market order
+  // Legs placed at a distance from the entry's average fill price instead of
+  // at a price (0 = none; a leg has one or the other).
+  double take_profit_offset = 0;
+  double stop_loss_offset = 0;
+  int64_t exit_at_ns = 0;  // bracket/OTO: closed at the market at this time (0 = none)
+
+  bool hasTakeProfit() const { return take_profit_price > 0 || take_profit_offset > 0; }
+  bool hasStopLoss() const { return stop_loss_price > 0 || stop_loss_offset > 0; }
+  bool hasExitFields() const { return take_profit_offset > 0 || stop_loss_offset > 0 || exit_at_ns > 0; }
 };
 
 // Checks that an intent is complete and self-consistent; the error names
@@ -96,6 +108,9 @@ struct Order {
   std::string parent_id;        // a leg's entry or OCO group; a correction's leg; else empty
   std::string sibling_id;       // the other leg of an OCO pair, else empty
   OrderRole role = OrderRole::Single;
+  // A leg the broker places itself when its entry fills ("<entry id>.tp",
+  // ".sl", ".tx"): recorded ahead, never sent by the host.
+  bool native_leg = false;
   OrderIntent intent;
   OrderStatus status = OrderStatus::PendingNew;
   double filled_quantity = 0;  // cumulative

@@ -64,6 +64,11 @@ std::string encodeOrder(const Order& order) {
             {"take_profit_price", in.take_profit_price},
             {"stop_loss_price", in.stop_loss_price},
             {"stop_loss_limit_price", in.stop_loss_limit_price},
+            {"take_profit_offset", in.take_profit_offset},
+            {"stop_loss_offset", in.stop_loss_offset},
+            {"exit_at_ns", in.exit_at_ns},
+            {"exit_at", in.exit_at_ns ? formatExchangeTime(in.exit_at_ns) : std::string()},
+            {"native_leg", order.native_leg},
             {"status", toString(order.status)},
             {"filled_quantity", order.filled_quantity},
             {"average_fill_price", order.average_fill_price},
@@ -102,6 +107,14 @@ Result<Order> decodeOrder(std::string_view encoded) {
     in.take_profit_price = number(j, "take_profit_price");
     in.stop_loss_price = number(j, "stop_loss_price");
     in.stop_loss_limit_price = number(j, "stop_loss_limit_price");
+    // Added with brackets placed by the broker; absent from older records.
+    if (j.contains("take_profit_offset")) {
+      in.take_profit_offset = number(j, "take_profit_offset");
+      in.stop_loss_offset = number(j, "stop_loss_offset");
+      in.exit_at_ns = integer(j, "exit_at_ns");
+      auto native = j.find("native_leg");
+      order.native_leg = native != j.end() && native->is_boolean() && native->get<bool>();
+    }
     order.status = enumField(j, "status", parseOrderStatus);
     order.filled_quantity = number(j, "filled_quantity");
     order.average_fill_price = number(j, "average_fill_price");

@@ -175,7 +175,10 @@ ReconcileReport BrokerService::reconcileWith(BrokerPort& port) {
   std::vector<std::string> closed;
   for (const auto& [id, open] : open_) {
     const Order& order = *open;
-    if (order.broker == port.id() && order.role != OrderRole::Group && !open_at_broker.contains(id)) {
+    // A native leg whose entry is still working is held by the broker, not lost.
+    const bool held = order.native_leg && order.status == OrderStatus::PendingNew && find(order.parent_id) &&
+                      isOpen(find(order.parent_id)->status);
+    if (order.broker == port.id() && order.role != OrderRole::Group && !held && !open_at_broker.contains(id)) {
       closed.push_back(id);
     }
   }

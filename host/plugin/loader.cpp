@@ -64,7 +64,8 @@ std::string capabilityNames(uint32_t capabilities) {
                                                                     {TH_BROKER_OPTIONS, "options"},
                                                                     {TH_BROKER_SHORTING, "shorting"},
                                                                     {TH_BROKER_REPLACE, "replace"},
-                                                                    {TH_BROKER_MARKET_FEED, "market_feed"}};
+                                                                    {TH_BROKER_MARKET_FEED, "market_feed"},
+                                                                    {TH_BROKER_NATIVE_EXITS, "native_exits"}};
   std::string out;
   for (auto [bit, name] : names) {
     if (!(capabilities & bit)) continue;

@@ -39,6 +39,12 @@ OrderIntent readIntent(lua_State* L, StrategyInstance& instance, const char* whe
   intent.take_profit_price = numberField(L, 2, "take_profit", where).value_or(0);
   intent.stop_loss_price = numberField(L, 2, "stop_loss", where).value_or(0);
   intent.stop_loss_limit_price = numberField(L, 2, "stop_loss_limit", where).value_or(0);
+  intent.take_profit_offset = numberField(L, 2, "take_profit_offset", where).value_or(0);
+  intent.stop_loss_offset = numberField(L, 2, "stop_loss_offset", where).value_or(0);
+  if (auto exit_at = numberField(L, 2, "exit_at", where)) {
+    if (!(*exit_at > 0)) throw ScriptError(fmt::format("{}: exit_at must be a time (epoch ms), got {}", where, *exit_at));
+    intent.exit_at_ns = static_cast<int64_t>(*exit_at) * 1'000'000;
+  }
   if (auto type = stringField(L, 2, "type", where)) {
     auto parsed = parseOrderType(*type);
     if (!parsed) throw ScriptError(fmt::format("{}: type '{}' is not market, limit, stop or stop_limit", where, *type));
@@ -54,8 +60,10 @@ OrderIntent readIntent(lua_State* L, StrategyInstance& instance, const char* whe
     if (!parsed) throw ScriptError(fmt::format("{}: tif '{}' is not day, gtc, ioc or fok", where, *tif));
     intent.time_in_force = *parsed;
   }
-  bool tp = intent.take_profit_price > 0, sl = intent.stop_loss_price > 0;
-  intent.order_class = tp && sl ? OrderClass::Bracket : (tp || sl) ? OrderClass::Oto : OrderClass::Simple;
+  const bool tp = intent.hasTakeProfit(), sl = intent.hasStopLoss();
+  intent.order_class = tp && sl                           ? OrderClass::Bracket
+                       : (tp || sl || intent.exit_at_ns > 0) ? OrderClass::Oto
+                                                             : OrderClass::Simple;
   if (auto order_class = stringField(L, 2, "class", where)) {
     auto parsed = parseOrderClass(*order_class);
     if (!parsed) throw ScriptError(fmt::format("{}: class '{}' is not simple, bracket, oco or oto", where, *order_class));
@@ -90,8 +98,10 @@ int submit(lua_State* L, const char* where, std::optional<OrderSide> side, bool 
   return luaGuard(L, [&] {
     auto intent = readIntent(L, instance, where, side);
     if (bracket) {
-      if (intent.take_profit_price <= 0 || intent.stop_loss_price <= 0) {
-        throw ScriptError(fmt::format("{}: take_profit and stop_loss are both required", where));
+      if (!intent.hasTakeProfit() || !intent.hasStopLoss()) {
+        throw ScriptError(fmt::format("{}: a take-profit (take_profit or take_profit_offset) and a stop-loss "
+                                      "(stop_loss or stop_loss_offset) are both required",
+                                      where));
       }
       intent.order_class = OrderClass::Bracket;
     }
@@ -107,7 +117,8 @@ int submit(lua_State* L, const char* where, std::optional<OrderSide> side, bool 
 // ctx:buy{symbol=, qty=, limit=, stop=, tif=, take_profit=, stop_loss=, ...}
 int ctxBuy(lua_State* L) { return submit(L, "ctx:buy", OrderSide::Buy, false); }
 int ctxSell(lua_State* L) { return submit(L, "ctx:sell", OrderSide::Sell, false); }
-// ctx:bracket{symbol=, side="buy", qty=, limit=?, take_profit=, stop_loss=, stop_loss_limit=?}
+// ctx:bracket{symbol=, side="buy", qty=, limit=?, take_profit= | take_profit_offset=, stop_loss= |
+//             stop_loss_offset=, stop_loss_limit=?, exit_at=? (epoch ms)}
 int ctxBracket(lua_State* L) { return submit(L, "ctx:bracket", std::nullopt, true); }
 
 // ctx:cancel(order_id) → true, or nil + reason.

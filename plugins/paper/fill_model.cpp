@@ -149,4 +149,28 @@ Opportunity FillModel::asUntriggeredStop(const Order& order, const MarketEvent& 
   return result;
 }
 
+Opportunity FillModel::assessTarget(const Order& order, const MarketEvent& event, const SymbolFeed& feed) const {
+  if (event.kind != EventKind::kBar) return asLimit(order, event, feed);
+  Opportunity result;
+  if (!barDriven(feed)) return result;
+  result.assessed = true;
+  const double target = order.limit_price;
+  if (isBuy(order) && event.low > 0 && event.low <= target) result.price = std::min(target, event.open);
+  if (!isBuy(order) && event.high >= target) result.price = std::max(target, event.open);
+  return result;
+}
+
+Opportunity FillModel::assessTimeExit(const Order& order, const MarketEvent& event, const SymbolFeed& feed) const {
+  const int64_t exit_at = order.exits.exit_at_ns;
+  if (event.kind != EventKind::kBar) {
+    if (event.ts_ns < exit_at) return {};
+    return asMarket(order, event, feed);
+  }
+  Opportunity result;
+  if (!barDriven(feed) || event.ts_ns + event.duration_ns < exit_at) return result;
+  result.assessed = true;
+  if (event.close > 0) result.price = slipped(event.close, order.side);
+  return result;
+}
+
 }  // namespace th::paper

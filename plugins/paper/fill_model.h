@@ -19,6 +19,7 @@ struct MarketEvent {
   EventKind kind = EventKind::kQuote;
   std::string_view symbol;
   int64_t ts_ns = 0;                                          // quote and trade time; a bar's start
+  int64_t duration_ns = 0;                                    // a bar's length
   double bid = 0, ask = 0, bid_size = 0, ask_size = 0;        // quotes
   double price = 0, size = 0;                                 // trades
   double open = 0, high = 0, low = 0, close = 0, volume = 0;  // bars
@@ -40,6 +41,13 @@ class FillModel {
 
   // `feed` already includes this event (its source flags and prices).
   Opportunity assess(const Order& order, const MarketEvent& event, const SymbolFeed& feed) const;
+
+  // A bracket's take-profit leg (exits.cpp): on bars a touch of the target
+  // is enough; otherwise the rules of a limit order.
+  Opportunity assessTarget(const Order& order, const MarketEvent& event, const SymbolFeed& feed) const;
+  // A bracket's time exit leg: a market order from exit_at on; on bars, at
+  // the close of the bar that ends at or after exit_at.
+  Opportunity assessTimeExit(const Order& order, const MarketEvent& event, const SymbolFeed& feed) const;
 
   // Units the event offers to one side before participation: the ask size to
   // buyers and the bid size to sellers; a trade's size or a bar's volume to both.

@@ -60,6 +60,7 @@ void PaperBroker::onBar(const th_bar& bar) {
   event.kind = EventKind::kBar;
   event.symbol = view(bar.symbol, bar.symbol_len);
   event.ts_ns = bar.start_ns;
+  event.duration_ns = bar.duration_ns > 0 ? bar.duration_ns : 60'000'000'000;
   event.open = bar.open;
   event.high = bar.high;
   event.low = bar.low;
@@ -123,38 +124,66 @@ bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, 
   };
 
   bool changed = false;
-  const std::vector<size_t> candidates(open_.begin(), open_.end());  // fills and cancels edit open_
-  for (size_t index : candidates) {
-    Order& order = state_.orders[index];
-    if (order.symbol != event.symbol || event.ts_ns < order.workable_ns) continue;
-    const Opportunity opportunity = model_.assess(order, event, feed);
-    if (opportunity.triggers && !order.triggered) {
-      order.triggered = true;
-      changed = true;
+  // Fills and cancels edit open_; legs placed by a fill join the queue and
+  // are judged on this same event.
+  std::vector<size_t> queue(open_.begin(), open_.end());
+  size_t known = state_.orders.size();
+  std::vector<std::string> exits_done;  // entries whose legs were judged on this event
+  for (size_t next = 0; next < queue.size(); ++next) {
+    const size_t index = queue[next];
+    if (open_.contains(index)) {
+      Order& order = state_.orders[index];
+      if (order.symbol != event.symbol || event.ts_ns < order.workable_ns) {
+        // not this symbol's event, or still in flight
+      } else if (order.leg != kNoLeg) {
+        if (std::find(exits_done.begin(), exits_done.end(), order.parent) == exits_done.end()) {
+          exits_done.push_back(order.parent);
+          changed = matchExits(order.parent, event, feed, liquidity(TH_SIDE_BUY), liquidity(TH_SIDE_SELL), reports) ||
+                    changed;
+        }
+      } else {
+        changed = matchOne(index, event, feed, liquidity(order.side), reports) || changed;
+      }
     }
-    if (!opportunity.assessed) continue;
+    for (; known < state_.orders.size(); ++known) {
+      if (open_.contains(known)) queue.push_back(known);
+    }
+  }
+  return changed;
+}
 
-    double quantity = 0;
-    if (opportunity.price) {
-      double& units = liquidity(order.side);
-      quantity = std::min(order.remaining(), units);
-      if (order.time_in_force == TH_TIF_FOK && quantity < order.remaining()) quantity = 0;
-      units -= quantity;
-    }
-    if (quantity > 0) {
-      fillOrder(index, quantity, *opportunity.price, event.ts_ns, reports);
-      changed = true;
-    }
-    if (!order.isOpen()) continue;
-    if (order.time_in_force == TH_TIF_IOC) {
-      closeOrder(index, TH_STATUS_CANCELED,
-                 "immediate-or-cancel: the unfilled rest was canceled at the first opportunity", event.ts_ns, reports);
-      changed = true;
-    } else if (order.time_in_force == TH_TIF_FOK) {
-      closeOrder(index, TH_STATUS_CANCELED, "fill-or-kill: could not fill in full at the first opportunity",
-                 event.ts_ns, reports);
-      changed = true;
-    }
+bool PaperBroker::matchOne(size_t index, const MarketEvent& event, const SymbolFeed& feed, double& units,
+                           std::vector<Report>& reports) {
+  Order& order = state_.orders[index];
+  bool changed = false;
+  const Opportunity opportunity = model_.assess(order, event, feed);
+  if (opportunity.triggers && !order.triggered) {
+    order.triggered = true;
+    changed = true;
+  }
+  if (!opportunity.assessed) return changed;
+
+  double quantity = 0;
+  if (opportunity.price) {
+    quantity = std::min(order.remaining(), units);
+    if (order.time_in_force == TH_TIF_FOK && quantity < order.remaining()) quantity = 0;
+    units -= quantity;
+  }
+  if (quantity > 0) {
+    fillOrder(index, quantity, *opportunity.price, event.ts_ns, reports);
+    changed = true;
+  }
+  // A fill may have placed a bracket's legs, which moves the orders: look the order up again.
+  const int32_t time_in_force = state_.orders[index].time_in_force;
+  if (!state_.orders[index].isOpen()) return changed;
+  if (time_in_force == TH_TIF_IOC) {
+    closeOrder(index, TH_STATUS_CANCELED,
+               "immediate-or-cancel: the unfilled rest was canceled at the first opportunity", event.ts_ns, reports);
+    changed = true;
+  } else if (time_in_force == TH_TIF_FOK) {
+    closeOrder(index, TH_STATUS_CANCELED, "fill-or-kill: could not fill in full at the first opportunity",
+               event.ts_ns, reports);
+    changed = true;
   }
   return changed;
 }
@@ -190,6 +219,7 @@ void PaperBroker::fillOrder(size_t index, double quantity, double price, int64_t
   // The fill first, so the order state that follows accounts for a fill the host already has.
   reports.push_back(std::move(fill));
   reports.push_back(order);
+  if (order.status == TH_STATUS_FILLED) placeExits(index, ts_ns, reports);
 }
 
 void PaperBroker::closeOrder(size_t index, int32_t status, std::string reason, int64_t ts_ns,
@@ -200,6 +230,7 @@ void PaperBroker::closeOrder(size_t index, int32_t status, std::string reason, i
   order.updated_ns = ts_ns;
   open_.erase(index);
   reports.push_back(order);
+  placeExits(index, ts_ns, reports);  // an entry that ended with a part filled
 }
 
 }  // namespace th::paper

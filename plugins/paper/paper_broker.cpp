@@ -133,6 +133,7 @@ void PaperBroker::indexOrder(size_t index) {
   const Order& order = state_.orders[index];
   by_client_id_[order.client_order_id] = index;
   if (order.isOpen()) open_.insert(index);
+  if (order.leg != kNoLeg) legs_[order.parent].push_back(index);
 }
 
 size_t PaperBroker::openOrderIndex(std::string_view client_order_id, const char* operation) const {
@@ -231,11 +232,12 @@ std::string PaperBroker::rejectReason(const th_order_request& request, const Ord
   if (order.time_in_force < TH_TIF_DAY || order.time_in_force > TH_TIF_FOK) {
     return "unknown time_in_force " + std::to_string(order.time_in_force);
   }
-  if (request.order_class == TH_CLASS_BRACKET || request.order_class == TH_CLASS_OCO ||
-      request.order_class == TH_CLASS_OTO) {
-    return "the paper broker takes simple orders only; brackets, OCO and OTO are emulated by the host";
+  if (request.order_class == TH_CLASS_OCO) return "the paper broker takes no OCO orders; the host emulates them";
+  if (request.order_class == TH_CLASS_BRACKET || request.order_class == TH_CLASS_OTO) {
+    if (std::string reason = exitsRejectReason(request, order); !reason.empty()) return reason;
+  } else if (request.order_class != TH_CLASS_SIMPLE) {
+    return "unknown order_class " + std::to_string(request.order_class);
   }
-  if (request.order_class != TH_CLASS_SIMPLE) return "unknown order_class " + std::to_string(request.order_class);
   if (!std::isfinite(request.quantity) || request.quantity <= 0) {
     return "quantity must be greater than 0, got " + number(request.quantity);
   }
@@ -286,6 +288,7 @@ void PaperBroker::submit(const th_order_request& request) {
   order.stop_price = usesStop(request.type) ? storable(request.stop_price) : 0;
   order.submitted_ns = now;
   order.updated_ns = now;
+  if (request.order_class == TH_CLASS_BRACKET || request.order_class == TH_CLASS_OTO) order.exits = exitsOf(request);
 
   if (std::string reason = rejectReason(request, order); !reason.empty()) {
     order.status = TH_STATUS_REJECTED;
@@ -345,6 +348,9 @@ void PaperBroker::replace(std::string_view client_order_id, const th_order_reque
   };
 
   std::string described;
+  if (changes.quantity != 0 && (before.leg != kNoLeg || before.exits.any())) {
+    throw invalid("the quantity of a bracket's entry or leg cannot change (cancel it and place a new one)");
+  }
   if (changes.quantity != 0) {
     if (!std::isfinite(changes.quantity) || changes.quantity <= before.filled_quantity) {
       throw invalid("quantity must exceed the " + number(before.filled_quantity) + " already filled, got " +

@@ -71,10 +71,22 @@ class PaperBroker final : public Broker {
   void saveOrRestore(size_t index, const std::optional<Order>& before);
   void publish(const std::vector<Report>& reports) const;
 
+  // exits.cpp: brackets and OTO orders (TH_BROKER_NATIVE_EXITS)
+  static Exits exitsOf(const th_order_request& request);
+  std::string exitsRejectReason(const th_order_request& request, const Order& order) const;
+  // Places an entry's legs once it has filled, or ended with a part filled.
+  void placeExits(size_t entry, int64_t ts_ns, std::vector<Report>& reports);
+  // One event for the open legs of one entry: stop first, then target, then time.
+  bool matchExits(const std::string& entry_id, const MarketEvent& event, const SymbolFeed& feed,
+                  double& buy_units, double& sell_units, std::vector<Report>& reports);
+  std::vector<size_t> openLegs(const std::string& entry_id) const;
+
   // order_matching.cpp
   void onMarketEvent(const MarketEvent& event, bool may_fill);
   bool expireDayOrders(int64_t ts_ns, std::vector<Report>& reports);
   bool matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports);
+  bool matchOne(size_t index, const MarketEvent& event, const SymbolFeed& feed, double& units,
+                std::vector<Report>& reports);
   void fillOrder(size_t index, double quantity, double price, int64_t ts_ns, std::vector<Report>& reports);
   void closeOrder(size_t index, int32_t status, std::string reason, int64_t ts_ns, std::vector<Report>& reports);
 
@@ -88,6 +100,7 @@ class PaperBroker final : public Broker {
   PaperState state_;
   std::map<std::string, size_t, std::less<>> by_client_id_;  // every order ever seen → index in state_.orders
   std::set<size_t> open_;                                    // indices of open orders; ascending is submit order
+  std::map<std::string, std::vector<size_t>, std::less<>> legs_;  // entry client id → its legs' indices
 };
 
 }  // namespace th::paper

@@ -14,6 +14,22 @@ namespace th::paper {
 
 inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
+// The exits of a bracket or OTO entry (TH_BROKER_NATIVE_EXITS), held until
+// the entry has filled. A leg has a fixed price or an offset from the fill.
+struct Exits {
+  double take_profit_price = 0, take_profit_offset = 0;
+  double stop_loss_price = 0, stop_loss_offset = 0, stop_loss_limit_price = 0;
+  int64_t exit_at_ns = 0;
+
+  bool hasTakeProfit() const { return take_profit_price > 0 || take_profit_offset > 0; }
+  bool hasStopLoss() const { return stop_loss_price > 0 || stop_loss_offset > 0; }
+  bool any() const { return hasTakeProfit() || hasStopLoss() || exit_at_ns > 0; }
+};
+
+// What an order is within a bracket: the legs are reported as their own
+// orders, "<entry id>.tp", ".sl" and ".tx".
+enum Leg : int32_t { kNoLeg = 0, kTakeProfit = 1, kStopLoss = 2, kTimeExit = 3 };
+
 // Orders are kept in submit order, which is also the order in which open
 // orders share the liquidity of one market event.
 struct Order {
@@ -36,6 +52,10 @@ struct Order {
   int64_t expires_ns = kNever;  // DAY orders: the session close they expire at
   int64_t updated_ns = 0;       // time of the current status
   std::string reason;           // why it was rejected, canceled, expired or replaced
+  Exits exits;                  // an entry's exits; a time exit leg's exit_at_ns
+  bool exits_placed = false;    // an entry's legs exist
+  int32_t leg = kNoLeg;
+  std::string parent;  // a leg's entry (client order id)
 
   double remaining() const { return quantity - filled_quantity; }
   bool isOpen() const { return status == TH_STATUS_ACCEPTED || status == TH_STATUS_PARTIALLY_FILLED; }

@@ -64,6 +64,8 @@ class Reader {
     if (!node_.is_object()) throw Corrupt(where_ + ": expected an object");
   }
 
+  bool has(const char* key) const { return node_.contains(key); }
+  const Json& node() const { return node_; }
   const Json& field(const char* key) const {
     auto it = node_.find(key);
     if (it == node_.end()) throw Corrupt(path(key) + ": missing");
@@ -130,8 +132,33 @@ class Reader {
 
 std::string indexed(const char* list, size_t i) { return std::string(list) + "[" + std::to_string(i) + "]"; }
 
+// Only brackets' entries and legs carry "bracket", so older files read as they are.
+Json bracketJson(const Order& o) {
+  const Exits& e = o.exits;
+  return {{"take_profit_price", e.take_profit_price}, {"take_profit_offset", e.take_profit_offset},
+          {"stop_loss_price", e.stop_loss_price},     {"stop_loss_offset", e.stop_loss_offset},
+          {"stop_loss_limit_price", e.stop_loss_limit_price},
+          {"exit_at_ns", e.exit_at_ns},               {"exits_placed", o.exits_placed},
+          {"leg", o.leg},                             {"parent", o.parent}};
+}
+
+void readBracket(const Reader& r, Order& o) {
+  Exits& e = o.exits;
+  e.take_profit_price = r.nonNegative("take_profit_price");
+  e.take_profit_offset = r.nonNegative("take_profit_offset");
+  e.stop_loss_price = r.nonNegative("stop_loss_price");
+  e.stop_loss_offset = r.nonNegative("stop_loss_offset");
+  e.stop_loss_limit_price = r.nonNegative("stop_loss_limit_price");
+  e.exit_at_ns = r.integer("exit_at_ns");
+  o.exits_placed = r.boolean("exits_placed");
+  o.leg = static_cast<int32_t>(r.integer("leg"));
+  if (o.leg < kNoLeg || o.leg > kTimeExit) throw Corrupt(r.path("leg") + ": expected 0 to 3");
+  o.parent = r.string("parent");
+  if (o.leg != kNoLeg && o.parent.empty()) throw Corrupt(r.path("parent") + ": a leg needs its entry");
+}
+
 Json toJson(const Order& o) {
-  return {{"client_order_id", o.client_order_id},
+  Json j = {{"client_order_id", o.client_order_id},
           {"broker_order_id", o.broker_order_id},
           {"symbol", o.symbol},
           {"asset_class", nameOf(kAssetClasses, o.asset_class)},
@@ -150,6 +177,8 @@ Json toJson(const Order& o) {
           {"expires_ns", o.expires_ns},
           {"updated_ns", o.updated_ns},
           {"reason", o.reason}};
+  if (o.exits.any() || o.leg != kNoLeg) j["bracket"] = bracketJson(o);
+  return j;
 }
 
 Order orderFrom(const Reader& r) {
@@ -174,6 +203,7 @@ Order orderFrom(const Reader& r) {
   o.expires_ns = r.integer("expires_ns");
   o.updated_ns = r.integer("updated_ns");
   o.reason = r.string("reason");
+  if (r.has("bracket")) readBracket(Reader(r.field("bracket"), r.path("bracket")), o);
   if (o.status != TH_STATUS_REJECTED) {
     // Only a rejected order may carry values outside the enums.
     for (const char* key : {"asset_class", "side", "type", "time_in_force"}) {

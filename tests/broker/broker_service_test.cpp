@@ -420,3 +420,138 @@ TEST(BrokerService, ClientOrderIdsNeverRepeatAcrossRestarts) {
 
 }  // namespace
 }  // namespace th::test
+
+namespace th::test {
+namespace {
+
+// With the paper broker as it is (hidden = 0), brackets go to it whole and it places the legs.
+TEST(BrokerServiceNativeExits, LegsAreRecordedAheadAndFollowTheBrokersReports) {
+  OmsHarness h(OmsHarness::permissiveRisk(), {}, 0);
+  h.bar("SPY", 100, 100.5, 99.5, 100);
+  OrderIntent in = intent("SPY", OrderSide::Buy, 10);
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_offset = 1.5;
+  in.stop_loss_price = 99;
+  in.exit_at_ns = h.nowNs() + 30 * 60'000 * kMillis;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry) << entry.error().message;
+  EXPECT_EQ(entry->role, OrderRole::Single) << "the broker places the legs, the host does not emulate them";
+  const std::string id = entry->client_order_id;
+  for (const char* suffix : {".sl", ".tp", ".tx"}) {
+    const Order& leg = only(h.oms(), id + suffix);
+    EXPECT_TRUE(leg.native_leg);
+    EXPECT_EQ(leg.status, OrderStatus::PendingNew) << suffix;
+    EXPECT_EQ(leg.parent_id, id);
+    EXPECT_EQ(leg.intent.side, OrderSide::Sell);
+  }
+
+  // Entry at the next bar's open 100.2; the target is set from that fill.
+  h.bar("SPY", 100.2, 100.9, 99.6, 100.5);
+  EXPECT_EQ(only(h.oms(), id).status, OrderStatus::Filled);
+  EXPECT_EQ(only(h.oms(), id + ".tp").status, OrderStatus::Accepted);
+  EXPECT_DOUBLE_EQ(only(h.oms(), id + ".tp").intent.limit_price, 101.7);
+  EXPECT_DOUBLE_EQ(only(h.oms(), id + ".sl").intent.stop_price, 99);
+  EXPECT_DOUBLE_EQ(only(h.oms(), id + ".sl").intent.quantity, 10);
+
+  // A bar reaching both: the stop fills, the others are canceled; flat, no over-fill.
+  h.bar("SPY", 100.5, 102, 98.5, 100);
+  EXPECT_EQ(only(h.oms(), id + ".sl").status, OrderStatus::Filled);
+  EXPECT_EQ(only(h.oms(), id + ".tp").status, OrderStatus::Canceled);
+  EXPECT_EQ(only(h.oms(), id + ".tx").status, OrderStatus::Canceled);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
+  EXPECT_NEAR(h.oms().book().strategyPosition("s1", "SPY")->realised, (99 - 100.2) * 10, 1e-6);
+  EXPECT_EQ(h.oms().stats().overfills, 0u);
+  EXPECT_EQ(h.oms().stats().adopted, 0u) << "every leg report matched a recorded leg";
+}
+
+TEST(BrokerServiceNativeExits, AnEntryEndingUnfilledClosesItsHeldLegs) {
+  OmsHarness h(OmsHarness::permissiveRisk(), {}, 0);
+  h.bar("SPY", 100, 100.5, 99.5, 100);
+  OrderIntent in = intent("SPY", OrderSide::Buy, 10);
+  in.type = OrderType::Limit;
+  in.limit_price = 95;
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_price = 97;
+  in.stop_loss_price = 94;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry);
+  h.pump();
+  const std::string id = entry->client_order_id;
+  ASSERT_TRUE(h.oms().cancel(id));
+  h.pump();
+  EXPECT_EQ(only(h.oms(), id).status, OrderStatus::Canceled);
+  for (const char* suffix : {".sl", ".tp"}) {
+    EXPECT_EQ(only(h.oms(), id + suffix).status, OrderStatus::Canceled) << suffix;
+    EXPECT_NE(only(h.oms(), id + suffix).reason.find("without a fill"), std::string::npos);
+  }
+  OrderFilter open;
+  EXPECT_TRUE(h.oms().orders(open).empty());
+}
+
+TEST(BrokerServiceNativeExits, HeldLegsSurviveARestartAndReconcile) {
+  OmsHarness h(OmsHarness::permissiveRisk(), {}, 0);
+  h.bar("SPY", 100, 100.5, 99.5, 100);
+  OrderIntent in = intent("SPY", OrderSide::Buy, 10);
+  in.type = OrderType::Limit;
+  in.limit_price = 99;
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_price = 101;
+  in.stop_loss_price = 98;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry);
+  h.pump();
+  const std::string id = entry->client_order_id;
+  h.restart();
+  for (const auto& report : h.reports()) EXPECT_TRUE(report.ok) << report.detail;
+  EXPECT_EQ(only(h.oms(), id + ".sl").status, OrderStatus::PendingNew) << "held, not lost";
+  h.bar("SPY", 99.5, 99.8, 98.9, 99.2);  // the entry fills at 99 and the legs are placed
+  EXPECT_EQ(only(h.oms(), id).status, OrderStatus::Filled);
+  EXPECT_EQ(only(h.oms(), id + ".sl").status, OrderStatus::Accepted);
+  EXPECT_EQ(only(h.oms(), id + ".tp").status, OrderStatus::Accepted);
+}
+
+TEST(BrokerService, EmulatedBracketMeasuresOffsetsFromTheFillAndExitsAtItsTime) {
+  OmsHarness h;  // the paper broker's native exits hidden: the host emulates
+  h.quote("AAPL", 99.98, 100.00);
+  OrderIntent in = intent("AAPL", OrderSide::Buy, 10);
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_offset = 5;
+  in.stop_loss_offset = 2;
+  in.exit_at_ns = h.nowNs() + 60'000 * kMillis;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->role, OrderRole::Entry);
+  h.quote("AAPL", 100.00, 100.02);  // fills at the ask, 100.02
+  auto legs = legsOf(h.oms(), entry->client_order_id);
+  ASSERT_EQ(legs.size(), 2u);
+  for (const Order* leg : legs) {
+    if (leg->role == OrderRole::TakeProfit) {
+      EXPECT_DOUBLE_EQ(leg->intent.limit_price, 105.02);
+    } else {
+      EXPECT_DOUBLE_EQ(leg->intent.stop_price, 98.02);
+    }
+  }
+  h.advance(60'000 * kMillis);
+  h.oms().tick();  // due: the legs are canceled first
+  h.pump();
+  for (const Order* leg : legsOf(h.oms(), entry->client_order_id)) EXPECT_EQ(leg->status, OrderStatus::Canceled);
+  h.oms().tick();  // then the rest is closed at the market
+  h.pump();
+  h.quote("AAPL", 100.50, 100.52);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "AAPL"), 0);
+  size_t exits = 0;
+  for (const Order* o : h.oms().orders(everything())) {
+    if (o->role == OrderRole::TimeExit) {
+      ++exits;
+      EXPECT_EQ(o->status, OrderStatus::Filled);
+      EXPECT_EQ(o->parent_id, entry->client_order_id);
+    }
+  }
+  EXPECT_EQ(exits, 1u);
+  h.oms().tick();
+  h.pump();
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "AAPL"), 0) << "the time exit is sent once";
+}
+
+}  // namespace
+}  // namespace th::test

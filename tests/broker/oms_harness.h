@@ -29,10 +29,41 @@ namespace th::test {
 
 inline constexpr int64_t kMillis = 1'000'000;
 
+// A broker port that hides some of the broker's capabilities from the host.
+class MaskedPort final : public BrokerPort {
+ public:
+  MaskedPort(std::unique_ptr<BrokerPort> port, uint32_t hidden) : port_(std::move(port)), hidden_(hidden) {}
+  const std::string& id() const override { return port_->id(); }
+  uint32_t capabilities() const override { return port_->capabilities() & ~hidden_; }
+  bool connected() const override { return port_->connected(); }
+  Result<void> submit(const th_order_request& request, th_status* status) override {
+    return port_->submit(request, status);
+  }
+  Result<void> cancel(std::string_view id, th_status* status) override { return port_->cancel(id, status); }
+  Result<void> openOrders(const std::function<void(const th_order_state&)>& sink) override {
+    return port_->openOrders(sink);
+  }
+  Result<void> positions(const std::function<void(const th_position&)>& sink) override {
+    return port_->positions(sink);
+  }
+  Result<void> fills(int64_t since_ns, const std::function<void(const th_fill&)>& sink) override {
+    return port_->fills(since_ns, sink);
+  }
+  Result<th_account> account() override { return port_->account(); }
+
+ private:
+  std::unique_ptr<BrokerPort> port_;
+  uint32_t hidden_;
+};
+
 class OmsHarness : public BrokerServiceHost, public PluginEventSink {
  public:
-  explicit OmsHarness(RiskConfig risk = permissiveRisk(), nlohmann::json paper_config = {})
-      : risk_(std::move(risk)), paper_config_(std::move(paper_config)) {
+  // `hidden`: capabilities of the paper broker the host is not told about.
+  // By default its native exits are hidden, so that brackets take the host's
+  // emulation (as at a broker without them); 0 shows the broker as it is.
+  explicit OmsHarness(RiskConfig risk = permissiveRisk(), nlohmann::json paper_config = {},
+                      uint32_t hidden = TH_BROKER_NATIVE_EXITS)
+      : risk_(std::move(risk)), paper_config_(std::move(paper_config)), hidden_(hidden) {
     if (paper_config_.is_null()) paper_config_ = nlohmann::json::object();
     paper_config_["state_file"] = (dir_.path() / "paper.json").string();
     if (!paper_config_.contains("latency_ms")) paper_config_["latency_ms"] = 0;
@@ -62,7 +93,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
     paper_ = *paper;
     ASSERT_TRUE(paper_->connect());
     service_ = std::make_unique<BrokerService>(risk_, *store_, *this);
-    service_->addBroker(makePluginBrokerPort(*paper_));
+    service_->addBroker(std::make_unique<MaskedPort>(makePluginBrokerPort(*paper_), hidden_));
     auto loaded = service_->load();
     ASSERT_TRUE(loaded) << loaded.error().message;
     reports_ = service_->reconcile();
@@ -197,6 +228,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
   TempDir dir_;
   RiskConfig risk_;
   nlohmann::json paper_config_;
+  uint32_t hidden_ = 0;
   int64_t now_ = fromExchangeTime(20261116, 10, 0);
   std::unique_ptr<Store> store_;
   std::optional<Batch> batch_;

@@ -74,9 +74,9 @@ TEST(OrderIntent, EachMistakeIsNamed) {
   EXPECT_EQ(errorOf(intent), "asset_class: 'SPY261120P00580000' is an option symbol; say asset_class option");
   intent = limitBuy();
   intent.take_profit_price = 600;
-  EXPECT_EQ(errorOf(intent), "order_class: take_profit/stop_loss legs need a bracket, oco or oto order");
+  EXPECT_EQ(errorOf(intent), "order_class: take_profit/stop_loss/exit_at legs need a bracket, oco or oto order");
   intent.order_class = OrderClass::Bracket;
-  EXPECT_EQ(errorOf(intent), "stop_loss_price: a bracket order needs both take_profit_price and stop_loss_price");
+  EXPECT_EQ(errorOf(intent), "stop_loss_price: a bracket order needs both a take-profit and a stop-loss");
   intent.stop_loss_price = 601;
   EXPECT_EQ(errorOf(intent), "take_profit_price: 600 is not on the profit side of stop_loss_price 601 for a buy");
   intent.take_profit_price = 589;
@@ -85,9 +85,9 @@ TEST(OrderIntent, EachMistakeIsNamed) {
             "limit_price: the entry 590 must lie between stop_loss_price 580 and take_profit_price 589");
   intent = limitBuy();
   intent.order_class = OrderClass::Oto;
-  EXPECT_EQ(errorOf(intent), "order_class: an oto order has exactly one of take_profit_price and stop_loss_price");
+  EXPECT_EQ(errorOf(intent), "order_class: an oto order has one exit: a take-profit, a stop-loss or a time exit (with or without one of the two)");
   intent.take_profit_price = -1;
-  EXPECT_EQ(errorOf(intent), "take_profit_price: must be a price above 0, got -1");
+  EXPECT_EQ(errorOf(intent), "take_profit_price: must be above 0, got -1");
 }
 
 TEST(OrderIntent, OccSymbols) {

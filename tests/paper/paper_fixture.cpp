@@ -51,6 +51,12 @@ Result PaperTest::submit(const OrderSpec& spec) {
   r.quantity = spec.quantity;
   r.limit_price = spec.limit;
   r.stop_price = spec.stop;
+  r.take_profit_price = spec.take_profit;
+  r.take_profit_offset = spec.take_profit_offset;
+  r.stop_loss_price = spec.stop_loss;
+  r.stop_loss_offset = spec.stop_loss_offset;
+  r.stop_loss_limit_price = spec.stop_loss_limit;
+  r.exit_at_ns = spec.exit_at_ns;
   char err[512] = {0};
   th_status s = broker().submit(instance_, &r, err, sizeof err);
   return {s, err};

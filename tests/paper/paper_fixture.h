@@ -34,6 +34,10 @@ struct OrderSpec {
   double quantity = 100;
   double limit = 0;
   double stop = 0;
+  // Brackets and OTO (native exits)
+  double take_profit = 0, take_profit_offset = 0;
+  double stop_loss = 0, stop_loss_offset = 0, stop_loss_limit = 0;
+  int64_t exit_at_ns = 0;
 };
 
 inline OrderSpec marketOrder(std::string id, int32_t side, double quantity, std::string symbol = "AAPL") {

@@ -16,7 +16,8 @@ TEST_F(PaperLifecycleTest, DescriptorDeclaresTheBrokerCapabilities) {
   EXPECT_EQ(d.kind, TH_KIND_BROKER);
   ASSERT_NE(d.broker, nullptr);
   EXPECT_EQ(d.broker->capabilities,
-            static_cast<uint32_t>(TH_BROKER_OPTIONS | TH_BROKER_SHORTING | TH_BROKER_REPLACE | TH_BROKER_MARKET_FEED));
+            static_cast<uint32_t>(TH_BROKER_OPTIONS | TH_BROKER_SHORTING | TH_BROKER_REPLACE | TH_BROKER_MARKET_FEED |
+                                  TH_BROKER_NATIVE_EXITS));
   EXPECT_NE(d.broker->replace, nullptr);
   EXPECT_NE(d.broker->on_quote, nullptr);
 }
@@ -125,7 +126,7 @@ TEST_F(PaperLifecycleTest, InvalidOrdersAreRejectedWithAReason) {
   OrderSpec ioc_stop = stopOrder("ioc-stop", TH_SIDE_BUY, 10, 110);
   ioc_stop.time_in_force = TH_TIF_IOC;
   const std::pair<OrderSpec, const char*> cases[] = {{zero, "quantity"},      {no_limit, "limit_price"},
-                                                     {no_stop, "stop_price"}, {bracket, "emulated by the host"},
+                                                     {no_stop, "stop_price"}, {bracket, "needs a take-profit"},
                                                      {bad_side, "side"},      {ioc_stop, "IOC"}};
   for (const auto& [spec, expected] : cases) {
     Result r = submit(spec);

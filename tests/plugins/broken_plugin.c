@@ -67,6 +67,7 @@ TH_EXPORT th_status th_plugin_entry(const th_host_api* host, th_plugin_descripto
   d.data = &data_api;
 #ifdef BROKEN_ABI_MAJOR
   d.abi_major = TH_ABI_VERSION_MAJOR + 1;
+  d.abi_minor = 0;
 #endif
 #ifdef BROKEN_SMALL_DESCRIPTOR
   /* Claims a descriptor that ends before the function table pointers. */

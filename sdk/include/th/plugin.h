@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define TH_ABI_VERSION_MAJOR 1
-#define TH_ABI_VERSION_MINOR 0
+#define TH_ABI_VERSION_MINOR 1
 
 #if defined(_WIN32)
 #define TH_EXPORT __declspec(dllexport)
@@ -216,6 +216,16 @@ typedef struct th_order_request {
   double take_profit_price;     /* 1.0 BRACKET / OCO / OTO legs, 0 = none */
   double stop_loss_price;       /* 1.0 */
   double stop_loss_limit_price; /* 1.0 0 = stop-loss leg is a stop-market */
+  /* 1.1, BRACKET and OTO at a broker with TH_BROKER_NATIVE_EXITS: legs set
+   * from the entry's average fill price instead of a fixed price (0 = none;
+   * a leg has a price or an offset, not both). */
+  double take_profit_offset; /* 1.1 target = fill + offset (buy entry), fill - offset (sell) */
+  double stop_loss_offset;   /* 1.1 stop = fill - offset (buy entry), fill + offset (sell) */
+  /* 1.1 time exit: at this time the position is closed at the market and the
+   * other legs are canceled. Bar-driven simulators close at the close of the
+   * bar that ends at or after it, after that bar's stop and target checks.
+   * 0 = none. */
+  int64_t exit_at_ns;
 } th_order_request;
 
 /* An order's state, as reported by update callbacks and by open_orders(). */
@@ -288,7 +298,14 @@ enum {
   TH_BROKER_OPTIONS = 1u << 2,        /* trades TH_ASSET_OPTION */
   TH_BROKER_SHORTING = 1u << 3,       /* allows selling equities short */
   TH_BROKER_REPLACE = 1u << 4,        /* implements replace() */
-  TH_BROKER_MARKET_FEED = 1u << 5     /* a simulator: wants on_quote/on_trade/on_bar */
+  TH_BROKER_MARKET_FEED = 1u << 5,    /* a simulator: wants on_quote/on_trade/on_bar */
+  /* 1.1: accepts TH_CLASS_BRACKET and TH_CLASS_OTO itself with the 1.1 exit
+   * fields; holds the legs until the entry has filled (all of it, or what
+   * filled when the rest ends), sizes them to the fill, and reports each as
+   * its own order with the client order id "<entry id>.tp" (take-profit
+   * limit), ".sl" (stop-loss) or ".tx" (time exit, market). A leg that fills
+   * reduces the others by the same quantity and cancels them at zero. */
+  TH_BROKER_NATIVE_EXITS = 1u << 6
 };
 
 /* Connection states reported through th_host_api.on_connection. */
