@@ -174,6 +174,8 @@ class BrokerService final : private RiskView {
   std::string ordersJson(const OrderFilter& filter) const;
   std::string positionsJson(std::string_view strategy) const;
   std::string accountJson();
+  // The default broker's account as last reported (asked for when none was yet).
+  std::optional<th_account> currentAccount();
   std::string riskJson() const;
   // {"state", "reason", "reconcile": [...]} for /api/v1/health.
   std::string healthJson() const;

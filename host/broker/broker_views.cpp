@@ -124,6 +124,18 @@ std::string BrokerService::accountJson() {
   return jsonText(j);
 }
 
+std::optional<th_account> BrokerService::currentAccount() {
+  BrokerPort* port = broker(default_broker_);
+  if (!port) return std::nullopt;
+  auto it = accounts_.find(port->id());
+  if (it == accounts_.end()) {
+    refreshAccount(*port);
+    it = accounts_.find(port->id());
+  }
+  if (it == accounts_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string BrokerService::riskJson() const { return risk_.json(host_.nowNs()); }
 
 std::string BrokerService::healthJson() const {

@@ -256,6 +256,27 @@ int ctxPosition(lua_State* L) {
   });
 }
 
+// ctx:account() → {cash, equity, buying_power, commissions} of the broker
+// account the strategy trades at, or nil + reason.
+int ctxAccount(lua_State* L) {
+  auto& instance = ctxInstance(L);
+  return luaGuard(L, [&] {
+    auto* broker = instance.service().host().broker();
+    auto account = broker ? broker->currentAccount() : std::nullopt;
+    if (!account) {
+      lua_pushnil(L);
+      lua_pushstring(L, broker ? "the broker has not reported its account" : "no broker is configured");
+      return 2;
+    }
+    lua_createtable(L, 0, 4);
+    setField(L, "cash", account->cash);
+    setField(L, "equity", account->equity);
+    setField(L, "buying_power", account->buying_power);
+    setField(L, "commissions", account->commissions);
+    return 1;
+  });
+}
+
 }  // namespace
 
 void pushOrder(lua_State* L, const Order& order) {
@@ -276,6 +297,7 @@ void pushOrder(lua_State* L, const Order& order) {
   if (order.intent.stop_price > 0) setField(L, "stop", order.intent.stop_price);
   if (order.intent.take_profit_price > 0) setField(L, "take_profit", order.intent.take_profit_price);
   if (order.intent.stop_loss_price > 0) setField(L, "stop_loss", order.intent.stop_loss_price);
+  if (order.intent.exit_at_ns > 0) setIntField(L, "exit_at", order.intent.exit_at_ns / 1'000'000);
   if (!order.parent_id.empty()) setField(L, "parent", order.parent_id);
   if (!order.reason.empty()) setField(L, "reason", order.reason);
   if (!order.reason_code.empty()) setField(L, "reason_code", order.reason_code);
@@ -300,7 +322,8 @@ void pushFill(lua_State* L, const FillEvent& fill) {
 void bindOrders(lua_State* L, StrategyInstance* instance) {
   static constexpr luaL_Reg kFunctions[] = {{"buy", ctxBuy},         {"sell", ctxSell},           {"bracket", ctxBracket},
                                             {"cancel", ctxCancel},   {"cancel_all", ctxCancelAll}, {"orders", ctxOrders},
-                                            {"order", ctxOrder},     {"position", ctxPosition},   {nullptr, nullptr}};
+                                            {"order", ctxOrder},     {"position", ctxPosition},   {"account", ctxAccount},
+                                            {nullptr, nullptr}};
   lua_pushlightuserdata(L, instance);
   luaL_setfuncs(L, kFunctions, 1);
 }

@@ -28,7 +28,10 @@ namespace th::test {
 
 class StrategyHarness : public OmsHarness, public StrategyHost {
  public:
-  StrategyHarness() {
+  // `hidden`: the paper broker's capabilities the host is not told about
+  // (by default its native exits, so brackets are emulated; 0 for none).
+  explicit StrategyHarness(uint32_t hidden = TH_BROKER_NATIVE_EXITS)
+      : OmsHarness(OmsHarness::permissiveRisk(), {}, hidden) {
     std::filesystem::create_directories(strategies_.path());
     on_report = [this](const Event& event) {
       if (service_) service_->onEvent(event, ++sequence_);

@@ -1,0 +1,260 @@
+// The ORB strategy as it ships, on hand-built 1-minute bars through the real
+// strategy service and the paper broker (native brackets): every rule branch
+// of STRATEGIES.md section 1, with the prices and sizes worked out by hand.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "script/strategy_harness.h"
+
+namespace th::test {
+namespace {
+
+constexpr int64_t kMinuteNs = 60'000 * kMillis;
+
+std::string readSource(const std::string& relative) {
+  std::ifstream in(std::string(TH_SOURCE_DIR) + "/" + relative);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The shipped orb.yaml for SPY alone, with `changes` ("key: value" lines
+// replacing the defaults of params).
+std::string orbYaml(const std::map<std::string, std::string>& changes = {}) {
+  std::string yaml = readSource("strategies/orb/orb.yaml");
+  yaml.replace(yaml.find("symbols: [SPY, QQQ, IWM]"), 24, "symbols: [SPY]");
+  for (const auto& [key, value] : changes) {
+    auto at = yaml.find("  " + key + ":");
+    EXPECT_NE(at, std::string::npos) << key;
+    auto def = yaml.find("default: ", at);
+    auto end = yaml.find(',', def);
+    yaml.replace(def + 9, end - def - 9, value);
+  }
+  return yaml;
+}
+
+struct Trade {
+  std::string side;
+  double qty = 0, entry = 0, exit = 0;
+  std::string exit_role;
+};
+
+class OrbTest : public ::testing::Test {
+ protected:
+  OrbTest() : h(0) {}
+
+  // Monday 2026-11-16 closes at `prev_close`; the clock then stands at
+  // Tuesday 09:30 with ORB started.
+  void startDay(double prev_close, const std::map<std::string, std::string>& changes = {}) {
+    h.write("orb", orbYaml(changes), readSource("strategies/orb/orb.lua"));
+    h.advance(5 * 60 * kMinuteNs + 59 * kMinuteNs);  // 10:00 → 15:59
+    h.start();
+    h.minute("SPY", prev_close, prev_close + 0.1, prev_close - 0.1, prev_close);
+    h.advance(17 * 60 * kMinuteNs + 30 * kMinuteNs);  // 16:00 → 09:30
+  }
+  void bar(double o, double hi, double lo, double c, double volume = 100000) { h.minute("SPY", o, hi, lo, c, volume); }
+  // Quiet bars at `price` (high +0.2, low -0.2) until the clock reads hh:mm.
+  void quietUntil(int hh, int mm, double price) {
+    const int64_t until = fromExchangeTime(20261117, hh, mm);
+    while (h.nowNs() < until) bar(price, price + 0.2, price - 0.2, price);
+  }
+  // The standard range: 09:30-09:34, high 101, low 99 (height 2).
+  void range() {
+    bar(100.0, 100.5, 99.5, 100.2);
+    bar(100.2, 101.0, 99.8, 100.6);
+    bar(100.6, 100.9, 99.0, 99.4);
+    bar(99.4, 100.3, 99.2, 100.1);
+    bar(100.1, 100.4, 99.6, 100.0);
+  }
+  std::vector<Trade> trades() {
+    OrderFilter all;
+    all.open_only = false;
+    all.limit = 1000;
+    std::vector<Trade> out;
+    auto orders = h.oms().orders(all);
+    std::reverse(orders.begin(), orders.end());  // oldest first
+    for (const Order* o : orders) {
+      if (!o->parent_id.empty() || o->status != OrderStatus::Filled) continue;
+      Trade t;
+      t.side = std::string(toString(o->intent.side));
+      t.qty = o->filled_quantity;
+      t.entry = o->average_fill_price;
+      for (const Order* leg : orders) {
+        if (leg->parent_id == o->client_order_id && leg->filled_quantity > 0) {
+          t.exit = leg->average_fill_price;
+          t.exit_role = std::string(toString(leg->role));
+        }
+      }
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  StrategyHarness h;
+};
+
+TEST_F(OrbTest, LongBreakoutEntersAtTheNextOpenWithStopAtTheRangeLowAndTargetFromTheFill) {
+  startDay(100.0);
+  range();
+  quietUntil(9, 40, 100.0);
+  bar(100.0, 101.5, 99.9, 101.3);  // 09:40 closes above the range: still the wait
+  quietUntil(9, 45, 100.5);
+  bar(100.5, 101.6, 100.4, 101.5);  // 09:45: the breakout
+  bar(101.6, 102.0, 101.2, 101.9);  // 09:46: entry at its open, 101.60
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].side, "buy");
+  // floor(100000 x 0.5% / |101.5 - 99|) = floor(500 / 2.5) = 200 shares.
+  EXPECT_DOUBLE_EQ(t[0].qty, 200);
+  EXPECT_DOUBLE_EQ(t[0].entry, 101.6);
+  const Order* stop = nullptr;
+  const Order* target = nullptr;
+  for (const Order* o : h.oms().orders(OrderFilter{})) {
+    if (o->role == OrderRole::StopLoss) stop = o;
+    if (o->role == OrderRole::TakeProfit) target = o;
+  }
+  ASSERT_TRUE(stop && target);
+  EXPECT_DOUBLE_EQ(stop->intent.stop_price, 99);
+  EXPECT_DOUBLE_EQ(target->intent.limit_price, 105.6) << "entry 101.60 + 2 x range 2.00";
+
+  quietUntil(10, 30, 103.0);
+  bar(103.0, 105.6, 102.9, 105.2);  // touches the target
+  t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].exit_role, "take_profit");
+  EXPECT_DOUBLE_EQ(t[0].exit, 105.6);
+  EXPECT_NEAR(h.oms().book().strategyPosition("orb", "SPY")->realised, 200 * 4.0, 1e-6);
+
+  // The range lines, the breakout bar and the entry and exit are on the chart.
+  std::vector<std::string> texts;
+  for (const auto& [symbol, marker] : h.markers) texts.push_back(marker.text);
+  for (const char* expected : {"OR high 101.00", "OR low 99.00", "breakout above 101.00", "entry 101.60",
+                               "target 105.60"}) {
+    EXPECT_NE(std::find(texts.begin(), texts.end(), expected), texts.end()) << expected;
+  }
+}
+
+TEST_F(OrbTest, ShortBreakoutStopsOutWhenOneBarReachesBothLegs) {
+  startDay(100.0);
+  range();
+  quietUntil(9, 50, 99.5);
+  bar(99.5, 99.6, 98.7, 98.8);  // 09:50 closes below 99: short
+  // 09:51: entry at 98.70; stop 101 (the range high), target 98.70 - 4 = 94.70.
+  // The same bar reaches both: the stop counts.
+  bar(98.7, 101.2, 94.0, 97.0);
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].side, "sell");
+  // floor(500 / |98.8 - 101|) = floor(227.27) = 227.
+  EXPECT_DOUBLE_EQ(t[0].qty, 227);
+  EXPECT_DOUBLE_EQ(t[0].entry, 98.7);
+  EXPECT_EQ(t[0].exit_role, "stop_loss");
+  EXPECT_DOUBLE_EQ(t[0].exit, 101);
+}
+
+TEST_F(OrbTest, OneTradePerDay) {
+  startDay(100.0);
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.4, 99.9, 101.2);  // long
+  bar(101.2, 101.3, 98.5, 98.8);   // entry 101.20, stopped at 99
+  quietUntil(10, 0, 98.5);
+  bar(98.5, 98.6, 97.0, 97.5);  // a close below the range: no second trade
+  bar(97.5, 97.6, 97.0, 97.2);
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].exit_role, "stop_loss");
+}
+
+TEST_F(OrbTest, NoBreakoutBeforeTheDeadlineMeansNoTrade) {
+  startDay(100.0);
+  range();
+  quietUntil(11, 0, 100.0);
+  bar(100.0, 102.0, 99.9, 101.8);  // 11:00: too late
+  bar(101.8, 102.0, 101.5, 101.9);
+  EXPECT_TRUE(trades().empty());
+}
+
+TEST_F(OrbTest, AGapOverMaxGapPctSkipsTheDay) {
+  startDay(97.5);  // open 100.00 against 97.50: a 2.56 % gap
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);
+  bar(101.5, 101.8, 101.2, 101.6);
+  EXPECT_TRUE(trades().empty());
+}
+
+TEST_F(OrbTest, AGapJustUnderTheLimitTrades) {
+  startDay(98.04);  // |100 - 98.04| / 98.04 = 1.999 %
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);
+  bar(101.5, 101.8, 101.2, 101.6);
+  EXPECT_EQ(trades().size(), 1u);
+}
+
+TEST_F(OrbTest, VolumeFilterNeedsTheBreakoutBarsVolume) {
+  startDay(100.0, {{"volume_multiple", "1.5"}});
+  range();  // range volume mean 100,000
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5, 149000);  // closes above, volume 1.49x: no
+  bar(101.5, 101.6, 101.2, 101.4, 100000);
+  EXPECT_TRUE(trades().empty());
+  bar(101.4, 101.9, 101.3, 101.8, 150000);  // 1.5x: the breakout
+  bar(101.8, 102.0, 101.6, 101.9);
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_DOUBLE_EQ(t[0].entry, 101.8);
+}
+
+TEST_F(OrbTest, ExitsAtTheCloseOfTheExitTimeBar) {
+  startDay(100.0, {{"stop_mode", "mid"}});
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.4, 99.9, 101.2);  // long; stop at the middle, 100
+  bar(101.2, 101.5, 101.0, 101.3);  // entry 101.20; size floor(500 / 1.2) = 416
+  quietUntil(15, 55, 102.0);
+  EXPECT_TRUE(trades()[0].exit_role.empty());
+  bar(102.0, 102.3, 101.8, 102.25);  // 15:55: closed at its close
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_DOUBLE_EQ(t[0].qty, 416);
+  EXPECT_EQ(t[0].exit_role, "time_exit");
+  EXPECT_DOUBLE_EQ(t[0].exit, 102.25);
+}
+
+TEST_F(OrbTest, OptionModeBuysTheNearestCallWithATargetOnThePremium) {
+  startDay(100.0, {{"instrument", "option"}});
+  for (double strike : {101.0, 102.0}) {
+    OptionQuote q;
+    q.symbol = fmt::format("SPY261117C{:08d}", static_cast<int>(strike * 1000));
+    q.underlying = "SPY";
+    q.call = true;
+    q.expiry = 20261117;
+    q.strike = strike;
+    q.bid = strike == 101.0 ? 1.10 : 0.60;
+    q.ask = strike == 101.0 ? 1.20 : 0.70;
+    q.open_interest = 1000;
+    h.chains["SPY"].push_back(q);
+  }
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.3);  // long: the 101 call is closest to 101.30
+  const Order* entry = nullptr;
+  for (const Order* o : h.oms().orders(OrderFilter{})) {
+    if (o->parent_id.empty()) entry = o;
+  }
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->intent.symbol, "SPY261117C00101000");
+  EXPECT_EQ(entry->intent.type, OrderType::Limit);
+  EXPECT_DOUBLE_EQ(entry->intent.limit_price, 1.20) << "a limit at the ask";
+  EXPECT_DOUBLE_EQ(entry->intent.take_profit_offset, 0.10);
+  EXPECT_EQ(entry->intent.order_class, OrderClass::Oto) << "no stop by default: target and time exit";
+  EXPECT_GT(entry->intent.exit_at_ns, 0);
+}
+
+}  // namespace
+}  // namespace th::test
