@@ -68,8 +68,10 @@ Order BrokerService::makeLeg(const Order& parent, OrderRole role, double quantit
                                              : parent.average_fill_price - sign * in.stop_loss_offset;
   if (role == OrderRole::TakeProfit) {
     leg.intent.type = OrderType::Limit;
-    leg.intent.limit_price = in.take_profit_price > 0 ? in.take_profit_price
-                                                      : parent.average_fill_price + sign * in.take_profit_offset;
+    const double fill = parent.average_fill_price;
+    leg.intent.limit_price = in.take_profit_price > 0    ? in.take_profit_price
+                             : in.take_profit_offset > 0 ? fill + sign * in.take_profit_offset
+                                                         : fill + sign * in.take_profit_risk_multiple * std::abs(fill - stop);
   } else if (in.stop_loss_limit_price > 0) {
     leg.intent.type = OrderType::StopLimit;
     leg.intent.stop_price = stop;

@@ -467,6 +467,7 @@ th_order_request BrokerService::request(const Order& order, bool native) const {
     r.stop_loss_limit_price = in.stop_loss_limit_price;
     r.take_profit_offset = in.take_profit_offset;
     r.stop_loss_offset = in.stop_loss_offset;
+    r.take_profit_risk_multiple = in.take_profit_risk_multiple;
     r.exit_at_ns = in.exit_at_ns;
   }
   return r;

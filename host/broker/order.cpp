@@ -174,18 +174,23 @@ Result<void> validateIntent(const OrderIntent& intent) {
        {std::pair{"take_profit_price", intent.take_profit_price}, std::pair{"stop_loss_price", intent.stop_loss_price},
         std::pair{"stop_loss_limit_price", intent.stop_loss_limit_price},
         std::pair{"take_profit_offset", intent.take_profit_offset},
-        std::pair{"stop_loss_offset", intent.stop_loss_offset}}) {
+        std::pair{"stop_loss_offset", intent.stop_loss_offset},
+        std::pair{"take_profit_risk_multiple", intent.take_profit_risk_multiple}}) {
     if (value != 0 && !positive(value)) return bad(fmt::format("{}: must be above 0, got {}", name, value));
   }
-  if (intent.take_profit_price > 0 && intent.take_profit_offset > 0) {
-    return bad("take_profit_offset: give take_profit_price or take_profit_offset, not both");
+  if ((intent.take_profit_price > 0) + (intent.take_profit_offset > 0) + (intent.take_profit_risk_multiple > 0) > 1) {
+    return bad("take_profit_offset: give one of take_profit_price, take_profit_offset and take_profit_risk_multiple");
+  }
+  if (intent.take_profit_risk_multiple > 0 && !intent.hasStopLoss()) {
+    return bad("take_profit_risk_multiple: a multiple of the risk needs a stop-loss");
   }
   if (intent.stop_loss_price > 0 && intent.stop_loss_offset > 0) {
     return bad("stop_loss_offset: give stop_loss_price or stop_loss_offset, not both");
   }
   if (intent.exit_at_ns < 0) return bad("exit_at: must be a time");
   const bool tp = intent.hasTakeProfit(), sl = intent.hasStopLoss(), timed = intent.exit_at_ns > 0;
-  const bool offsets = intent.take_profit_offset > 0 || intent.stop_loss_offset > 0;
+  const bool offsets =
+      intent.take_profit_offset > 0 || intent.stop_loss_offset > 0 || intent.take_profit_risk_multiple > 0;
   switch (intent.order_class) {
     case OrderClass::Simple:
       if (tp || sl || timed) return bad("order_class: take_profit/stop_loss/exit_at legs need a bracket, oco or oto order");

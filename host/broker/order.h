@@ -85,11 +85,16 @@ struct OrderIntent {
   // at a price (0 = none; a leg has one or the other).
   double take_profit_offset = 0;
   double stop_loss_offset = 0;
+  double take_profit_risk_multiple = 0;  // target = fill ± this × |fill − stop|
   int64_t exit_at_ns = 0;  // bracket/OTO: closed at the market at this time (0 = none)
 
-  bool hasTakeProfit() const { return take_profit_price > 0 || take_profit_offset > 0; }
+  bool hasTakeProfit() const {
+    return take_profit_price > 0 || take_profit_offset > 0 || take_profit_risk_multiple > 0;
+  }
   bool hasStopLoss() const { return stop_loss_price > 0 || stop_loss_offset > 0; }
-  bool hasExitFields() const { return take_profit_offset > 0 || stop_loss_offset > 0 || exit_at_ns > 0; }
+  bool hasExitFields() const {
+    return take_profit_offset > 0 || stop_loss_offset > 0 || take_profit_risk_multiple > 0 || exit_at_ns > 0;
+  }
 };
 
 // Checks that an intent is complete and self-consistent; the error names

@@ -66,6 +66,7 @@ std::string encodeOrder(const Order& order) {
             {"stop_loss_limit_price", in.stop_loss_limit_price},
             {"take_profit_offset", in.take_profit_offset},
             {"stop_loss_offset", in.stop_loss_offset},
+            {"take_profit_risk_multiple", in.take_profit_risk_multiple},
             {"exit_at_ns", in.exit_at_ns},
             {"exit_at", in.exit_at_ns ? formatExchangeTime(in.exit_at_ns) : std::string()},
             {"native_leg", order.native_leg},
@@ -111,6 +112,7 @@ Result<Order> decodeOrder(std::string_view encoded) {
     if (j.contains("take_profit_offset")) {
       in.take_profit_offset = number(j, "take_profit_offset");
       in.stop_loss_offset = number(j, "stop_loss_offset");
+      if (j.contains("take_profit_risk_multiple")) in.take_profit_risk_multiple = number(j, "take_profit_risk_multiple");
       in.exit_at_ns = integer(j, "exit_at_ns");
       auto native = j.find("native_leg");
       order.native_leg = native != j.end() && native->is_boolean() && native->get<bool>();

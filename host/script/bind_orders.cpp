@@ -41,6 +41,7 @@ OrderIntent readIntent(lua_State* L, StrategyInstance& instance, const char* whe
   intent.stop_loss_limit_price = numberField(L, 2, "stop_loss_limit", where).value_or(0);
   intent.take_profit_offset = numberField(L, 2, "take_profit_offset", where).value_or(0);
   intent.stop_loss_offset = numberField(L, 2, "stop_loss_offset", where).value_or(0);
+  intent.take_profit_risk_multiple = numberField(L, 2, "take_profit_r", where).value_or(0);
   if (auto exit_at = numberField(L, 2, "exit_at", where)) {
     if (!(*exit_at > 0)) throw ScriptError(fmt::format("{}: exit_at must be a time (epoch ms), got {}", where, *exit_at));
     intent.exit_at_ns = static_cast<int64_t>(*exit_at) * 1'000'000;

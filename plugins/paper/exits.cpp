@@ -54,6 +54,7 @@ Exits PaperBroker::exitsOf(const th_order_request& request) {
   Exits exits;
   exits.take_profit_price = request.take_profit_price;
   exits.take_profit_offset = request.take_profit_offset;
+  exits.take_profit_risk_multiple = request.take_profit_risk_multiple;
   exits.stop_loss_price = request.stop_loss_price;
   exits.stop_loss_offset = request.stop_loss_offset;
   exits.stop_loss_limit_price = request.stop_loss_limit_price;
@@ -64,6 +65,7 @@ Exits PaperBroker::exitsOf(const th_order_request& request) {
 std::string PaperBroker::exitsRejectReason(const th_order_request& request, const Order& order) const {
   for (auto [name, value] : {std::pair{"take_profit_price", request.take_profit_price},
                              std::pair{"take_profit_offset", request.take_profit_offset},
+                             std::pair{"take_profit_risk_multiple", request.take_profit_risk_multiple},
                              std::pair{"stop_loss_price", request.stop_loss_price},
                              std::pair{"stop_loss_offset", request.stop_loss_offset},
                              std::pair{"stop_loss_limit_price", request.stop_loss_limit_price}}) {
@@ -71,8 +73,11 @@ std::string PaperBroker::exitsRejectReason(const th_order_request& request, cons
   }
   if (request.exit_at_ns < 0) return "exit_at_ns must be 0 or a time";
   const Exits& exits = order.exits;
-  if (exits.take_profit_price > 0 && exits.take_profit_offset > 0) {
-    return "take_profit_price and take_profit_offset: give one, not both";
+  if ((exits.take_profit_price > 0) + (exits.take_profit_offset > 0) + (exits.take_profit_risk_multiple > 0) > 1) {
+    return "take_profit_price, take_profit_offset and take_profit_risk_multiple: give one";
+  }
+  if (exits.take_profit_risk_multiple > 0 && !exits.hasStopLoss()) {
+    return "take_profit_risk_multiple: the target is a multiple of the risk to the stop-loss, and there is none";
   }
   if (exits.stop_loss_price > 0 && exits.stop_loss_offset > 0) {
     return "stop_loss_price and stop_loss_offset: give one, not both";
@@ -126,7 +131,14 @@ void PaperBroker::placeExits(size_t entry_index, int64_t ts_ns, std::vector<Repo
   if (exits.hasTakeProfit()) {
     Order tp = leg(kTakeProfit);
     tp.type = TH_ORDER_LIMIT;
-    tp.limit_price = exits.take_profit_price > 0 ? exits.take_profit_price : fill + sign * exits.take_profit_offset;
+    if (exits.take_profit_price > 0) {
+      tp.limit_price = exits.take_profit_price;
+    } else if (exits.take_profit_offset > 0) {
+      tp.limit_price = fill + sign * exits.take_profit_offset;
+    } else {
+      // A multiple of the risk from the fill to the stop (legs[0] is the stop-loss).
+      tp.limit_price = fill + sign * exits.take_profit_risk_multiple * std::abs(fill - legs[0].stop_price);
+    }
     legs.push_back(std::move(tp));
   }
   if (exits.exit_at_ns > 0) {

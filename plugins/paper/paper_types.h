@@ -17,11 +17,13 @@ inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 // The exits of a bracket or OTO entry (TH_BROKER_NATIVE_EXITS), held until
 // the entry has filled. A leg has a fixed price or an offset from the fill.
 struct Exits {
-  double take_profit_price = 0, take_profit_offset = 0;
+  double take_profit_price = 0, take_profit_offset = 0, take_profit_risk_multiple = 0;
   double stop_loss_price = 0, stop_loss_offset = 0, stop_loss_limit_price = 0;
   int64_t exit_at_ns = 0;
 
-  bool hasTakeProfit() const { return take_profit_price > 0 || take_profit_offset > 0; }
+  bool hasTakeProfit() const {
+    return take_profit_price > 0 || take_profit_offset > 0 || take_profit_risk_multiple > 0;
+  }
   bool hasStopLoss() const { return stop_loss_price > 0 || stop_loss_offset > 0; }
   bool any() const { return hasTakeProfit() || hasStopLoss() || exit_at_ns > 0; }
 };

@@ -136,6 +136,7 @@ std::string indexed(const char* list, size_t i) { return std::string(list) + "["
 Json bracketJson(const Order& o) {
   const Exits& e = o.exits;
   return {{"take_profit_price", e.take_profit_price}, {"take_profit_offset", e.take_profit_offset},
+          {"take_profit_risk_multiple", e.take_profit_risk_multiple},
           {"stop_loss_price", e.stop_loss_price},     {"stop_loss_offset", e.stop_loss_offset},
           {"stop_loss_limit_price", e.stop_loss_limit_price},
           {"exit_at_ns", e.exit_at_ns},               {"exits_placed", o.exits_placed},
@@ -146,6 +147,7 @@ void readBracket(const Reader& r, Order& o) {
   Exits& e = o.exits;
   e.take_profit_price = r.nonNegative("take_profit_price");
   e.take_profit_offset = r.nonNegative("take_profit_offset");
+  e.take_profit_risk_multiple = r.nonNegative("take_profit_risk_multiple");
   e.stop_loss_price = r.nonNegative("stop_loss_price");
   e.stop_loss_offset = r.nonNegative("stop_loss_offset");
   e.stop_loss_limit_price = r.nonNegative("stop_loss_limit_price");

@@ -100,6 +100,24 @@ TEST_F(PaperBracketTest, OffsetsAreMeasuredFromTheEntrysFill) {
   EXPECT_TRUE(positions().empty());
 }
 
+TEST_F(PaperBracketTest, TargetAtAMultipleOfTheRiskFromTheFill) {
+  start();
+  bar("SPY", t - kMinute, 100, 100.5, 99.5, 100);
+  OrderSpec o = longBracket("r", 10);
+  o.stop_loss = 99;
+  o.take_profit_r = 2;
+  ASSERT_EQ(submit(o).status, TH_OK);
+  bar("SPY", t, 100.2, 100.5, 99.5, 100.4);
+  // Fill 100.20, risk 1.20 to the stop: target 100.20 + 2 x 1.20 = 102.60.
+  EXPECT_NEAR(lastReport("r.tp").limit_price, 102.6, 1e-9);
+
+  OrderSpec no_stop = longBracket("r-no-stop", 10);
+  no_stop.order_class = TH_CLASS_OTO;
+  no_stop.take_profit_r = 2;
+  Result refused = submit(no_stop);
+  EXPECT_NE(refused.error.find("take_profit_risk_multiple"), std::string::npos) << refused.error;
+}
+
 TEST_F(PaperBracketTest, TimeExitClosesAtItsBarsCloseUnlessAStopOrTargetCameFirst) {
   start();
   bar("SPY", t - kMinute, 100, 100.5, 99.5, 100);
@@ -190,7 +208,7 @@ TEST_F(PaperBracketTest, BadExitsAreRefusedNamingTheField) {
   both.stop_loss = 99;
   Result r = submit(both);
   EXPECT_EQ(r.status, TH_ERR_REJECTED);
-  EXPECT_NE(r.error.find("take_profit_price and take_profit_offset"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("take_profit_price, take_profit_offset and take_profit_risk_multiple: give one"), std::string::npos) << r.error;
 
   OrderSpec one = longBracket("one", 10);
   one.take_profit = 101;

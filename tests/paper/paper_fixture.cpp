@@ -53,6 +53,7 @@ Result PaperTest::submit(const OrderSpec& spec) {
   r.stop_price = spec.stop;
   r.take_profit_price = spec.take_profit;
   r.take_profit_offset = spec.take_profit_offset;
+  r.take_profit_risk_multiple = spec.take_profit_r;
   r.stop_loss_price = spec.stop_loss;
   r.stop_loss_offset = spec.stop_loss_offset;
   r.stop_loss_limit_price = spec.stop_loss_limit;

@@ -35,7 +35,7 @@ struct OrderSpec {
   double limit = 0;
   double stop = 0;
   // Brackets and OTO (native exits)
-  double take_profit = 0, take_profit_offset = 0;
+  double take_profit = 0, take_profit_offset = 0, take_profit_r = 0;
   double stop_loss = 0, stop_loss_offset = 0, stop_loss_limit = 0;
   int64_t exit_at_ns = 0;
 };

@@ -226,6 +226,9 @@ typedef struct th_order_request {
    * bar that ends at or after it, after that bar's stop and target checks.
    * 0 = none. */
   int64_t exit_at_ns;
+  /* 1.1 target at this multiple of the risk taken: fill + m × (fill − stop)
+   * for a buy entry (mirrored for a sell); needs a stop-loss. 0 = none. */
+  double take_profit_risk_multiple;
 } th_order_request;
 
 /* An order's state, as reported by update callbacks and by open_orders(). */
