@@ -71,6 +71,9 @@ local function enter(ctx, bar, day, long)
   local account = ctx:account()
   local equity = account and account.equity or 0
   local qty = math.floor(equity * p.risk_pct / 100 / math.abs(bar.close - stop))
+  -- No more than the buying power pays for.
+  local affordable = account and math.floor(account.buying_power / bar.close) or 0
+  if qty > affordable then qty = affordable end
   signal.qty = qty
   ctx:signal(signal)
   if qty < 1 then

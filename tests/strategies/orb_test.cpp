@@ -2,64 +2,16 @@
 // strategy service and the paper broker (native brackets): every rule branch
 // of STRATEGIES.md section 1, with the prices and sizes worked out by hand.
 #include <fmt/format.h>
-#include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "script/strategy_harness.h"
+#include "day_fixture.h"
 
 namespace th::test {
 namespace {
 
-constexpr int64_t kMinuteNs = 60'000 * kMillis;
-
-std::string readSource(const std::string& relative) {
-  std::ifstream in(std::string(TH_SOURCE_DIR) + "/" + relative);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The shipped orb.yaml for SPY alone, with `changes` ("key: value" lines
-// replacing the defaults of params).
-std::string orbYaml(const std::map<std::string, std::string>& changes = {}) {
-  std::string yaml = readSource("strategies/orb/orb.yaml");
-  yaml.replace(yaml.find("symbols: [SPY, QQQ, IWM]"), 24, "symbols: [SPY]");
-  for (const auto& [key, value] : changes) {
-    auto at = yaml.find("  " + key + ":");
-    EXPECT_NE(at, std::string::npos) << key;
-    auto def = yaml.find("default: ", at);
-    auto end = yaml.find(',', def);
-    yaml.replace(def + 9, end - def - 9, value);
-  }
-  return yaml;
-}
-
-struct Trade {
-  std::string side;
-  double qty = 0, entry = 0, exit = 0;
-  std::string exit_role;
-};
-
-class OrbTest : public ::testing::Test {
+class OrbTest : public StrategyDayTest {
  protected:
-  OrbTest() : h(0) {}
-
-  // Monday 2026-11-16 closes at `prev_close`; the clock then stands at
-  // Tuesday 09:30 with ORB started.
   void startDay(double prev_close, const std::map<std::string, std::string>& changes = {}) {
-    h.write("orb", orbYaml(changes), readSource("strategies/orb/orb.lua"));
-    h.advance(5 * 60 * kMinuteNs + 59 * kMinuteNs);  // 10:00 → 15:59
-    h.start();
-    h.minute("SPY", prev_close, prev_close + 0.1, prev_close - 0.1, prev_close);
-    h.advance(17 * 60 * kMinuteNs + 30 * kMinuteNs);  // 16:00 → 09:30
-  }
-  void bar(double o, double hi, double lo, double c, double volume = 100000) { h.minute("SPY", o, hi, lo, c, volume); }
-  // Quiet bars at `price` (high +0.2, low -0.2) until the clock reads hh:mm.
-  void quietUntil(int hh, int mm, double price) {
-    const int64_t until = fromExchangeTime(20261117, hh, mm);
-    while (h.nowNs() < until) bar(price, price + 0.2, price - 0.2, price);
+    StrategyDayTest::startDay("orb", prev_close, changes);
   }
   // The standard range: 09:30-09:34, high 101, low 99 (height 2).
   void range() {
@@ -69,31 +21,6 @@ class OrbTest : public ::testing::Test {
     bar(99.4, 100.3, 99.2, 100.1);
     bar(100.1, 100.4, 99.6, 100.0);
   }
-  std::vector<Trade> trades() {
-    OrderFilter all;
-    all.open_only = false;
-    all.limit = 1000;
-    std::vector<Trade> out;
-    auto orders = h.oms().orders(all);
-    std::reverse(orders.begin(), orders.end());  // oldest first
-    for (const Order* o : orders) {
-      if (!o->parent_id.empty() || o->status != OrderStatus::Filled) continue;
-      Trade t;
-      t.side = std::string(toString(o->intent.side));
-      t.qty = o->filled_quantity;
-      t.entry = o->average_fill_price;
-      for (const Order* leg : orders) {
-        if (leg->parent_id == o->client_order_id && leg->filled_quantity > 0) {
-          t.exit = leg->average_fill_price;
-          t.exit_role = std::string(toString(leg->role));
-        }
-      }
-      out.push_back(t);
-    }
-    return out;
-  }
-
-  StrategyHarness h;
 };
 
 TEST_F(OrbTest, LongBreakoutEntersAtTheNextOpenWithStopAtTheRangeLowAndTargetFromTheFill) {
@@ -110,12 +37,8 @@ TEST_F(OrbTest, LongBreakoutEntersAtTheNextOpenWithStopAtTheRangeLowAndTargetFro
   // floor(100000 x 0.5% / |101.5 - 99|) = floor(500 / 2.5) = 200 shares.
   EXPECT_DOUBLE_EQ(t[0].qty, 200);
   EXPECT_DOUBLE_EQ(t[0].entry, 101.6);
-  const Order* stop = nullptr;
-  const Order* target = nullptr;
-  for (const Order* o : h.oms().orders(OrderFilter{})) {
-    if (o->role == OrderRole::StopLoss) stop = o;
-    if (o->role == OrderRole::TakeProfit) target = o;
-  }
+  const Order* stop = openLeg(OrderRole::StopLoss);
+  const Order* target = openLeg(OrderRole::TakeProfit);
   ASSERT_TRUE(stop && target);
   EXPECT_DOUBLE_EQ(stop->intent.stop_price, 99);
   EXPECT_DOUBLE_EQ(target->intent.limit_price, 105.6) << "entry 101.60 + 2 x range 2.00";
@@ -129,8 +52,7 @@ TEST_F(OrbTest, LongBreakoutEntersAtTheNextOpenWithStopAtTheRangeLowAndTargetFro
   EXPECT_NEAR(h.oms().book().strategyPosition("orb", "SPY")->realised, 200 * 4.0, 1e-6);
 
   // The range lines, the breakout bar and the entry and exit are on the chart.
-  std::vector<std::string> texts;
-  for (const auto& [symbol, marker] : h.markers) texts.push_back(marker.text);
+  const auto texts = markerTexts();
   for (const char* expected : {"OR high 101.00", "OR low 99.00", "breakout above 101.00", "entry 101.60",
                                "target 105.60"}) {
     EXPECT_NE(std::find(texts.begin(), texts.end(), expected), texts.end()) << expected;
