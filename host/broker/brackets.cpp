@@ -1,4 +1,5 @@
-// Bracket, OTO and OCO emulation for brokers without them (see broker_service.h).
+// Bracket, OTO and OCO emulation for brokers without them, and the records of
+// legs that brokers with native exits place (see broker_service.h).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -224,6 +225,71 @@ void BrokerService::updateGroup(const std::string& group_id) {
   updateOpenIndex(group);
   notifyOrder(group);
 }
+
+// ------------------------------------------------ brackets the broker places --
+
+bool BrokerService::placesExits(const BrokerPort& port, const Order& order) const {
+  return order.role == OrderRole::Single && (port.capabilities() & TH_BROKER_NATIVE_EXITS) &&
+         (order.intent.order_class == OrderClass::Bracket || order.intent.order_class == OrderClass::Oto);
+}
+
+void BrokerService::recordNativeLegs(const Order& entry) {
+  const auto& in = entry.intent;
+  auto leg = [&](OrderRole role, const char* suffix) {
+    Order out;
+    out.client_order_id = entry.client_order_id + suffix;
+    out.broker = entry.broker;
+    out.parent_id = entry.client_order_id;
+    out.role = role;
+    out.native_leg = true;
+    out.intent.strategy = in.strategy;
+    out.intent.symbol = in.symbol;
+    out.intent.asset_class = in.asset_class;
+    out.intent.side = in.side == OrderSide::Buy ? OrderSide::Sell : OrderSide::Buy;
+    out.intent.time_in_force = in.time_in_force == TimeInForce::Gtc ? TimeInForce::Gtc : TimeInForce::Day;
+    out.intent.quantity = in.quantity;
+    out.status = OrderStatus::PendingNew;
+    out.reason = "held by the broker until the entry fills";
+    out.created_ns = out.updated_ns = entry.created_ns;
+    return out;
+  };
+  std::vector<Order> legs;
+  if (in.hasStopLoss()) {
+    Order sl = leg(OrderRole::StopLoss, ".sl");
+    sl.intent.type = in.stop_loss_limit_price > 0 ? OrderType::StopLimit : OrderType::Stop;
+    sl.intent.stop_price = in.stop_loss_price;  // 0 until the broker reports it (an offset)
+    sl.intent.limit_price = in.stop_loss_limit_price;
+    legs.push_back(std::move(sl));
+  }
+  if (in.hasTakeProfit()) {
+    Order tp = leg(OrderRole::TakeProfit, ".tp");
+    tp.intent.type = OrderType::Limit;
+    tp.intent.limit_price = in.take_profit_price;
+    legs.push_back(std::move(tp));
+  }
+  if (in.exit_at_ns > 0) {
+    Order tx = leg(OrderRole::TimeExit, ".tx");
+    tx.intent.type = OrderType::Market;
+    tx.intent.exit_at_ns = in.exit_at_ns;
+    legs.push_back(std::move(tx));
+  }
+  for (auto& out : legs) notifyOrder(store(std::move(out)));
+}
+
+void BrokerService::closeUnplacedLegs(const Order& entry, const std::string& why) {
+  if (entry.booked_quantity > 0 || entry.filled_quantity > 0) return;
+  for (Order* leg : children(entry.client_order_id)) {
+    if (!leg->native_leg || leg->status != OrderStatus::PendingNew) continue;
+    leg->status = OrderStatus::Canceled;
+    leg->reason = why;
+    leg->updated_ns = host_.nowNs();
+    persist(*leg);
+    updateOpenIndex(*leg);
+    notifyOrder(*leg);
+  }
+}
+
+// ----------------------------------------------------- emulated time exits --
 
 void BrokerService::emulateTimeExits() {
   const int64_t now = host_.nowNs();
