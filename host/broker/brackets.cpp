@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "broker/broker_service.h"
@@ -17,6 +16,18 @@ namespace {
 bool same(double a, double b, double scale) { return std::abs(a - b) <= 1e-9 * std::max(1.0, scale); }
 
 OrderSide opposite(OrderSide side) { return side == OrderSide::Buy ? OrderSide::Sell : OrderSide::Buy; }
+
+// A market order for `quantity` of the same strategy and instrument, on the other side of `opened`.
+OrderIntent closingIntent(const OrderIntent& opened, double quantity) {
+  OrderIntent intent;
+  intent.strategy = opened.strategy;
+  intent.symbol = opened.symbol;
+  intent.asset_class = opened.asset_class;
+  intent.side = opposite(opened.side);
+  intent.type = OrderType::Market;
+  intent.quantity = quantity;
+  return intent;
+}
 
 }  // namespace
 
@@ -177,13 +188,7 @@ void BrokerService::checkOverfill(Order& leg) {
   if (excess <= 0 || same(excess, 0, pair)) return;
 
   ++stats_.overfills;
-  OrderIntent intent;
-  intent.strategy = leg.intent.strategy;
-  intent.symbol = leg.intent.symbol;
-  intent.asset_class = leg.intent.asset_class;
-  intent.side = opposite(leg.intent.side);
-  intent.type = OrderType::Market;
-  intent.quantity = excess;
+  const OrderIntent intent = closingIntent(leg.intent, excess);
   const std::string leg_id = leg.client_order_id, sibling_id = sibling->client_order_id, broker_id = leg.broker;
   auto correction = submitAs(intent, broker_id, OrderPurpose::Correction, pair_key);
   std::string taken_back = correction ? fmt::format("{} {} by correction order {} ({})", toString(intent.side),
@@ -277,7 +282,8 @@ void BrokerService::recordNativeLegs(const Order& entry) {
 }
 
 void BrokerService::closeUnplacedLegs(const Order& entry, const std::string& why) {
-  if (entry.booked_quantity > 0 || entry.filled_quantity > 0) return;
+  if (entry.role != OrderRole::Single || entry.booked_quantity > 0 || entry.filled_quantity > 0) return;
+  if (entry.intent.order_class != OrderClass::Bracket && entry.intent.order_class != OrderClass::Oto) return;
   for (Order* leg : children(entry.client_order_id)) {
     if (!leg->native_leg || leg->status != OrderStatus::PendingNew) continue;
     leg->status = OrderStatus::Canceled;
@@ -293,16 +299,9 @@ void BrokerService::closeUnplacedLegs(const Order& entry, const std::string& why
 
 void BrokerService::emulateTimeExits() {
   const int64_t now = host_.nowNs();
-  if (now < next_time_exit_ns_) return;
-  next_time_exit_ns_ = std::numeric_limits<int64_t>::max();
   std::vector<std::string> due;
-  for (const auto& [id, order] : orders_) {
-    if (order.role != OrderRole::Entry || order.intent.exit_at_ns <= 0 || exited_.contains(id)) continue;
-    if (order.intent.exit_at_ns > now) {
-      next_time_exit_ns_ = std::min(next_time_exit_ns_, order.intent.exit_at_ns);
-    } else {
-      due.push_back(id);
-    }
+  for (const auto& id : timed_entries_) {
+    if (orders_.at(id).intent.exit_at_ns <= now) due.push_back(id);
   }
   for (const auto& id : due) {
     // Cancel the entry and the legs first; the exit goes out once none of
@@ -325,22 +324,12 @@ void BrokerService::emulateTimeExits() {
         }
       }
     }
-    if (waiting) {
-      next_time_exit_ns_ = now;  // look again at the next tick
-      continue;
-    }
-    exited_.insert(id);
+    if (waiting) continue;  // looked at again at the next tick
+    timed_entries_.erase(id);
     const Order& entry = orders_.at(id);
     const double rest = entry.booked_quantity - exited;
     if (rest <= 1e-9 * std::max(1.0, entry.intent.quantity)) continue;
-    OrderIntent intent;
-    intent.strategy = entry.intent.strategy;
-    intent.symbol = entry.intent.symbol;
-    intent.asset_class = entry.intent.asset_class;
-    intent.side = opposite(entry.intent.side);
-    intent.type = OrderType::Market;
-    intent.quantity = rest;
-    auto sent = submitAs(intent, entry.broker, OrderPurpose::Protective, id);
+    auto sent = submitAs(closingIntent(entry.intent, rest), entry.broker, OrderPurpose::Protective, id);
     if (!sent) {
       spdlog::error("time exit of {}: {}", id, sent.error().message);
       continue;

@@ -171,6 +171,8 @@ Result<void> BrokerService::load() {
   for (auto& [id, order] : orders_) {
     if (isOpen(order.status)) open_.emplace(id, &order);
     if (!order.parent_id.empty()) by_creation.push_back(&order);
+    // Checked at the first tick: one already carried out finds nothing left to close.
+    if (order.role == OrderRole::Entry && order.intent.exit_at_ns > 0) timed_entries_.insert(id);
   }
   std::sort(by_creation.begin(), by_creation.end(), [](const Order* a, const Order* b) {
     return a->created_ns != b->created_ns ? a->created_ns < b->created_ns : a->client_order_id < b->client_order_id;
@@ -364,6 +366,7 @@ Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id,
                           fmt::format(R"({{"order":{}}})", encoded));
   }
   if (placesExits(*port, orders_.at(id))) recordNativeLegs(orders_.at(id));
+  if (orders_.at(id).role == OrderRole::Entry && orders_.at(id).intent.exit_at_ns > 0) timed_entries_.insert(id);
   Order& stored = orders_.at(id);
   if (stored.role == OrderRole::Group) {
     // An emulated OCO: the pair goes out now; the group itself never does.

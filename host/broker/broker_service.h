@@ -264,9 +264,8 @@ class BrokerService final : private RiskView {
   uint64_t next_order_number_ = 1;
   uint64_t next_fill_key_ = 1;
   std::vector<ReconcileReport> reconciled_;
-  // Emulated time exits: the next one due, entries already closed, cancels asked.
-  int64_t next_time_exit_ns_ = 0;
-  std::set<std::string, std::less<>> exited_;
+  // Emulated entries with a time exit not yet carried out, and the cancels it asked for.
+  std::set<std::string, std::less<>> timed_entries_;
   std::set<std::string, std::less<>> exit_cancels_;
   std::set<std::string, std::less<>> killed_entries_;  // native entries the kill switch canceled
   Stats stats_;

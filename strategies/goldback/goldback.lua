@@ -2,6 +2,7 @@
 -- break-and-retest. The rules in plain words, with a worked example, are in
 -- docs/strategies/goldback.md.
 local time = require("th.time")
+local sizing = require("th.sizing")
 
 local OPEN, CLOSE = time.hhmm("09:30"), time.hhmm("16:00")
 
@@ -75,20 +76,14 @@ local function enter(ctx, bar, s, setup)
   local long = setup.side == "buy"
   local day = ctx.state.days[bar.symbol]
   day.trades = day.trades + 1
-  local account = ctx:account()
-  local equity = account and account.equity or 0
-  local qty = math.floor(equity * p.risk_pct / 100 / math.abs(bar.close - setup.stop))
-  -- No more than the buying power pays for.
-  local affordable = account and math.floor(account.buying_power / bar.close) or 0
-  if qty > affordable then qty = affordable end
+  local qty, why = sizing.shares_for_risk(ctx, p.risk_pct, bar.close, setup.stop)
   local signal = {symbol = bar.symbol, name = setup.name, price = bar.close, level = setup.level,
                   stop = setup.stop, target = setup.target, qty = qty}
   ctx:signal(signal)
   ctx:mark{symbol = bar.symbol, time = bar.time, price = bar.close, kind = "signal", side = setup.side,
            text = setup.name:gsub("_", " ")}
   if qty < 1 then
-    ctx:log("info", string.format("%s: size 0 (equity %s, risk %s per share)", bar.symbol, fmt(equity),
-                                  fmt(math.abs(bar.close - setup.stop))))
+    ctx:log("info", string.format("%s: no entry: %s", bar.symbol, why))
     return
   end
   local order = {symbol = bar.symbol, side = setup.side, qty = qty, stop_loss = setup.stop,

@@ -5,6 +5,7 @@
 -- when a bar reaches both), with the target as an offset from the fill and a
 -- time exit at the close of the exit_time bar.
 local time = require("th.time")
+local sizing = require("th.sizing")
 
 -- One symbol's day: the range, then the wait, the breakout and the trade.
 local function new_day(date, prev_close)
@@ -68,17 +69,11 @@ local function enter(ctx, bar, day, long)
   end
 
   -- Sized on the breakout close: the order goes out before the next bar opens.
-  local account = ctx:account()
-  local equity = account and account.equity or 0
-  local qty = math.floor(equity * p.risk_pct / 100 / math.abs(bar.close - stop))
-  -- No more than the buying power pays for.
-  local affordable = account and math.floor(account.buying_power / bar.close) or 0
-  if qty > affordable then qty = affordable end
+  local qty, why = sizing.shares_for_risk(ctx, p.risk_pct, bar.close, stop)
   signal.qty = qty
   ctx:signal(signal)
   if qty < 1 then
-    ctx:log("info", string.format("%s: size 0 (equity %s, risk %s per share)", bar.symbol, fmt(equity),
-                                  fmt(math.abs(bar.close - stop))))
+    ctx:log("info", string.format("%s: no entry: %s", bar.symbol, why))
     return
   end
   local order, err = ctx:bracket{symbol = bar.symbol, side = side, qty = qty,

@@ -513,6 +513,7 @@ TEST(BrokerServiceNativeExits, HeldLegsSurviveARestartAndReconcile) {
 TEST(BrokerService, EmulatedBracketMeasuresOffsetsFromTheFillAndExitsAtItsTime) {
   OmsHarness h;  // the paper broker's native exits hidden: the host emulates
   h.quote("AAPL", 99.98, 100.00);
+  h.oms().tick();  // ticks before the bracket exists must not make it miss its time
   OrderIntent in = intent("AAPL", OrderSide::Buy, 10);
   in.order_class = OrderClass::Bracket;
   in.take_profit_offset = 5;
