@@ -523,6 +523,7 @@ void BrokerService::onOrder(const std::string& broker_id, const OrderEvent& even
     // The broker set the leg's size and price when it placed it (from the
     // entry's fill) and shrinks it when another leg fills.
     if (event.quantity > 0 && event.quantity + 1e-9 >= event.filled_quantity) order.intent.quantity = event.quantity;
+    if (order.status == OrderStatus::PendingNew) order.reason.clear();  // "held by the broker ..." no longer holds
     if (order.intent.type == OrderType::Limit || order.intent.type == OrderType::StopLimit) {
       if (event.limit_price > 0) order.intent.limit_price = event.limit_price;
     }

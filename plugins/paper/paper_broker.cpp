@@ -163,7 +163,9 @@ double PaperBroker::estimatedCost(const Order& order, double quantity) const {
 
 // Cash an open buy holds back for its unfilled part.
 double PaperBroker::reservation(const Order& order) const {
-  if (order.side != TH_SIDE_BUY || !order.isOpen()) return 0;
+  // A bracket's buy legs close a short whose proceeds are already in the
+  // cash, and only one of them fills: they promise nothing more.
+  if (order.side != TH_SIDE_BUY || !order.isOpen() || order.leg != kNoLeg) return 0;
   return estimatedCost(order, order.remaining());
 }
 

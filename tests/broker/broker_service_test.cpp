@@ -449,6 +449,7 @@ TEST(BrokerServiceNativeExits, LegsAreRecordedAheadAndFollowTheBrokersReports) {
   h.bar("SPY", 100.2, 100.9, 99.6, 100.5);
   EXPECT_EQ(only(h.oms(), id).status, OrderStatus::Filled);
   EXPECT_EQ(only(h.oms(), id + ".tp").status, OrderStatus::Accepted);
+  EXPECT_TRUE(only(h.oms(), id + ".tp").reason.empty()) << "placed: no longer held";
   EXPECT_DOUBLE_EQ(only(h.oms(), id + ".tp").intent.limit_price, 101.7);
   EXPECT_DOUBLE_EQ(only(h.oms(), id + ".sl").intent.stop_price, 99);
   EXPECT_DOUBLE_EQ(only(h.oms(), id + ".sl").intent.quantity, 10);

@@ -94,6 +94,7 @@ TEST_F(PaperBracketTest, OffsetsAreMeasuredFromTheEntrysFill) {
   EXPECT_EQ(lastReport("s.tp").side, TH_SIDE_BUY);
   EXPECT_DOUBLE_EQ(lastReport("s.tp").limit_price, 97.9);
   EXPECT_DOUBLE_EQ(lastReport("s.sl").stop_price, 101.25);
+  EXPECT_NEAR(account().buying_power, account().cash, 1e-6) << "the three buy legs reserve no buying power";
   bar("SPY", t + kMinute, 99, 99.2, 97.9, 98);
   ASSERT_EQ(fillsFor("s.tp").size(), 1u);
   EXPECT_DOUBLE_EQ(fillsFor("s.tp")[0].price, 97.9);
