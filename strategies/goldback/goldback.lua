@@ -76,7 +76,7 @@ local function enter(ctx, bar, s, setup)
   local long = setup.side == "buy"
   local day = ctx.state.days[bar.symbol]
   day.trades = day.trades + 1
-  local qty, why = sizing.shares_for_risk(ctx, p.risk_pct, bar.close, setup.stop)
+  local qty, why = sizing.shares_for_risk(ctx, p.risk_pct, bar.close, setup.stop, p.max_position_pct)
   local signal = {symbol = bar.symbol, name = setup.name, price = bar.close, level = setup.level,
                   stop = setup.stop, target = setup.target, qty = qty}
   ctx:signal(signal)

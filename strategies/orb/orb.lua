@@ -69,7 +69,7 @@ local function enter(ctx, bar, day, long)
   end
 
   -- Sized on the breakout close: the order goes out before the next bar opens.
-  local qty, why = sizing.shares_for_risk(ctx, p.risk_pct, bar.close, stop)
+  local qty, why = sizing.shares_for_risk(ctx, p.risk_pct, bar.close, stop, p.max_position_pct)
   signal.qty = qty
   ctx:signal(signal)
   if qty < 1 then

@@ -22,7 +22,7 @@ class GoldbackTest : public StrategyDayTest {
 };
 
 TEST_F(GoldbackTest, SweepAboveTheHighThatClosesBackBelowIsAShortToTheLow) {
-  startDay();
+  startDay({{"max_position_pct", "100"}});
   firstWindow();
   bar(100.5, 101.30, 100.4, 100.80);  // 09:40: trades above 101, closes back below
   bar(100.70, 100.8, 98.9, 99.2);     // 09:41: entry at 100.70; reaches the target 99.00
@@ -84,8 +84,21 @@ TEST_F(GoldbackTest, BreakAboveAndRetestOfTheHighIsALongWithTargetAtTwiceTheRisk
   // Stop 101 - 0.02 = 100.98; risk 0.27 from the fill; target 101.25 + 2 x 0.27 = 101.79.
   EXPECT_NEAR(openLeg(OrderRole::StopLoss)->intent.stop_price, 100.98, 1e-9);
   EXPECT_NEAR(openLeg(OrderRole::TakeProfit)->intent.limit_price, 101.79, 1e-9);
-  // Size on the retest close: floor(500 / (101.20 - 100.98)) = 2272 shares would cost more than the
-  // 100,000 of buying power: capped at floor(100000 / 101.20) = 988.
+  // Size on the retest close: floor(500 / (101.20 - 100.98)) = 2272 shares would cost 229,926; no
+  // position may be worth more than max_position_pct 25 % of equity: floor(25000 / 101.20) = 247.
+  EXPECT_DOUBLE_EQ(t[0].qty, 247);
+}
+
+TEST_F(GoldbackTest, WithoutThePositionCapTheSizeIsStillWhatBuyingPowerPaysFor) {
+  startDay({{"max_position_pct", "100"}});
+  firstWindow();
+  bar(100.8, 101.4, 100.7, 101.30);   // the break
+  bar(101.3, 101.5, 101.2, 101.40);
+  bar(101.4, 101.45, 101.04, 101.20); // the retest: long
+  bar(101.25, 101.5, 101.1, 101.4);   // entry at 101.25
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  // 2272 shares by risk; the 100,000 of buying power pays for floor(100000 / 101.20) = 988.
   EXPECT_DOUBLE_EQ(t[0].qty, 988);
 }
 

@@ -137,13 +137,15 @@ TEST_F(OrbTest, ExitsAtTheCloseOfTheExitTimeBar) {
   range();
   quietUntil(9, 45, 100.0);
   bar(100.0, 101.4, 99.9, 101.2);  // long; stop at the middle, 100
-  bar(101.2, 101.5, 101.0, 101.3);  // entry 101.20; size floor(500 / 1.2) = 416
+  // Entry 101.20. Risk sizing asks floor(500 / 1.2) = 416 shares (42,099); no position may be worth
+  // more than max_position_pct 25 % of equity: floor(25000 / 101.20) = 247.
+  bar(101.2, 101.5, 101.0, 101.3);
   quietUntil(15, 55, 102.0);
   EXPECT_TRUE(trades()[0].exit_role.empty());
   bar(102.0, 102.3, 101.8, 102.25);  // 15:55: closed at its close
   auto t = trades();
   ASSERT_EQ(t.size(), 1u);
-  EXPECT_DOUBLE_EQ(t[0].qty, 416);
+  EXPECT_DOUBLE_EQ(t[0].qty, 247);
   EXPECT_EQ(t[0].exit_role, "time_exit");
   EXPECT_DOUBLE_EQ(t[0].exit, 102.25);
 }
