@@ -83,6 +83,14 @@ void registerStrategyRoutes(ApiServer& server, StrategyControl& control) {
     control.signals(queryValue(request, "strategy"), queryValue(request, "symbol"), limit,
                     answerWith(std::move(respond)));
   });
+  server.asyncRoute("POST", "/api/v1/strategies/{id}/request/{name}",
+                    [&control](const HttpRequest& request, ApiServer::Responder respond) {
+                      if (auto refused = unknownQuery(request, {})) return respond(*refused);
+                      auto args = optionalObject(request.body);
+                      if (!args) return respond(HttpResponse::fromError(args.error()));
+                      control.requestStrategy(request.params[0], request.params[1], args->dump(),
+                                              answerWith(std::move(respond)));
+                    });
   server.asyncRoute("GET", "/api/v1/checklist/{symbol}",
                     [&control](const HttpRequest& request, ApiServer::Responder respond) {
                       if (auto refused = unknownQuery(request, {"dir"})) return respond(*refused);

@@ -10,6 +10,8 @@
 //   POST /api/v1/strategies/{id}/disable       body (optional): {"reason": "..."}
 //   GET  /api/v1/signals?strategy=&symbol=&limit=1..1000
 //   GET  /api/v1/checklist/{symbol}?dir=long|short   the latest checklist record (default long)
+//   POST /api/v1/strategies/{id}/request/{name}      body (optional): the arguments as a JSON object;
+//        the answer of the strategy's on_request(ctx, name, args), e.g. covered_call's "screen"
 //
 // A reload or rollback answers once the new version trades (200, the
 // strategy's JSON with "changed", "swap_pause_us" and "total_ms"), or with
@@ -37,6 +39,7 @@ class StrategyControl {
   virtual void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) = 0;
   virtual void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) = 0;
   virtual void checklist(std::string symbol, std::string direction, JsonDone done) = 0;
+  virtual void requestStrategy(std::string id, std::string name, std::string args_json, JsonDone done) = 0;
 };
 
 void registerStrategyRoutes(ApiServer& server, StrategyControl& control);

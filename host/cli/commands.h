@@ -125,6 +125,16 @@ struct ChecklistCommandOptions {
 };
 int checklistCommand(const ChecklistCommandOptions& options);
 
+// tradehost screen covered-call [--symbols A,B] [--strategy ID] (cmd_screen.cpp):
+// the strategy's on-demand screen (POST /api/v1/strategies/{id}/request/screen).
+struct ScreenCommandOptions {
+  ApiCallOptions call;
+  std::string kind;                       // covered-call
+  std::string symbols;                    // "SPY,QQQ"; empty: the strategy's own
+  std::string strategy = "covered_call";  // the strategy that answers
+};
+int screenCommand(const ScreenCommandOptions& options);
+
 struct StrategyValidateOptions {
   std::string path;    // strategies/<id>/<id>.yaml or the folder
   std::string config;  // host config whose risk limits the strategy's must tighten (default: the embedded one)

@@ -172,6 +172,15 @@ int main(int argc, char** argv) {
   checklist_cmd->add_option("--dir", checklist.direction, "long (calls, the default) or short (puts)")
       ->check(CLI::IsMember({"long", "short"}));
   api_options(checklist_cmd, checklist.call);
+  th::ScreenCommandOptions screen;
+  auto* screen_cmd = app.add_subcommand(
+      "screen", "Run a strategy's screen now and show the ranked results (token: it runs strategy code)");
+  screen_cmd->add_option("kind", screen.kind, "The screen: covered-call")
+      ->required()
+      ->check(CLI::IsMember({"covered-call"}));
+  screen_cmd->add_option("--symbols", screen.symbols, "Underlyings, comma-separated (default: the strategy's)");
+  screen_cmd->add_option("--strategy", screen.strategy, "The strategy id that answers (default covered_call)");
+  api_options(screen_cmd, screen.call);
 
   try {
     app.parse(argc, argv);
@@ -210,6 +219,7 @@ int main(int argc, char** argv) {
     if (strategy_enable_cmd->parsed()) return th::strategyEnableCommand(*strategy_enable, true);
     if (strategy_disable_cmd->parsed()) return th::strategyEnableCommand(*strategy_disable, false);
     if (checklist_cmd->parsed()) return th::checklistCommand(checklist);
+    if (screen_cmd->parsed()) return th::screenCommand(screen);
   } catch (const std::exception& e) {
     std::cerr << "tradehost: " << e.what() << "\n";
     return 1;

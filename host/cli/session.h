@@ -115,6 +115,7 @@ class Session final : public EventProcessor,
   void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) override;
   void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) override;
   void checklist(std::string symbol, std::string direction, JsonDone done) override;
+  void requestStrategy(std::string id, std::string name, std::string args_json, JsonDone done) override;
 
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);

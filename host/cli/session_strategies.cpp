@@ -183,6 +183,13 @@ void Session::checklist(std::string symbol, std::string direction, JsonDone done
                  std::move(done));
 }
 
+void Session::requestStrategy(std::string id, std::string name, std::string args_json, JsonDone done) {
+  onStrategyCore([this, id = std::move(id), name = std::move(name), args_json = std::move(args_json)] {
+    return strategies_->request(id, name, nlohmann::json::parse(args_json));
+  },
+                 std::move(done));
+}
+
 void Session::signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) {
   onStrategyCore([this, strategy = std::move(strategy), symbol = std::move(symbol), limit]() -> Result<std::string> {
     return strategies_->signalsJson(strategy, symbol, limit);

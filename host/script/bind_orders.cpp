@@ -257,8 +257,10 @@ int ctxPosition(lua_State* L) {
   });
 }
 
-// ctx:account() → {cash, equity, buying_power, commissions} of the broker
-// account the strategy trades at, or nil + reason.
+// ctx:account() → {cash, equity, buying_power, commissions, positions} of
+// the broker account the strategy trades at, or nil + reason. positions maps
+// each symbol the account holds (every strategy's and the operator's) to its
+// signed quantity: what a covered call is covered by.
 int ctxAccount(lua_State* L) {
   auto& instance = ctxInstance(L);
   return luaGuard(L, [&] {
@@ -269,11 +271,19 @@ int ctxAccount(lua_State* L) {
       lua_pushstring(L, broker ? "the broker has not reported its account" : "no broker is configured");
       return 2;
     }
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     setField(L, "cash", account->cash);
     setField(L, "equity", account->equity);
     setField(L, "buying_power", account->buying_power);
     setField(L, "commissions", account->commissions);
+    const auto held = broker->book(instance.definition().broker).accountPositions();
+    lua_createtable(L, 0, static_cast<int>(held.size()));
+    for (const auto& p : held) {
+      if (p.quantity == 0) continue;
+      lua_pushnumber(L, p.quantity);
+      lua_setfield(L, -2, p.symbol.c_str());
+    }
+    lua_setfield(L, -2, "positions");
     return 1;
   });
 }

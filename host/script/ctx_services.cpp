@@ -76,6 +76,27 @@ void StrategyService::subscribeFor(StrategyEntry& entry, const std::string& symb
   }
 }
 
+Result<std::string> StrategyService::request(const std::string& id, const std::string& name,
+                                             const nlohmann::json& args) {
+  StrategyEntry* entry = find(id);
+  if (!entry) return fail(ErrorCode::NotFound, fmt::format("no strategy '{}'", id));
+  if (entry->status != StrategyStatus::Running || !entry->instance) {
+    return fail(ErrorCode::Unavailable, fmt::format("strategy {} is {}: {}", id, toString(entry->status), entry->reason));
+  }
+  auto answer = entry->instance->onRequest(name, args);
+  if (!answer && answer.error().code == ErrorCode::NotFound) return std::unexpected(answer.error());
+  ++entry->handled;
+  ++entry->handled_total;
+  ++stats_.callbacks;
+  entry->dirty = true;
+  if (!answer) {
+    // A refusal (nil, message) is the caller's mistake; anything else is the script's.
+    if (answer.error().code != ErrorCode::InvalidArgument) callbackFailed(*entry, answer.error());
+    return std::unexpected(answer.error());
+  }
+  return jsonText(*answer);
+}
+
 const nlohmann::json* StrategyService::checklist(const std::string& symbol, const std::string& direction) const {
   auto it = checklists_.find(symbol + "/" + direction);
   return it == checklists_.end() ? nullptr : &it->second;

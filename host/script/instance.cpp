@@ -38,7 +38,7 @@ class ScriptModules final : public ModuleSource {
 namespace {
 
 constexpr const char* kCallbackNames[kCallbackCount] = {"on_start", "on_bar",  "on_quote", "on_trade", "on_order",
-                                                        "on_fill",  "on_timer", "on_stop",  "migrate"};
+                                                        "on_fill",  "on_timer", "on_stop",  "migrate",  "on_request"};
 
 int ctxNewIndex(lua_State* L) {
   const char* key = lua_tostring(L, 2);
@@ -125,7 +125,7 @@ Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyServi
       lua_pop(L, 2);
       return fail(ErrorCode::InvalidArgument,
                   fmt::format("{}: '{}' is not a callback (known: on_start, on_bar, on_quote, on_trade, on_order, "
-                              "on_fill, on_timer, on_stop, migrate)",
+                              "on_fill, on_timer, on_stop, on_request, migrate)",
                               source.origin(definition.script), name));
     }
   }
@@ -298,6 +298,35 @@ Result<void> StrategyInstance::onTimer(const StrategyTimer& timer) {
 Result<void> StrategyInstance::onStop() {
   if (!pushCallback(Callback::Stop)) return {};
   return call(0, "on_stop");
+}
+
+Result<nlohmann::json> StrategyInstance::onRequest(const std::string& name, const nlohmann::json& args) {
+  if (!pushCallback(Callback::Request)) {
+    return fail(ErrorCode::NotFound, fmt::format("strategy {} answers no requests (its script has no on_request)",
+                                                 definition_.id));
+  }
+  lua_State* L = sandbox_->state();
+  const int base = lua_gettop(L) - 2;  // below the callback and ctx
+  lua_pushlstring(L, name.data(), name.size());
+  pushJson(L, args.is_null() ? nlohmann::json::object() : args);
+  ++calls_;
+  const std::string what = fmt::format("on_request({})", name);
+  if (auto ok = callLua(L, 3, 2, what.c_str(), watchdog_, definition_.runtime.budget_ms); !ok) {
+    lua_settop(L, base);
+    return std::unexpected(ok.error());
+  }
+  // A table is the answer; nil and a message is a refusal (an unknown name, a bad argument).
+  Result<nlohmann::json> answer;
+  if (lua_istable(L, -2)) {
+    answer = luaToJson(L, -2, what);
+  } else if (lua_isnil(L, -2) && lua_type(L, -1) == LUA_TSTRING) {
+    answer = fail(ErrorCode::InvalidArgument, lua_tostring(L, -1));
+  } else {
+    answer = fail(ErrorCode::Internal, fmt::format("{}: must return a table (or nil and a message), returned a {}",
+                                                   what, luaL_typename(L, -2)));
+  }
+  lua_settop(L, base);
+  return answer;
 }
 
 Result<void> StrategyInstance::adoptState(const nlohmann::json& state, const std::string& from_version) {

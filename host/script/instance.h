@@ -30,9 +30,9 @@
 
 namespace th {
 
-enum class Callback : uint8_t { Start, Bar, Quote, Trade, Order, Fill, Timer, Stop, Migrate };
-inline constexpr size_t kCallbackCount = 9;
-std::string_view callbackName(Callback callback);  // "on_bar", ..., "migrate"
+enum class Callback : uint8_t { Start, Bar, Quote, Trade, Order, Fill, Timer, Stop, Migrate, Request };
+inline constexpr size_t kCallbackCount = 10;
+std::string_view callbackName(Callback callback);  // "on_bar", ..., "migrate", "on_request"
 
 struct StrategyTimer {
   uint64_t id = 0;
@@ -126,6 +126,10 @@ class StrategyInstance {
   [[nodiscard]] Result<void> onFill(const FillEvent& fill);
   [[nodiscard]] Result<void> onTimer(const StrategyTimer& timer);
   [[nodiscard]] Result<void> onStop();
+  // on_request(ctx, name, args): an on-demand question from the API (a
+  // screen, a report); its returned table as JSON. NotFound when the script
+  // has no on_request; an error names what it returned instead of a table.
+  [[nodiscard]] Result<nlohmann::json> onRequest(const std::string& name, const nlohmann::json& args);
   // ctx.state = migrate(state, from_version) when the script has migrate,
   // else ctx.state = state.
   [[nodiscard]] Result<void> adoptState(const nlohmann::json& state, const std::string& from_version);
@@ -157,7 +161,7 @@ class StrategyInstance {
   StrategyDefinition definition_;
   std::unique_ptr<class ScriptModules> modules_;
   std::unique_ptr<LuaSandbox> sandbox_;
-  int refs_[kCallbackCount] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  int refs_[kCallbackCount] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
   int ctx_ref_ = -1;
   int bar_meta_ref_ = -1;
   Mode mode_ = Mode::Warming;

@@ -130,6 +130,11 @@ class StrategyService {
   // before the active one; else a semver or a sha256 prefix).
   void reload(const std::string& id, Done done);
   void rollback(const std::string& id, const std::string& version, Done done);
+  // Core thread: the running strategy's on_request(ctx, name, args) answer
+  // as JSON text. NotFound for an unknown id or a script without
+  // on_request, Unavailable when it is not running; a Lua error counts
+  // toward runtime.max_errors like any callback's.
+  [[nodiscard]] Result<std::string> request(const std::string& id, const std::string& name, const nlohmann::json& args);
   // Core thread.
   [[nodiscard]] Result<std::string> setEnabled(const std::string& id, bool enabled, const std::string& reason);
   std::string listJson() const;

@@ -117,10 +117,10 @@ class StrategyRun : public ::testing::Test {
     EXPECT_EQ(*code, 0) << host_->output();
   }
 
-  // `tradehost strategy ARGS...` (or `tradehost checklist ...`) against the running host, with the token.
+  // `tradehost strategy ARGS...` (or `tradehost checklist|screen ...`) against the running host, with the token.
   std::pair<int, std::string> cli(std::vector<std::string> args) {
     std::vector<std::string> command = {test::tradehostBinary()};
-    if (args.front() != "checklist") command.push_back("strategy");
+    if (args.front() != "checklist" && args.front() != "screen") command.push_back("strategy");
     command.insert(command.end(), args.begin(), args.end());
     if (args.front() != "validate") {
       command.push_back("--api");
@@ -324,6 +324,43 @@ end
   start();
   auto again = http(port_, "GET", "/api/v1/checklist/SPY");
   EXPECT_EQ(again.status, 200) << "stored: " << again.body;
+  stop();
+}
+
+// The shipped covered-call screen answers on demand through the API and
+// `tradehost screen covered-call`, on the synthetic market's chains.
+TEST_F(StrategyRun, CoveredCallScreenRunsOnDemand) {
+  std::filesystem::copy(std::filesystem::path(TH_SOURCE_DIR) / "strategies" / "covered_call",
+                        strategies() / "covered_call");
+  start();
+  const std::string target = "/api/v1/strategies/covered_call/request/screen";
+  ASSERT_TRUE(test::eventually([&] { return http(port_, "POST", target, "{}", kAuth).status == 200; }, 30s))
+      << http(port_, "POST", target, "{}", kAuth).body;
+  auto screen = Json::parse(http(port_, "POST", target, R"({"symbols": ["SPY", "QQQ"]})", kAuth).body);
+  ASSERT_EQ(screen["underlyings"].size(), 2u) << screen.dump(1);
+  EXPECT_EQ(screen["underlyings"][0]["symbol"], "SPY");
+  EXPECT_GT(screen["underlyings"][0]["contracts"].get<int>(), 0) << "the synthetic market's chain";
+  for (const auto& r : screen["results"]) {
+    EXPECT_LE(r["otm_pct"].get<double>(), 3.0);
+    EXPECT_GE(r["delta"].get<double>(), 0.15);
+    EXPECT_LE(r["delta"].get<double>(), 0.35);
+  }
+  EXPECT_EQ(http(port_, "POST", target, "{}").status, 401) << "strategy code runs: the token is required";
+  auto unknown = http(port_, "POST", "/api/v1/strategies/covered_call/request/scan", "{}", kAuth);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("no request 'scan'"), std::string::npos) << unknown.body;
+  auto silent = http(port_, "POST", "/api/v1/strategies/hold/request/screen", "{}", kAuth);
+  EXPECT_EQ(silent.status, 404);
+  EXPECT_NE(silent.body.find("has no on_request"), std::string::npos) << silent.body;
+
+  auto [code, table] = cli({"screen", "covered-call", "--symbols", "spy,iwm"});
+  EXPECT_EQ(code, 0) << table;
+  EXPECT_NE(table.find("underlying:      SPY"), std::string::npos) << table;
+  EXPECT_NE(table.find("underlying:      IWM"), std::string::npos) << table;
+  EXPECT_NE(table.find("contract(s)"), std::string::npos) << table;
+  auto [json_code, json_out] = cli({"screen", "covered-call", "--json"});
+  EXPECT_EQ(json_code, 0) << json_out;
+  EXPECT_EQ(Json::parse(json_out)["underlyings"].size(), 3u) << "SPY, QQQ and IWM by default";
   stop();
 }
 
