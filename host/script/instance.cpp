@@ -313,7 +313,10 @@ Result<nlohmann::json> StrategyInstance::onRequest(const std::string& name, cons
   const std::string what = fmt::format("on_request({})", name);
   if (auto ok = callLua(L, 3, 2, what.c_str(), watchdog_, definition_.runtime.budget_ms); !ok) {
     lua_settop(L, base);
-    return std::unexpected(ok.error());
+    // The script failed, which is not the asker's mistake: InvalidArgument is kept for refusals.
+    Error error = ok.error();
+    if (error.code == ErrorCode::InvalidArgument) error.code = ErrorCode::Internal;
+    return std::unexpected(std::move(error));
   }
   // A table is the answer; nil and a message is a refusal (an unknown name, a bad argument).
   Result<nlohmann::json> answer;

@@ -128,7 +128,9 @@ class StrategyInstance {
   [[nodiscard]] Result<void> onStop();
   // on_request(ctx, name, args): an on-demand question from the API (a
   // screen, a report); its returned table as JSON. NotFound when the script
-  // has no on_request; an error names what it returned instead of a table.
+  // has no on_request; InvalidArgument with its message when it returns nil
+  // and a message (a refusal); Internal (or Unavailable for the time or
+  // memory limit) when the script fails or returns something else.
   [[nodiscard]] Result<nlohmann::json> onRequest(const std::string& name, const nlohmann::json& args);
   // ctx.state = migrate(state, from_version) when the script has migrate,
   // else ctx.state = state.

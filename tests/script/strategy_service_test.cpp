@@ -205,6 +205,49 @@ end
   EXPECT_EQ(h.status("fragile"), "running") << "the reload cleared the fault";
 }
 
+TEST(StrategyService, OnRequestAnswersRefusesAndCountsScriptErrors) {
+  StrategyHarness h;
+  h.write("asked", StrategyHarness::yaml("asked", "1.0.0", "runtime: {max_errors: 2, error_window_s: 60}\n"), R"(
+function on_request(ctx, name, args)
+  if name == "echo" then return {name = name, n = args.n * 2, at = ctx:now()} end
+  if name == "broken" then return args.missing.field end
+  if name == "number" then return 42 end
+  return nil, "no request '" .. name .. "'"
+end
+)");
+  h.write("mute", StrategyHarness::yaml("mute"), "function on_bar(ctx, bar) end");
+  h.start();
+  auto echo = h.strategies().request("asked", "echo", nlohmann::json{{"n", 21}});
+  ASSERT_TRUE(echo) << echo.error().message;
+  auto answer = nlohmann::json::parse(*echo);
+  EXPECT_EQ(answer["name"], "echo");
+  EXPECT_EQ(answer["n"], 42);
+  EXPECT_EQ(answer["at"], h.nowNs() / 1'000'000);
+
+  auto refused = h.strategies().request("asked", "other", nlohmann::json::object());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::InvalidArgument);
+  EXPECT_EQ(refused.error().message, "no request 'other'");
+  auto number = h.strategies().request("asked", "number", nlohmann::json::object());
+  ASSERT_FALSE(number);
+  EXPECT_EQ(number.error().message, "on_request(number): must return a table (or nil and a message), returned a number");
+  EXPECT_EQ(h.info("asked")["errors"], 1) << "a refusal is not a script error; a wrong answer is";
+
+  auto broken = h.strategies().request("asked", "broken", nlohmann::json::object());
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, ErrorCode::Internal);
+  EXPECT_NE(broken.error().message.find("asked.lua:4:"), std::string::npos) << broken.error().message;
+  EXPECT_EQ(h.status("asked"), "faulted") << "the second error within the window";
+  auto stopped = h.strategies().request("asked", "echo", nlohmann::json{{"n", 1}});
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, ErrorCode::Unavailable);
+
+  auto mute = h.strategies().request("mute", "echo", nlohmann::json::object());
+  ASSERT_FALSE(mute);
+  EXPECT_EQ(mute.error().code, ErrorCode::NotFound);
+  EXPECT_EQ(mute.error().message, "strategy mute answers no requests (its script has no on_request)");
+}
+
 TEST(StrategyService, RunawayLoopsAndMemoryBombsStopOnlyTheirStrategy) {
   StrategyHarness h;
   const std::string runtime = "runtime: {max_errors: 1, callback_budget_ms: 50, memory_mb: 8}\n";
