@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace th {
 
@@ -13,6 +15,15 @@ struct RunOptions {
   bool watch_strategies = false;
 };
 int runCommand(const RunOptions& options);
+
+// tradehost backtest (cmd_backtest.cpp).
+struct BacktestCommandOptions {
+  std::string strategy, symbols, from, to, data, out, html, strategies_dir = "strategies", config, plugin_dir;
+  std::optional<uint64_t> synthetic_seed;
+  std::vector<std::string> set;  // name=value
+  bool quiet = false;
+};
+int backtestCommand(const BacktestCommandOptions& options);
 
 struct PluginListOptions {
   std::string dir;

@@ -26,6 +26,28 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--watch-strategies", run.watch_strategies,
                     "Dev mode: reload a strategy as soon as its files change");
 
+  th::BacktestCommandOptions backtest;
+  auto* backtest_cmd = app.add_subcommand(
+      "backtest", "Run one strategy over recorded or synthetic bars on the live engine; write JSON and HTML reports");
+  backtest_cmd->add_option("--strategy", backtest.strategy, "The strategy's id (its folder under --strategies)")
+      ->required();
+  backtest_cmd->add_option("--symbols", backtest.symbols,
+                           "Symbols, comma-separated (default: every symbol of --data; the strategy's with synthetic)");
+  backtest_cmd->add_option("--from", backtest.from, "First day, YYYY-MM-DD")->required();
+  backtest_cmd->add_option("--to", backtest.to, "Last day, YYYY-MM-DD (inclusive)")->required();
+  auto* data_opt = backtest_cmd->add_option("--data", backtest.data, "A bar CSV file or folder (replay formats)");
+  auto* seed_opt =
+      backtest_cmd->add_option("--synthetic-seed", backtest.synthetic_seed, "Bars from the synthetic market with this seed");
+  data_opt->excludes(seed_opt);
+  backtest_cmd->add_option("--out", backtest.out, "The JSON report")->required();
+  backtest_cmd->add_option("--html", backtest.html, "The HTML report (self-contained)");
+  backtest_cmd->add_option("--set", backtest.set, "A parameter, name=value (repeat for more)");
+  backtest_cmd->add_option("--strategies", backtest.strategies_dir, "Folder of strategies (default: strategies)");
+  backtest_cmd->add_option("--config", backtest.config,
+                           "Host configuration for risk limits and paper commissions (default: the embedded one)");
+  backtest_cmd->add_option("--plugin-dir", backtest.plugin_dir, "Where paper, replay and synthetic are found");
+  backtest_cmd->add_flag("--quiet", backtest.quiet, "No progress bar or summary");
+
   auto* plugin_cmd = app.add_subcommand("plugin", "Inspect and test plugins");
   plugin_cmd->require_subcommand(1);
   th::PluginListOptions list;
@@ -220,6 +242,7 @@ int main(int argc, char** argv) {
     if (strategy_disable_cmd->parsed()) return th::strategyEnableCommand(*strategy_disable, false);
     if (checklist_cmd->parsed()) return th::checklistCommand(checklist);
     if (screen_cmd->parsed()) return th::screenCommand(screen);
+    if (backtest_cmd->parsed()) return th::backtestCommand(backtest);
   } catch (const std::exception& e) {
     std::cerr << "tradehost: " << e.what() << "\n";
     return 1;

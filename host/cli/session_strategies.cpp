@@ -99,30 +99,7 @@ void Session::subscribe(const std::string& symbol, uint32_t streams, const std::
 
 Result<std::vector<OptionQuote>> Session::optionChain(const std::string& underlying) {
   if (!chart_provider_) return fail(ErrorCode::Unavailable, "no data plugin to ask for option chains");
-  std::vector<OptionQuote> out;
-  auto ok = chart_provider_->optionChain(underlying, clock_->nowNs(), [&](const th_option_quote& q) {
-    OptionQuote quote;
-    quote.symbol.assign(q.symbol, q.symbol_len);
-    quote.underlying.assign(q.underlying, q.underlying_len);
-    quote.call = q.right == TH_OPTION_CALL;
-    quote.expiry = q.expiry_yyyymmdd;
-    quote.strike = q.strike;
-    quote.bid = q.bid;
-    quote.ask = q.ask;
-    quote.last = q.last;
-    quote.volume = q.volume;
-    quote.open_interest = q.open_interest;
-    quote.implied_vol = q.implied_vol;
-    quote.has_greeks = !std::isnan(q.delta);
-    quote.delta = q.delta;
-    quote.gamma = q.gamma;
-    quote.theta = q.theta;
-    quote.vega = q.vega;
-    quote.underlying_price = q.underlying_price;
-    out.push_back(std::move(quote));
-  });
-  if (!ok) return std::unexpected(ok.error());
-  return out;
+  return pluginOptionChain(*chart_provider_, underlying, clock_->nowNs());
 }
 
 void Session::addMarker(const std::string& symbol, Marker marker) { chart_->addMarker(symbol, std::move(marker)); }

@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/json.h"
 #include "core/time.h"
+#include "plugin/plugin.h"
 #include "script/instance.h"
 #include "script/strategy_service.h"
 #include "store/journal_codec.h"
@@ -122,6 +124,34 @@ void StrategyService::loadChecklists() {
     return true;
   });
   if (!loaded) spdlog::warn("strategies: stored checklists unreadable: {}", loaded.error().message);
+}
+
+Result<std::vector<OptionQuote>> pluginOptionChain(PluginInstance& provider, std::string_view underlying,
+                                                   int64_t as_of_ns) {
+  std::vector<OptionQuote> out;
+  auto ok = provider.optionChain(underlying, as_of_ns, [&](const th_option_quote& q) {
+    OptionQuote quote;
+    quote.symbol.assign(q.symbol, q.symbol_len);
+    quote.underlying.assign(q.underlying, q.underlying_len);
+    quote.call = q.right == TH_OPTION_CALL;
+    quote.expiry = q.expiry_yyyymmdd;
+    quote.strike = q.strike;
+    quote.bid = q.bid;
+    quote.ask = q.ask;
+    quote.last = q.last;
+    quote.volume = q.volume;
+    quote.open_interest = q.open_interest;
+    quote.implied_vol = q.implied_vol;
+    quote.has_greeks = !std::isnan(q.delta);
+    quote.delta = q.delta;
+    quote.gamma = q.gamma;
+    quote.theta = q.theta;
+    quote.vega = q.vega;
+    quote.underlying_price = q.underlying_price;
+    out.push_back(std::move(quote));
+  });
+  if (!ok) return std::unexpected(ok.error());
+  return out;
 }
 
 }  // namespace th

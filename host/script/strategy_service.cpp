@@ -67,6 +67,9 @@ void StrategyService::start() {
   std::vector<std::string> ids;
   for (const auto& item : fs::directory_iterator(options_.dir, ec)) {
     auto id = item.path().filename().string();
+    if (!options_.only.empty() && std::find(options_.only.begin(), options_.only.end(), id) == options_.only.end()) {
+      continue;
+    }
     if (item.is_directory() && fs::is_regular_file(item.path() / (id + ".yaml"))) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
@@ -201,6 +204,14 @@ Result<void> StrategyService::prepare(const StrategyEntry& entry, WarmupSnapshot
   if (definition->id != entry.id) {
     return fail(ErrorCode::InvalidArgument, fmt::format("{}: id: '{}' is not the strategy's folder name '{}'",
                                                         source.origin(source.definition_name), definition->id, entry.id));
+  }
+  if (auto params = options_.params.find(entry.id); params != options_.params.end()) {
+    for (const auto& [name, text] : params->second) {
+      if (auto set = setParam(*definition, name, text); !set) return set;
+    }
+  }
+  if (auto symbols = options_.symbols.find(entry.id); symbols != options_.symbols.end() && !symbols->second.empty()) {
+    definition->symbols = symbols->second;
   }
   if (auto ok = checkTighter(options_.global_limits, definition->risk, source.origin(source.definition_name) + ": risk");
       !ok) {

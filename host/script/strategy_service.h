@@ -89,6 +89,12 @@ struct StrategyOptions {
   RiskLimits global_limits;        // a strategy's risk: block may only tighten these
   std::map<std::string, RiskLimits> configured_limits;  // risk.strategies.<id> of the host config
   bool watch = false;              // dev mode: reload when a strategy's files change
+  // Backtests: only these strategy folders run (empty: all of them), with
+  // these parameters ("name" → YAML text, checked like the YAML's) and
+  // symbols in place of the definition's, per strategy id.
+  std::vector<std::string> only;
+  std::map<std::string, std::map<std::string, std::string>> params;
+  std::map<std::string, std::vector<std::string>> symbols;
 };
 
 class StrategyInstance;
@@ -261,5 +267,10 @@ struct StrategyValidation {
                                                           const RiskLimits& global_limits);
 // sdk/lua beside the binary (build/bin → the source tree), else ./sdk/lua.
 std::string defaultSdkLuaDir();
+
+// The option chain of `underlying` as `provider` (a data plugin) gives it
+// at `as_of_ns`.
+[[nodiscard]] Result<std::vector<OptionQuote>> pluginOptionChain(PluginInstance& provider, std::string_view underlying,
+                                                                 int64_t as_of_ns);
 
 }  // namespace th

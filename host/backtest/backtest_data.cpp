@@ -1,0 +1,79 @@
+// The bars a backtest plays: which symbols a folder of CSV files holds, and
+// the bars themselves through a data plugin's history call.
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <set>
+#include <string_view>
+
+#include "backtest/backtest_internal.h"
+
+namespace th::backtest {
+namespace {
+
+// The files the replay plugin reads for `path`: the file, or a folder's
+// *.csv and *.csv.gz.
+std::vector<std::filesystem::path> csvFiles(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return {fs::path(path)};
+  for (const auto& item : fs::directory_iterator(path, ec)) {
+    auto name = item.path().filename().string();
+    if (item.is_regular_file() && (name.ends_with(".csv") || name.ends_with(".csv.gz"))) out.push_back(item.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> csvSymbols(const std::string& path) {
+  std::set<std::string> symbols;
+  for (const auto& file : csvFiles(path)) {
+    // gzread passes plain files through, so both kinds read the same way.
+    gzFile in = gzopen(file.c_str(), "rb");
+    if (!in) continue;
+    char line[1024];
+    int column = -1;
+    for (bool header = true; gzgets(in, line, sizeof line); header = false) {
+      std::string_view text(line);
+      if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      if (header) {
+        if (text.starts_with("ts_ms,symbol,")) column = 1;
+        if (text.starts_with("ticker,")) column = 0;
+        if (column < 0) break;  // the replay plugin names the problem
+        continue;
+      }
+      size_t from = 0;
+      for (int i = 0; i < column && from != std::string_view::npos; ++i) {
+        from = text.find(',', from);
+        if (from != std::string_view::npos) ++from;
+      }
+      if (from == std::string_view::npos) continue;
+      auto symbol = text.substr(from, text.find(',', from) - from);
+      if (!symbol.empty()) symbols.emplace(symbol);
+    }
+    gzclose(in);
+  }
+  return {symbols.begin(), symbols.end()};
+}
+
+Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string& symbol, int64_t from_ns,
+                                     int64_t to_ns) {
+  std::vector<Candle> bars;
+  th_history_request request{sizeof(th_history_request), symbol.data(), static_cast<uint32_t>(symbol.size()),
+                             from_ns, to_ns, kNsPerMinute};
+  auto ok = provider.history(request, [&](const th_bar& b) {
+    bars.push_back(Candle{b.start_ns, b.open, b.high, b.low, b.close, b.volume,
+                          static_cast<uint32_t>(b.trade_count), kCandleFinal});
+  });
+  if (!ok) {
+    return fail(ok.error().code, fmt::format("bars of {} from '{}': {}", symbol, provider.id(), ok.error().message));
+  }
+  return bars;
+}
+
+}  // namespace th::backtest

@@ -1,0 +1,287 @@
+// The backtest's host: the order in which a bar reaches the parts is the
+// live session's (host/cli/session.cpp): the clock moves to the bar's end,
+// the paper broker sees it (and fills what it can), the broker service marks
+// it, the strategies get it; then the broker's reports are heard, and the
+// strategies get those too.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "backtest/backtest_internal.h"
+#include "core/time.h"
+
+namespace th::backtest {
+namespace {
+
+// Effects are committed in groups this large: nothing needs them on disk
+// before the end, and a write per bar would cost more than the bar.
+constexpr size_t kCommitEvery = 20'000;
+constexpr int64_t kCurveStepNs = 30 * kNsPerMinute;
+
+}  // namespace
+
+Host::~Host() {
+  strategies_.reset();
+  broker_.reset();
+  if (registry_) registry_->clear();
+  batch_.reset();
+  store_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+Result<void> Host::open(const HostConfig& config, const BacktestOptions& options, const std::string& data_config,
+                        const std::string& data_library) {
+  auto store = Store::open((std::filesystem::path(dir_) / "store").string());
+  if (!store) return std::unexpected(store.error());
+  store_ = std::move(*store);
+  batch_.emplace(store_->batch());
+  periods_.emplace(calendar(), config.chart.outside_session);
+  registry_ = std::make_unique<PluginRegistry>(*this);
+  const std::string plugin_dir = options.plugin_dir.empty() ? defaultPluginDir() : options.plugin_dir;
+
+  // The paper broker as configured (commissions, slippage, starting cash),
+  // in memory and without latency: a market order fills at the next bar's open.
+  nlohmann::json paper = nlohmann::json::object();
+  for (const auto& plugin : config.plugins) {
+    if (plugin.library == "paper" || plugin.id == "paper") {
+      paper = nlohmann::json::parse(plugin.config_json, nullptr, false);
+      if (!paper.is_object()) paper = nlohmann::json::object();
+      break;
+    }
+  }
+  paper.erase("state_file");
+  paper["latency_ms"] = 0;
+  starting_equity_ = paper.value("starting_cash", 100000.0);
+  auto added = registry_->add("paper", resolvePluginPath("paper", plugin_dir), paper.dump());
+  if (!added) return std::unexpected(added.error());
+  paper_ = *added;
+  if (auto connected = paper_->connect(); !connected) return connected;
+  auto data = registry_->add(data_library, resolvePluginPath(data_library, plugin_dir), data_config);
+  if (!data) return std::unexpected(data.error());
+  data_ = *data;
+
+  broker_ = std::make_unique<BrokerService>(config.risk, *store_, *this);
+  broker_->addBroker(makePluginBrokerPort(*paper_));
+  if (auto loaded = broker_->load(); !loaded) return loaded;
+  (void)broker_->reconcile();
+  commitGroup();
+  return {};
+}
+
+void Host::setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play_from) {
+  for (auto& [symbol, list] : bars) {
+    symbols_.push_back(symbol);
+    auto first = static_cast<size_t>(
+        std::lower_bound(list.begin(), list.end(), play_from, [](const Candle& c, int64_t t) { return c.start_ns < t; }) -
+        list.begin());
+    cursor_.push_back(first);
+    first_played_.push_back(first);
+    bars_.push_back(std::move(list));
+  }
+  for (uint32_t s = 0; s < bars_.size(); ++s) {
+    for (size_t i = first_played_[s]; i < bars_[s].size(); ++i) order_.emplace_back(bars_[s][i].start_ns, s);
+  }
+  // Symbols are sorted by name, so (start, index) is (start, symbol): the replay plugin's order.
+  std::sort(order_.begin(), order_.end());
+}
+
+Result<void> Host::startStrategies(StrategyOptions options) {
+  strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, *this);
+  strategies_->start();
+  strategies_->endGroup();
+  commitGroup();
+  return {};
+}
+
+void Host::play(const BacktestProgress& progress) {
+  int64_t minute = 0;
+  const uint64_t total = order_.size();
+  for (const auto& [start, s] : order_) {
+    const Candle& c = bars_[s][cursor_[s]];
+    if (start != minute) {
+      if (minute != 0) sample(minute + kNsPerMinute);
+      minute = start;
+      ++played_minutes_;
+    }
+    now_ = start + kNsPerMinute;
+    ++cursor_[s];
+    const std::string& symbol = symbols_[s];
+    th_bar b{sizeof(th_bar), symbol.data(), static_cast<uint32_t>(symbol.size()), TH_BAR_FINAL, c.start_ns,
+             kNsPerMinute, c.open, c.high, c.low, c.close, c.volume, 0, c.trades};
+    paper_->feedBar(b);
+    broker_->mark(symbol, c.close);
+    BarEvent bar;
+    bar.symbol = Symbol(symbol);
+    bar.flags = TH_BAR_FINAL;
+    bar.start_ns = c.start_ns;
+    bar.duration_ns = kNsPerMinute;
+    bar.open = c.open;
+    bar.high = c.high;
+    bar.low = c.low;
+    bar.close = c.close;
+    bar.volume = c.volume;
+    bar.trade_count = c.trades;
+    strategies_->onEvent(Event{data_->index(), bar}, ++sequence_);
+    pump();
+    ++played_;
+    if (++since_commit_ >= kCommitEvery) commitGroup();
+    if (progress && (played_ & 4095) == 0) progress(played_, total);
+  }
+  if (minute != 0) sample(minute + kNsPerMinute);
+  if (progress) progress(played_, total);
+}
+
+void Host::finish() {
+  pump();
+  strategies_->stop();
+  strategies_->endGroup();
+  commitGroup();
+}
+
+// After each played minute: the clock's timers and the broker's checks,
+// then exposure and the equity curve.
+void Host::sample(int64_t minute_end) {
+  strategies_->tick();
+  broker_->tick();
+  pump();
+  const auto summary = broker_->book().accountSummary();
+  if (summary.gross_exposure > 0) ++exposed_minutes_;
+  const double equity = starting_equity_ + summary.net;
+  if (minute_end > day_end_ns_) {
+    // A new exchange day (looked up once a day: time zone lookups are slow).
+    const int32_t day = toExchangeTime(minute_end - 1).yyyymmdd;
+    day_end_ns_ = fromExchangeTime(day, 23, 59, 59) + 1'000'000'000;
+    auto session = calendar().sessionOn(day);
+    close_ns_ = session ? session->close_ns : 0;
+    ++sessions_;
+    daily_.push_back({minute_end, equity});
+  }
+  daily_.back() = {minute_end, equity};
+  if (minute_end % kCurveStepNs == 0 || minute_end == close_ns_ || curve_.empty()) {
+    curve_.push_back({minute_end, equity});
+  }
+}
+
+void Host::pump() {
+  for (;;) {
+    std::vector<Event> events;
+    {
+      std::lock_guard lock(events_mutex_);
+      events.swap(events_);
+    }
+    while (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      task();
+    }
+    if (events.empty()) return;
+    for (auto& event : events) {
+      if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
+        broker_->onOrder("paper", *order);
+      } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
+        broker_->onFill("paper", *fill);
+        const Order* placed = broker_->find(fill->client_order_id);
+        fills_.push_back({fill->ts_ns, fill->symbol, fill->side == TH_SIDE_SELL ? "sell" : "buy",
+                          placed ? std::string(toString(placed->role)) : "", fill->quantity, fill->price,
+                          fill->commission, fill->multiplier});
+      } else {
+        continue;
+      }
+      strategies_->onEvent(event, ++sequence_);
+    }
+  }
+}
+
+void Host::commitGroup() {
+  if (strategies_) strategies_->endGroup();
+  if (auto ok = store_->commit(*batch_); !ok) spdlog::warn("backtest: store commit failed: {}", ok.error().message);
+  since_commit_ = 0;
+}
+
+bool Host::commitNow(bool) {
+  // Nothing outlives a backtest: orders need not reach the disk before the broker.
+  return true;
+}
+
+double Host::equity() const { return starting_equity_ + broker_->book().accountSummary().net; }
+
+std::map<std::string, double> Host::lastPrices() const {
+  std::map<std::string, double> out;
+  for (size_t s = 0; s < symbols_.size(); ++s) {
+    if (cursor_[s] > 0) out[symbols_[s]] = bars_[s][cursor_[s] - 1].close;
+  }
+  return out;
+}
+
+std::map<std::string, PriceSeries> Host::playedBars() const {
+  std::map<std::string, PriceSeries> out;
+  for (size_t s = 0; s < symbols_.size(); ++s) {
+    auto& series = out[symbols_[s]];
+    series.bars.assign(bars_[s].begin() + static_cast<std::ptrdiff_t>(first_played_[s]),
+                       bars_[s].begin() + static_cast<std::ptrdiff_t>(cursor_[s]));
+  }
+  return out;
+}
+
+std::vector<Candle> Host::history(const std::string& symbol, Timeframe timeframe, size_t count) {
+  auto it = std::lower_bound(symbols_.begin(), symbols_.end(), symbol);
+  if (it == symbols_.end() || *it != symbol || count == 0) return {};
+  const auto s = static_cast<size_t>(it - symbols_.begin());
+  const auto& bars = bars_[s];
+  const size_t end = cursor_[s];
+  std::vector<Candle> out;
+  if (timeframe == Timeframe::M1) {
+    size_t from = end > count ? end - count : 0;
+    out.assign(bars.begin() + static_cast<std::ptrdiff_t>(from), bars.begin() + static_cast<std::ptrdiff_t>(end));
+    return out;
+  }
+  // Folded backwards on the chart's periods; a period still open is left out.
+  std::optional<Period> building;
+  Candle acc;
+  for (size_t i = end; i-- > 0 && out.size() <= count;) {
+    auto period = periods_->period(bars[i].start_ns, timeframe);
+    if (!period) continue;
+    if (building && *building == *period) {
+      Candle earlier = bars[i];
+      combine(earlier, acc);
+      acc = earlier;  // starts at the earliest minute seen: the period's first
+      continue;
+    }
+    if (building && building->end_ns <= now_) out.push_back(acc);
+    building = period;
+    acc = bars[i];
+  }
+  if (building && building->end_ns <= now_ && out.size() < count) out.push_back(acc);
+  for (auto& candle : out) candle.flags = kCandleFinal;
+  std::reverse(out.begin(), out.end());
+  if (out.size() > count) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(count));
+  return out;
+}
+
+Result<std::vector<OptionQuote>> Host::optionChain(const std::string& underlying) {
+  return pluginOptionChain(*data_, underlying, now_);
+}
+
+bool Host::postToCore(std::function<void()> task) {
+  tasks_.push_back(std::move(task));
+  return true;
+}
+
+void Host::post(uint16_t, EventPayload&& payload) {
+  std::lock_guard lock(events_mutex_);
+  events_.push_back(Event{paper_ ? paper_->index() : uint16_t{0}, std::move(payload)});
+}
+
+void Host::log(const std::string& plugin, int32_t level, std::string_view message) {
+  // The paper broker warns that its account lives in memory: in a backtest it should.
+  if (level < TH_LOG_ERROR) {
+    spdlog::debug("[{}] {}", plugin, message);
+    return;
+  }
+  spdlog::error("[{}] {}", plugin, message);
+}
+
+}  // namespace th::backtest

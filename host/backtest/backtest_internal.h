@@ -1,0 +1,118 @@
+// Inside the backtest: the data helpers and the host the services run on.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backtest/backtest.h"
+#include "broker/broker_service.h"
+#include "chart/candle.h"
+#include "chart/periods.h"
+#include "plugin/plugin.h"
+#include "script/strategy_service.h"
+#include "store/store.h"
+
+namespace th::backtest {
+
+// The symbols in a CSV file or folder (both replay formats, plain or gzip).
+std::vector<std::string> csvSymbols(const std::string& path);
+// 1-minute bars of `symbol` starting in [from_ns, to_ns), oldest first.
+[[nodiscard]] Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string& symbol,
+                                                   int64_t from_ns, int64_t to_ns);
+
+// The host of one backtest: the store, the plugins, the broker and strategy
+// services, and the clock, all driven by play() on the calling thread.
+class Host final : public BrokerServiceHost, public StrategyHost, public PluginEventSink {
+ public:
+  explicit Host(std::string dir) : dir_(std::move(dir)) {}
+  ~Host() override;
+
+  // Store, plugins (paper and the data plugin), broker service.
+  [[nodiscard]] Result<void> open(const HostConfig& config, const BacktestOptions& options,
+                                  const std::string& data_config, const std::string& data_library);
+  PluginInstance& data() { return *data_; }
+  BrokerService& brokerService() { return *broker_; }
+  StrategyService& strategies() { return *strategies_; }
+  void setNow(int64_t ns) { now_ = ns; }
+  // The bars of every symbol: those before `play_from` are history only.
+  void setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play_from);
+  [[nodiscard]] Result<void> startStrategies(StrategyOptions options);
+  // Plays every bar from play_from in (start, symbol) order.
+  void play(const BacktestProgress& progress);
+  void finish();
+
+  // What play() saw.
+  const std::vector<BacktestFill>& fills() const { return fills_; }
+  const std::vector<EquityPoint>& daily() const { return daily_; }
+  const std::vector<EquityPoint>& curve() const { return curve_; }
+  uint64_t played() const { return played_; }
+  uint64_t playedMinutes() const { return played_minutes_; }
+  uint64_t exposedMinutes() const { return exposed_minutes_; }
+  uint64_t sessions() const { return sessions_; }
+  double startingEquity() const { return starting_equity_; }
+  double equity() const;
+  std::map<std::string, double> lastPrices() const;
+  std::map<std::string, PriceSeries> playedBars() const;
+
+  // BrokerServiceHost and StrategyHost
+  int64_t nowNs() const override { return now_; }
+  Batch& batch() override { return *batch_; }
+  bool commitNow(bool sync) override;
+  void notify(std::string) override {}
+  bool listening() const override { return false; }
+  bool regularHours(int64_t ts_ns) const override { return calendar().isOpen(ts_ns); }
+  BrokerService* broker() override { return broker_.get(); }
+  const SessionCalendar& calendar() const override { return SessionCalendar::embedded(); }
+  std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override;
+  void subscribe(const std::string&, uint32_t, const std::string&) override {}
+  Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override;
+  void addMarker(const std::string&, Marker) override {}
+  bool postToCore(std::function<void()> task) override;
+  bool postOffCore(std::function<void()>) override { return false; }
+
+  // PluginEventSink
+  void post(uint16_t source, EventPayload&& payload) override;
+  void log(const std::string& plugin, int32_t level, std::string_view message) override;
+
+ private:
+  void pump();
+  void sample(int64_t minute_end);
+  void commitGroup();
+
+  std::string dir_;
+  int64_t now_ = 0;
+  std::unique_ptr<Store> store_;
+  std::optional<Batch> batch_;
+  std::unique_ptr<PluginRegistry> registry_;
+  PluginInstance* paper_ = nullptr;
+  PluginInstance* data_ = nullptr;
+  std::unique_ptr<BrokerService> broker_;
+  std::unique_ptr<StrategyService> strategies_;
+  std::optional<PeriodMap> periods_;
+  double starting_equity_ = 0;
+
+  std::vector<std::string> symbols_;                  // sorted
+  std::vector<std::vector<Candle>> bars_;             // per symbol index
+  std::vector<size_t> cursor_;                        // bars of each symbol up to now
+  std::vector<size_t> first_played_;                  // per symbol: the first bar played
+  std::vector<std::pair<int64_t, uint32_t>> order_;   // (start, symbol index) of the bars to play
+
+  std::mutex events_mutex_;
+  std::vector<Event> events_;
+  std::deque<std::function<void()>> tasks_;
+  uint64_t sequence_ = 0;
+  size_t since_commit_ = 0;
+
+  std::vector<BacktestFill> fills_;
+  std::vector<EquityPoint> daily_, curve_;
+  uint64_t played_ = 0, played_minutes_ = 0, exposed_minutes_ = 0, sessions_ = 0;
+  int64_t day_end_ns_ = 0, close_ns_ = 0;  // of the exchange day being played
+};
+
+}  // namespace th::backtest

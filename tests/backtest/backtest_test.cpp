@@ -1,0 +1,199 @@
+// Backtests end to end on the real parts: the shipped strategies, the paper,
+// replay and synthetic plugins from their .so files, a RocksDB store. A
+// hand-built CSV day gives a trade whose every number is known; reruns give
+// the same bytes; every shipped strategy yields both reports; bad input is
+// refused with what is wrong.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "backtest/backtest.h"
+#include "csv_day.h"
+#include "support/temp_dir.h"
+
+namespace th {
+namespace {
+
+using Json = nlohmann::json;
+
+BacktestOptions options(const std::string& strategy) {
+  BacktestOptions o;
+  o.strategy = strategy;
+  o.strategies_dir = std::string(TH_SOURCE_DIR) + "/strategies";
+  o.sdk_dir = std::string(TH_SOURCE_DIR) + "/sdk/lua";
+  o.plugin_dir = TH_PLUGIN_DIR;
+  return o;
+}
+
+Json run(const BacktestOptions& o) {
+  auto report = runBacktest(o);
+  EXPECT_TRUE(report) << (report ? "" : report.error().message);
+  return report ? Json::parse(reportJson(*report)) : Json();
+}
+
+// Monday 2026-11-16 on SPY: the opening range 99-101, a breakout at 09:45,
+// the target reached at 10:30 (the bars of tests/strategies/orb_test.cpp).
+std::string orbDay() {
+  test::CsvDay day("SPY", 20261116);
+  day.bar(100.0, 101.0, 99.6, 100.4);
+  day.bar(100.4, 100.6, 99.0, 99.8);
+  day.quietUntil(9, 45, 100.0);
+  day.bar(100.5, 101.6, 100.4, 101.5);  // 09:45: closes above 101
+  day.bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry at 101.60
+  day.quietUntil(10, 30, 103.0);
+  day.bar(103.0, 105.6, 102.9, 105.2);  // 10:30: touches 105.60
+  day.quietUntil(16, 0, 105.0);
+  return day.csv();
+}
+
+TEST(Backtest, OrbOnAHandBuiltDayTradesExactlyAsTheRulesSay) {
+  test::TempDir dir;
+  auto csv = dir / "spy.csv";
+  std::ofstream(csv) << orbDay();
+  auto o = options("orb");
+  o.data = csv;
+  o.from = o.to = 20261116;
+  auto report = run(o);
+  ASSERT_EQ(report["trades"].size(), 1u) << report.dump(1);
+  const auto& t = report["trades"][0];
+  EXPECT_EQ(t["symbol"], "SPY");
+  EXPECT_EQ(t["side"], "long");
+  EXPECT_EQ(t["qty"], 200) << "floor(500 / |101.50 - 99.00|)";
+  EXPECT_EQ(t["entry_price"], 101.6);
+  EXPECT_EQ(t["exit_price"], 105.6) << "the fill + 2 x the range";
+  EXPECT_EQ(t["exit_reason"], "target");
+  EXPECT_EQ(t["pnl"], 800);
+  EXPECT_EQ(t["entry_time"], "2026-11-16T09:46:00-05:00");
+  EXPECT_EQ(t["exit_time"], "2026-11-16T10:30:00-05:00");
+  EXPECT_EQ(report["symbols"], Json::array({"SPY"})) << "every symbol of the data";
+  EXPECT_EQ(report["bars"], 390);
+  EXPECT_EQ(report["sessions"], 1);
+  EXPECT_EQ(report["metrics"]["trades"], 1);
+  EXPECT_EQ(report["metrics"]["win_rate"], 1.0);
+  EXPECT_EQ(report["metrics"]["net_pnl"], 800);
+  EXPECT_EQ(report["ending_equity"], 100800);
+  EXPECT_EQ(report["from"], "2026-11-16");
+  EXPECT_EQ(report["strategy"]["params"]["risk_pct"], "0.5");
+
+  // A parameter from the command line: a 3x target is never reached that day; out at 15:55's close.
+  o.params["reward_multiple"] = "3";
+  auto wider = run(o);
+  ASSERT_EQ(wider["trades"].size(), 1u);
+  EXPECT_EQ(wider["trades"][0]["exit_reason"], "time");
+  EXPECT_EQ(wider["trades"][0]["exit_price"], 105.0);
+  EXPECT_EQ(wider["strategy"]["params"]["reward_multiple"], "3");
+}
+
+TEST(Backtest, TheSameInputsGiveTheSameReportBytes) {
+  auto o = options("orb");
+  o.synthetic_seed = 11;
+  o.from = 20261116;
+  o.to = 20261120;
+  o.symbols = {"SPY", "QQQ"};
+  o.history_days = 5;
+  auto first = runBacktest(o);
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = runBacktest(o);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(reportJson(*first), reportJson(*second));
+  EXPECT_EQ(reportHtml(*first), reportHtml(*second));
+  auto json = Json::parse(reportJson(*first));
+  EXPECT_EQ(json["sessions"], 5);
+  EXPECT_EQ(json["bars"], 5 * 390 * 2);
+  EXPECT_EQ(json["data"], "synthetic seed 11");
+  EXPECT_GT(json["metrics"]["trades"].get<int>(), 0) << "ORB trades most days on a random walk";
+  EXPECT_EQ(json["equity"].size(), 5u) << "one close per session";
+  for (const auto& t : json["trades"]) {
+    const std::string reason = t["exit_reason"];
+    EXPECT_TRUE(reason == "stop" || reason == "target" || reason == "time") << t.dump();
+  }
+  // Another seed is another market.
+  o.synthetic_seed = 12;
+  auto other = runBacktest(o);
+  ASSERT_TRUE(other);
+  EXPECT_NE(reportJson(*other), reportJson(*first));
+}
+
+TEST(Backtest, EveryShippedStrategyGivesBothReportsOnSyntheticAndCsvData) {
+  test::TempDir dir;
+  auto csv = dir / "spy.csv";
+  std::ofstream(csv) << orbDay();
+  for (const char* id : {"orb", "goldback", "covered_call", "entry_checklist"}) {
+    SCOPED_TRACE(id);
+    auto o = options(id);
+    o.from = 20261116;
+    o.to = 20261117;
+    o.synthetic_seed = 3;
+    o.symbols = {"SPY"};
+    auto synthetic = runBacktest(o);
+    ASSERT_TRUE(synthetic) << synthetic.error().message;
+    auto json = Json::parse(reportJson(*synthetic));
+    EXPECT_EQ(json["strategy"]["id"], id);
+    EXPECT_EQ(json["sessions"], 2);
+    EXPECT_TRUE(json["metrics"].contains("max_drawdown_pct"));
+    auto html = reportHtml(*synthetic);
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_EQ(html.find("http"), std::string::npos) << "nothing to fetch";
+
+    o.synthetic_seed.reset();
+    o.symbols.clear();
+    o.data = csv;
+    o.to = 20261116;
+    auto replayed = runBacktest(o);
+    ASSERT_TRUE(replayed) << replayed.error().message;
+    EXPECT_EQ(Json::parse(reportJson(*replayed))["bars"], 390);
+  }
+}
+
+TEST(Backtest, BadInputIsRefusedWithWhatIsWrong) {
+  test::TempDir dir;
+  auto o = options("orb");
+  o.from = 20261116;
+  o.to = 20261116;
+  o.synthetic_seed = 1;
+  o.history_days = 1;
+
+  auto none = options("nothing");
+  none.from = none.to = 20261116;
+  none.synthetic_seed = 1;
+  auto missing = runBacktest(none);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("--strategy nothing: no folder"), std::string::npos) << missing.error().message;
+
+  auto bad_param = o;
+  bad_param.params["reward_multiple"] = "lots";
+  auto refused = runBacktest(bad_param);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "--set reward_multiple=lots: params.reward_multiple: expected a number, got 'lots'");
+  bad_param.params = {{"rewards", "2"}};
+  refused = runBacktest(bad_param);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("orb has no such parameter"), std::string::npos) << refused.error().message;
+
+  auto csv = dir / "broken.csv";
+  std::ofstream(csv) << "ts_ms,symbol,open,high,low,close,volume\n"
+                        "1795271400000,SPY,100,101,99,100.5,1000\n"
+                        "1795271460000,SPY,100,abc,99,100.5,1000\n";
+  auto broken = o;
+  broken.synthetic_seed.reset();
+  broken.data = csv;
+  auto bad_file = runBacktest(broken);
+  ASSERT_FALSE(bad_file);
+  EXPECT_NE(bad_file.error().message.find("broken.csv:3: column 'high': 'abc' is not a number"), std::string::npos)
+      << bad_file.error().message;
+
+  auto later = o;
+  later.synthetic_seed.reset();
+  auto good = dir / "spy.csv";
+  std::ofstream(good) << orbDay();
+  later.data = good;
+  later.from = later.to = 20261118;
+  auto empty = runBacktest(later);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message, "no bars of SPY between 2026-11-18 and 2026-11-18 in " + good);
+}
+
+}  // namespace
+}  // namespace th
