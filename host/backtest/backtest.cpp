@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -134,6 +135,7 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   if (auto opened = host.open(config, options, data_config.dump(), library); !opened) {
     return std::unexpected(opened.error());
   }
+  const auto load_started = std::chrono::steady_clock::now();
   std::map<std::string, std::vector<Candle>> bars;
   int64_t first_played = play_to;
   for (const auto& symbol : symbols) {
@@ -171,7 +173,9 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
                 fmt::format("strategy {} did not start: {}", options.strategy, info.value("reason", std::string("?"))));
   }
 
+  const auto play_started = std::chrono::steady_clock::now();
   host.play(progress);
+  const auto played = std::chrono::steady_clock::now();
   auto final_info = nlohmann::json::parse(*host.strategies().strategyJson(options.strategy));
   host.finish();
 
@@ -210,6 +214,8 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
     report.by_symbol[symbol] = computeMetrics(trades, {}, {}, report.starting_equity, 0, 0);
   }
   report.prices = host.playedBars();
+  report.load_seconds = std::chrono::duration<double>(play_started - load_started).count();
+  report.play_seconds = std::chrono::duration<double>(played - play_started).count();
   if (final_info.value("errors", 0) > 0) {
     report.warnings.push_back(fmt::format("{} callback error(s); the last: {}", final_info.value("errors", 0),
                                           final_info.value("last_error", std::string())));

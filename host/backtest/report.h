@@ -71,7 +71,10 @@ struct BacktestReport {
   BacktestMetrics overall;
   std::map<std::string, BacktestMetrics> by_symbol;
   std::map<std::string, PriceSeries> prices;  // the played minutes per symbol
-  std::vector<std::string> warnings;         // what the strategy logged at warn or error, first ones
+  std::vector<std::string> warnings;         // callback errors, a fault
+  // Wall-clock seconds spent loading the bars and playing them (not in the
+  // reports: they would make two runs differ).
+  double load_seconds = 0, play_seconds = 0;
 };
 
 // Round trips from fills in time order (a fill that crosses zero closes

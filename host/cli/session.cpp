@@ -143,20 +143,16 @@ Result<void> Session::start() {
   core_->start();
 
   // Brokers first, so no market event reaches a simulated broker before it
-  // can act on it; then data, then subscriptions.
-  for (int32_t kind : {TH_KIND_BROKER, TH_KIND_DATA}) {
-    for (const auto& instance : registry_.all()) {
-      if (instance->info().kind != kind) continue;
-      if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());
-    }
-    // Orders, fills and positions agree with the brokers before any market
-    // event can move them.
-    if (kind == TH_KIND_BROKER) {
-      if (auto recovered = recover(); !recovered) return std::unexpected(recovered.error());
-    }
+  // can act on it, and orders, fills and positions agree with them before
+  // any market event can move them.
+  for (const auto& instance : registry_.all()) {
+    if (instance->info().kind != TH_KIND_BROKER) continue;
+    if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());
   }
-  // Strategies start with orders and positions known and the data plugins
-  // connected, before any market event reaches them.
+  if (auto recovered = recover(); !recovered) return std::unexpected(recovered.error());
+  // Then the strategies and the configured subscriptions, and the data
+  // plugins last: a provider that plays recorded bars as fast as it can
+  // (replay at speed 0) has every listener in place from its first bar.
   if (auto started = startStrategies(); !started) return std::unexpected(started.error());
   for (const auto& sub : config_.subscriptions) {
     auto* provider = registry_.find(sub.provider);
@@ -178,6 +174,11 @@ Result<void> Session::start() {
              for (const auto& symbol : symbols) chart_->track(symbol);
            }});
     }
+  }
+
+  for (const auto& instance : registry_.all()) {
+    if (instance->info().kind != TH_KIND_DATA) continue;
+    if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());
   }
 
   if (auto ok = api_->start(); !ok) return std::unexpected(ok.error());
