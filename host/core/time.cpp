@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <climits>
 
 namespace th {
 namespace {
@@ -26,7 +27,24 @@ bool readInt(std::string_view text, size_t pos, size_t len, int& out) {
 }  // namespace
 
 ExchangeTime toExchangeTime(int64_t utc_ns) {
-  auto local = newYork()->to_local(SysNs(std::chrono::nanoseconds(utc_ns)));
+  // The time zone database is searched once per span of one UTC offset (a
+  // DST period) per thread: strategies ask for every bar.
+  constexpr int64_t kSecond = 1'000'000'000;
+  thread_local int64_t begin_ns = 1, end_ns = 0, offset_ns = 0;
+  if (utc_ns < begin_ns || utc_ns >= end_ns) {
+    auto seconds = date::floor<std::chrono::seconds>(SysNs(std::chrono::nanoseconds(utc_ns)));
+    auto info = newYork()->get_info(seconds);
+    auto to_ns = [](date::sys_seconds t) {
+      const int64_t s = t.time_since_epoch().count();
+      if (s >= INT64_MAX / kSecond) return INT64_MAX;
+      if (s <= INT64_MIN / kSecond) return INT64_MIN;
+      return s * kSecond;
+    };
+    begin_ns = to_ns(info.begin);
+    end_ns = to_ns(info.end);
+    offset_ns = std::chrono::duration_cast<std::chrono::seconds>(info.offset).count() * kSecond;
+  }
+  const auto local = date::local_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(utc_ns + offset_ns));
   auto day = date::floor<date::days>(local);
   date::year_month_day ymd(day);
   auto since_midnight = std::chrono::duration_cast<std::chrono::seconds>(local - day).count();

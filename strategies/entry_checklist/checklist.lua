@@ -45,6 +45,25 @@ function checklist.option_for(chain, direction, close, today)
   return best
 end
 
+-- EMA21 (each session's), EMA50, RSI14 and ATR14 of daily bars, computed
+-- once for both directions of the same bars.
+local computed = setmetatable({}, {__mode = "k"})
+local function indicators(bars)
+  local found = computed[bars]
+  if found then return found end
+  local ema21, ema50, rsi14, atr14 = ind.ema(21), ind.ema(50), ind.rsi(14), ind.atr(14)
+  local e21 = {}
+  for i, b in ipairs(bars) do
+    e21[i] = ema21:update(b.close)
+    ema50:update(b.close)
+    rsi14:update(b.close)
+    atr14:update(b.high, b.low, b.close)
+  end
+  found = {e21 = e21, e50 = ema50.value, rsi = rsi14.value, atr = atr14.value}
+  computed[bars] = found
+  return found
+end
+
 -- input = {symbol, bars (daily, oldest first), price (optional), chain
 -- (optional), today (yyyymmdd)}; direction "long" or "short"; p the params.
 -- Returns the record, or nil and why when there are too few bars.
@@ -55,14 +74,8 @@ function checklist.score(input, direction, p)
     return nil, string.format("%s: %d daily bar(s), min_days is %d", input.symbol, n, p.min_days)
   end
   local long = direction == "long"
-  local ema21, ema50, rsi14, atr14 = ind.ema(21), ind.ema(50), ind.rsi(14), ind.atr(14)
-  local e21 = {}
-  for i, b in ipairs(bars) do
-    e21[i] = ema21:update(b.close)
-    ema50:update(b.close)
-    rsi14:update(b.close)
-    atr14:update(b.high, b.low, b.close)
-  end
+  local series = indicators(bars)
+  local e21 = series.e21
   local last = bars[n]
   local close = input.price or last.close
   local from20 = math.max(1, n - 19)
@@ -73,7 +86,7 @@ function checklist.score(input, direction, p)
   end
 
   -- 1. Trend
-  local e50 = ema50.value
+  local e50 = series.e50
   local trend
   if long then trend = close > e21[n] and e21[n] > e50 else trend = close < e21[n] and e21[n] < e50 end
   add("trend", trend, close, e21[n], string.format("close %.2f %s EMA21 %.2f %s EMA50 %.2f", close,
@@ -89,7 +102,7 @@ function checklist.score(input, direction, p)
   -- 3. Momentum
   local lo, hi = p.rsi_lo, p.rsi_hi
   if not long then lo, hi = 100 - p.rsi_hi, 100 - p.rsi_lo end
-  local r = rsi14.value
+  local r = series.rsi
   add("momentum", r >= lo and r <= hi, r, {lo, hi}, string.format("RSI14 %.2f in [%g, %g]", r, lo, hi))
 
   -- 4. Participation
@@ -117,7 +130,7 @@ function checklist.score(input, direction, p)
   end
 
   -- 7. Volatility
-  local atr = atr14.value
+  local atr = series.atr
   local atr_pct = atr / close * 100
   add("volatility", atr_pct >= p.atr_lo and atr_pct <= p.atr_hi, atr_pct, {p.atr_lo, p.atr_hi},
       string.format("ATR14 %.4f is %.2f%% of close", atr, atr_pct))

@@ -34,6 +34,28 @@ TEST(ExchangeTime, RoundTripsAndFormatsWithOffset) {
   EXPECT_EQ(exchangeDate(fromExchangeTime(20261120, 20, 30)), 20261120);
 }
 
+TEST(ExchangeTime, LocalTimeIsRightAcrossTheSwitchesWhateverTheOrderOfCalls) {
+  // 2026-11-01: 01:30 EDT is 05:30 UTC, and an hour later the clocks read 01:30 EST again (06:30 UTC).
+  const int64_t utc_0530 = fromExchangeTime(20261101, 0, 0) + (5 * 3600 + 30 * 60 - 4 * 3600) * kSecond;
+  for (int round = 0; round < 2; ++round) {  // back and forth: the per-thread span must not stick
+    auto first = toExchangeTime(utc_0530);
+    auto second = toExchangeTime(utc_0530 + 3600 * kSecond);
+    EXPECT_EQ(first.yyyymmdd, 20261101);
+    EXPECT_EQ(first.minute_of_day, 90);
+    EXPECT_EQ(second.yyyymmdd, 20261101);
+    EXPECT_EQ(second.minute_of_day, 90) << "01:30 again, in standard time";
+    auto summer = toExchangeTime(fromExchangeTime(20260715, 9, 30));
+    EXPECT_EQ(summer.minute_of_day, 9 * 60 + 30);
+    auto winter = toExchangeTime(fromExchangeTime(20261120, 16, 0));
+    EXPECT_EQ(winter.yyyymmdd, 20261120);
+    EXPECT_EQ(winter.minute_of_day, 16 * 60);
+  }
+  // 2026-03-08: 01:59:59 EST is followed by 03:00:00 EDT.
+  const int64_t before = fromExchangeTime(20260308, 1, 59, 59);
+  EXPECT_EQ(toExchangeTime(before + kSecond).minute_of_day, 3 * 60);
+  EXPECT_EQ(toExchangeTime(before).minute_of_day, 119);
+}
+
 TEST(ParseTime, AcceptsDatesExchangeTimesAndOffsets) {
   EXPECT_EQ(*parseTime("2026-11-20"), fromExchangeTime(20261120, 9, 30));
   EXPECT_EQ(*parseTime("2026-11-20T10:15"), fromExchangeTime(20261120, 10, 15));
