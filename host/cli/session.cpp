@@ -424,6 +424,13 @@ void Session::logStatus() {
   }
   spdlog::info("{} |{} | {} events, journal at {}", formatExchangeTime(clock_->nowNs()),
                prices.empty() ? " no trades yet" : prices, core_->eventsProcessed(), store_->lastSequence());
+  // Every 30 seconds, what the strategies did: the demo's running summary.
+  if (status_logs_++ % 6 != 0 || !strategies_ || strategies_->strategyCount() == 0) return;
+  for (const auto& line : strategies_->summaryLines()) spdlog::info("{}", line);
+  if (auto account = broker_ ? broker_->currentAccount() : std::nullopt) {
+    spdlog::info("account: equity {:.2f}, cash {:.2f}, buying power {:.2f}", account->equity, account->cash,
+                 account->buying_power);
+  }
 }
 
 void Session::feedBrokers(const Event& event) {

@@ -175,6 +175,7 @@ class Session final : public EventProcessor,
   std::vector<std::string> outbox_;  // WebSocket messages of the group, sent after commit
   std::chrono::steady_clock::time_point last_heartbeat_;
   std::chrono::steady_clock::time_point last_status_;
+  uint64_t status_logs_ = 0;  // every sixth status line comes with the strategies' summary
   struct PriceTrack {
     double first = 0, last = 0;
   };

@@ -30,6 +30,7 @@ Result<Order> StrategyService::submitFor(StrategyEntry& entry, OrderIntent inten
   entry.dirty = true;
   saveState(entry);
   ++stats_.orders;
+  ++entry.orders;
   return broker->submit(std::move(intent), entry.definition.broker);
 }
 
@@ -45,6 +46,7 @@ Result<Order> StrategyService::cancelFor(StrategyEntry& entry, const std::string
 
 void StrategyService::publishSignal(StrategyEntry& entry, nlohmann::json signal) {
   ++stats_.signals;
+  ++entry.signals;
   signal["strategy"] = entry.id;
   signal["version"] = entry.definition.version;
   int64_t now = host_.nowNs();

@@ -66,6 +66,34 @@ std::array<size_t, kStrategyStatusCount> StrategyService::statusCounts() const {
   return counts;
 }
 
+std::vector<std::string> StrategyService::summaryLines() const {
+  std::vector<std::string> lines;
+  auto* broker = host_.broker();
+  for (const auto& [id, entry] : entries_) {
+    size_t fills = 0;
+    double pnl = 0;
+    if (broker) {
+      OrderFilter filter;
+      filter.open_only = false;
+      filter.strategy = id;
+      filter.limit = SIZE_MAX;
+      for (const Order* order : broker->orders(filter)) fills += order->filled_quantity > 0;
+      pnl = broker->book(entry->definition.broker).strategySummary(id).net;
+    }
+    lines.push_back(fmt::format("strategy {} {}: {} signal(s), {} order(s), {} filled, P&L {:+.2f}{}", id,
+                                toString(entry->status), entry->signals, entry->orders, fills, pnl,
+                                entry->status == StrategyStatus::Running ? "" : " (" + entry->reason + ")"));
+  }
+  if (!checklists_.empty()) {
+    std::string grades;
+    for (const auto& [key, record] : checklists_) {
+      grades += fmt::format("{}{} {}", grades.empty() ? "" : ", ", key, record.value("grade", std::string("?")));
+    }
+    lines.push_back("checklist grades: " + grades);
+  }
+  return lines;
+}
+
 std::string StrategyService::listJson() const {
   auto list = nlohmann::json::array();
   for (const auto& [id, entry] : entries_) list.push_back(entryJson(*entry));

@@ -87,7 +87,7 @@ TEST(HostConfig, PluginConfigBecomesTypedJsonWithVarExpanded) {
             R"({"b":true,"f":0.5,"list":[1,"two"],"n":7,"path":"/tmp/x\"y/state.json","s":"7"})");
 }
 
-TEST(HostConfig, EmbeddedDataAndChartSectionsSpellOutTheDefaults) {
+TEST(HostConfig, EmbeddedDataAndChartSectionsSpellOutTheDefaultsButTheHistoryKept) {
   auto config = parseHostConfig(embeddedHostConfig(), "embedded");
   DataConfig defaults;
   EXPECT_EQ(config.data.calendar, "embedded");
@@ -110,10 +110,11 @@ TEST(HostConfig, EmbeddedDataAndChartSectionsSpellOutTheDefaults) {
   EXPECT_EQ(q.bad_tick_min_move_pct, defaults.quality.bad_tick_min_move_pct);
   ChartConfig chart;
   EXPECT_EQ(config.chart.provider, "synthetic");  // the default is empty: the first data plugin
-  EXPECT_EQ(config.chart.capacity, chart.capacity);
+  // The simulated session keeps and backfills 60 sessions of minutes: the checklist's daily bars.
+  EXPECT_EQ(config.chart.capacity, 30000u);
   EXPECT_EQ(config.chart.outside_session, chart.outside_session);
   EXPECT_EQ(config.chart.stale_after_s, chart.stale_after_s);
-  EXPECT_EQ(config.chart.backfill_sessions, chart.backfill_sessions);
+  EXPECT_EQ(config.chart.backfill_sessions, 60);
   EXPECT_EQ(config.chart.final_grace_ms, chart.final_grace_ms);
 }
 

@@ -268,9 +268,13 @@ TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
         return reply.status == 201;
       },
       30s));
-  auto resting =
-      http(port, "POST", "/api/v1/orders",
-           R"({"symbol":"QQQ","side":"buy","quantity":2,"type":"limit","limit_price":500,"time_in_force":"gtc"})", kAuth);
+  // A buy 3 % under the market rests (inside the 5 % price collar).
+  const double last = getJson(port, "/api/v1/chart/QQQ/1m?limit=1")["bars"][0]["close"];
+  auto resting = http(port, "POST", "/api/v1/orders",
+                      fmt::format(R"({{"symbol":"QQQ","side":"buy","quantity":2,"type":"limit","limit_price":{:.2f},)"
+                                  R"("time_in_force":"gtc"}})",
+                                  std::floor(last * 97) / 100),
+                      kAuth);
   ASSERT_EQ(resting.status, 201) << resting.body;
   const auto resting_id = Json::parse(resting.body)["client_order_id"].get<std::string>();
   ASSERT_TRUE(test::eventually(
