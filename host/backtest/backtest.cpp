@@ -130,12 +130,12 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
 
   auto dir = scratchDir();
   if (!dir) return std::unexpected(dir.error());
+  const auto load_started = std::chrono::steady_clock::now();
   Host host(*dir);
   host.setNow(play_to);  // a provider shows no bar after its clock
   if (auto opened = host.open(config, options, data_config.dump(), library); !opened) {
     return std::unexpected(opened.error());
   }
-  const auto load_started = std::chrono::steady_clock::now();
   std::map<std::string, std::vector<Candle>> bars;
   int64_t first_played = play_to;
   for (const auto& symbol : symbols) {
