@@ -48,21 +48,6 @@ std::string reasonOf(const std::string& role) {
   return "signal";
 }
 
-// The metrics of one symbol's trades: no equity of its own, so no Sharpe or exposure.
-Json symbolJson(const BacktestMetrics& m) {
-  return Json{{"trades", m.trades},
-              {"wins", m.wins},
-              {"losses", m.losses},
-              {"win_rate", rounded(m.win_rate, 6)},
-              {"average_win", rounded(m.average_win, 2)},
-              {"average_loss", rounded(m.average_loss, 2)},
-              {"profit_factor", m.profit_factor_defined ? Json(rounded(m.profit_factor, 6)) : Json()},
-              {"expectancy", rounded(m.expectancy, 2)},
-              {"net_pnl", rounded(m.net_pnl, 2)},
-              {"commissions", rounded(m.commissions, 2)},
-              {"max_drawdown", rounded(m.max_drawdown, 2)}};
-}
-
 Json metricsJson(const BacktestMetrics& m) {
   return Json{{"trades", m.trades},
               {"wins", m.wins},
@@ -213,7 +198,12 @@ std::string reportJson(const BacktestReport& report) {
   Json params = Json::object();
   for (const auto& [name, value] : report.params) params[name] = value;
   Json by_symbol = Json::object();
-  for (const auto& [symbol, m] : report.by_symbol) by_symbol[symbol] = symbolJson(m);
+  for (const auto& [symbol, m] : report.by_symbol) {
+    // One symbol's trades have no equity of their own: no Sharpe, exposure or drawdown percent.
+    auto j = metricsJson(m);
+    for (const char* key : {"gross_profit", "gross_loss", "max_drawdown_pct", "sharpe", "exposure"}) j.erase(key);
+    by_symbol[symbol] = std::move(j);
+  }
   Json trades = Json::array();
   for (const auto& t : report.trades) {
     trades.push_back({{"symbol", t.symbol},

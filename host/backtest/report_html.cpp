@@ -51,7 +51,7 @@ std::string equitySvg(const BacktestReport& report) {
     lo = std::min(lo, p.equity);
     hi = std::max(hi, p.equity);
   }
-  Scale s{lo, hi, curve.size(), 960, 260, 36};
+  Scale s{lo, hi, curve.size(), 960, 260, 64};  // room on the left for the equity labels
   std::string points;
   for (size_t i = 0; i < curve.size(); ++i) points += fmt::format("{:.1f},{:.1f} ", s.x(i), s.y(curve[i].equity));
   return fmt::format(

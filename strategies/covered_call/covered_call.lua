@@ -116,12 +116,7 @@ end
 function on_timer(ctx, tag)
   if tag ~= "screen" then return end
   scheduled(ctx)
-  local next_at = ctx:now() + ctx.params.every_minutes * time.MINUTE
-  if next_at < (session.close(ctx) or 0) then
-    ctx:at(next_at, "screen")
-  else
-    ctx:at(ctx.params.run_at, "screen")
-  end
+  session.again(ctx, "screen", ctx.params.run_at, ctx.params.every_minutes)
 end
 
 -- request "screen", args {symbols = {"SPY", ...} or "SPY,QQQ"}: the screen now.

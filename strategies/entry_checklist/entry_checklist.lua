@@ -44,10 +44,5 @@ function on_timer(ctx, tag)
   if tag ~= "score" then return end
   score_all(ctx)
   -- Again every_minutes until the close, then at run_at the next day.
-  local next_at = ctx:now() + ctx.params.every_minutes * time.MINUTE
-  if next_at < (session.close(ctx) or 0) then
-    ctx:at(next_at, "score")
-  else
-    ctx:at(ctx.params.run_at, "score")
-  end
+  session.again(ctx, "score", ctx.params.run_at, ctx.params.every_minutes)
 end

@@ -34,6 +34,19 @@ function session.in_opening_range(ctx, minutes, t)
   return since ~= nil and since < minutes
 end
 
+-- After a timer `tag` that runs at `run_at` ("09:40") and then every
+-- `every_minutes`: sets the next one, every_minutes from now while that is
+-- before today's close, else at run_at (ctx:at takes it to the next day).
+--   function on_timer(ctx, tag) ...; session.again(ctx, tag, p.run_at, p.every_minutes) end
+function session.again(ctx, tag, run_at, every_minutes)
+  local next_at = ctx:now() + every_minutes * 60 * 1000
+  if next_at < (session.close(ctx) or 0) then
+    ctx:at(next_at, tag)
+  else
+    ctx:at(run_at, tag)
+  end
+end
+
 -- Remembers the exchange date in tbl.date and returns true when t starts a
 -- new one: the place to reset per-day counters kept in ctx.state.
 --   if session.new_day(ctx, ctx.state, bar.time) then ctx.state.trades = 0 end
