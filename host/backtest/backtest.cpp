@@ -167,7 +167,12 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   strategy_options.params[options.strategy] = options.params;
   strategy_options.symbols[options.strategy] = symbols;
   if (auto started = host.startStrategies(std::move(strategy_options)); !started) return std::unexpected(started.error());
-  auto info = nlohmann::json::parse(*host.strategies().strategyJson(options.strategy));
+  auto started_info = host.strategies().strategyJson(options.strategy);
+  if (!started_info) {
+    return fail(ErrorCode::NotFound, fmt::format("--strategy {}: no strategy folder of that name in {}",
+                                                 options.strategy, options.strategies_dir));
+  }
+  auto info = nlohmann::json::parse(*started_info);
   if (info.value("status", "") != "running") {
     return fail(ErrorCode::InvalidArgument,
                 fmt::format("strategy {} did not start: {}", options.strategy, info.value("reason", std::string("?"))));
@@ -206,7 +211,7 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   report.trades = buildTrades(report.fills, host.lastPrices(), host.nowNs());
   report.equity = host.daily();
   report.equity_curve = host.curve();
-  report.overall = computeMetrics(report.trades, report.equity, report.equity_curve, report.starting_equity,
+  report.overall = computeMetrics(report.trades, report.equity, host.minutes(), report.starting_equity,
                                   host.exposedMinutes(), host.playedMinutes());
   std::map<std::string, std::vector<BacktestTrade>> per_symbol;
   for (const auto& t : report.trades) per_symbol[t.symbol].push_back(t);

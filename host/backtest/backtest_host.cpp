@@ -163,6 +163,7 @@ void Host::sample(int64_t minute_end) {
     daily_.push_back({minute_end, equity});
   }
   daily_.back() = {minute_end, equity};
+  minutes_.push_back({minute_end, equity});
   if (minute_end % kCurveStepNs == 0 || minute_end == close_ns_ || curve_.empty()) {
     curve_.push_back({minute_end, equity});
   }
@@ -241,26 +242,32 @@ std::vector<Candle> Host::history(const std::string& symbol, Timeframe timeframe
     out.assign(bars.begin() + static_cast<std::ptrdiff_t>(from), bars.begin() + static_cast<std::ptrdiff_t>(end));
     return out;
   }
-  // Folded backwards on the chart's periods; a period still open is left out.
-  std::optional<Period> building;
-  Candle acc;
-  for (size_t i = end; i-- > 0 && out.size() <= count;) {
+  // The last `count` finished periods of the chart's grid, found walking
+  // back, then each folded forward from its first minute as the chart folds.
+  struct Span {
+    Period period;
+    size_t first, last;
+  };
+  std::vector<Span> spans;  // newest first
+  std::optional<Span> building;
+  for (size_t i = end; i-- > 0 && spans.size() < count;) {
     auto period = periods_->period(bars[i].start_ns, timeframe);
     if (!period) continue;
-    if (building && *building == *period) {
-      Candle earlier = bars[i];
-      combine(earlier, acc);
-      acc = earlier;  // starts at the earliest minute seen: the period's first
+    if (building && building->period == *period) {
+      building->first = i;
       continue;
     }
-    if (building && building->end_ns <= now_) out.push_back(acc);
-    building = period;
-    acc = bars[i];
+    if (building && building->period.end_ns <= now_) spans.push_back(*building);
+    building = Span{*period, i, i};
   }
-  if (building && building->end_ns <= now_ && out.size() < count) out.push_back(acc);
-  for (auto& candle : out) candle.flags = kCandleFinal;
-  std::reverse(out.begin(), out.end());
-  if (out.size() > count) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(count));
+  if (building && building->period.end_ns <= now_ && spans.size() < count) spans.push_back(*building);
+  for (auto span = spans.rbegin(); span != spans.rend(); ++span) {
+    Candle acc = bars[span->first];
+    for (size_t j = span->first + 1; j <= span->last; ++j) combine(acc, bars[j]);
+    acc.start_ns = span->period.start_ns;
+    acc.flags = kCandleFinal;
+    out.push_back(acc);
+  }
   return out;
 }
 

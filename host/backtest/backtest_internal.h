@@ -51,6 +51,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   const std::vector<BacktestFill>& fills() const { return fills_; }
   const std::vector<EquityPoint>& daily() const { return daily_; }
   const std::vector<EquityPoint>& curve() const { return curve_; }
+  const std::vector<EquityPoint>& minutes() const { return minutes_; }
   uint64_t played() const { return played_; }
   uint64_t playedMinutes() const { return played_minutes_; }
   uint64_t exposedMinutes() const { return exposed_minutes_; }
@@ -110,7 +111,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   size_t since_commit_ = 0;
 
   std::vector<BacktestFill> fills_;
-  std::vector<EquityPoint> daily_, curve_;
+  std::vector<EquityPoint> daily_, curve_, minutes_;  // at closes, every 30 minutes, every minute
   uint64_t played_ = 0, played_minutes_ = 0, exposed_minutes_ = 0, sessions_ = 0;
   int64_t day_end_ns_ = 0, close_ns_ = 0;  // of the exchange day being played
 };

@@ -76,8 +76,9 @@ std::string tradeSvg(const BacktestTrade& t, const PriceSeries& series) {
                                 bars.begin());
   };
   const int64_t n = static_cast<int64_t>(bars.size());
-  const int64_t entry = std::min(at(t.entry_ns - kNsPerMinute), n - 1);  // the bar the fill came in
-  const int64_t exit = std::min(at(t.exit_ns - kNsPerMinute), n - 1);
+  // A fill carries the start of the bar it came in.
+  const int64_t entry = std::min(at(t.entry_ns), n - 1);
+  const int64_t exit = std::min(at(t.exit_ns), n - 1);
   if (n == 0 || entry < 0) return "";
   const int64_t from = std::max<int64_t>(0, entry - kContextBars);
   const int64_t to = std::min(n, std::max(exit, entry) + kContextBars + 1);
@@ -167,7 +168,7 @@ svg text {{ font-size: 11px; fill: #555; }}
 line.entry {{ stroke: #1f6feb; stroke-dasharray: 3 2; }} circle.entry {{ fill: #1f6feb; }}
 line.exit.win {{ stroke: #1a7f37; stroke-dasharray: 3 2; }} circle.exit.win {{ fill: #1a7f37; }}
 line.exit.loss {{ stroke: #cf222e; stroke-dasharray: 3 2; }} circle.exit.loss {{ fill: #cf222e; }}
-tr.win td:nth-child(9) {{ color: #1a7f37; }} tr.loss td:nth-child(9) {{ color: #cf222e; }}
+tr.win td:nth-child(8) {{ color: #1a7f37; }} tr.loss td:nth-child(8) {{ color: #cf222e; }}
 .warn {{ color: #9a6700; }}
 </style></head><body>
 <h1>Backtest: {id} {version}</h1>

@@ -7,6 +7,7 @@
 #include "broker/broker_service.h"
 #include "broker/order_json.h"
 #include "core/json.h"
+#include "core/time.h"
 
 namespace th {
 namespace {
@@ -220,11 +221,14 @@ double BrokerService::pending(const std::string_view* strategy, std::string_view
 }
 
 double BrokerService::shortCallContracts(std::string_view underlying) const {
+  // Calls that expired before today cover nothing any more, even while the
+  // broker still lists them.
+  const int32_t today = toExchangeTime(host_.nowNs()).yyyymmdd;
   double contracts = 0;
   for (const auto& p : book(checking_broker_).accountPositions()) {
     if (p.quantity >= 0) continue;
     auto occ = parseOcc(p.symbol);
-    if (occ && occ->call && occ->underlying == underlying) contracts += -p.quantity;
+    if (occ && occ->call && occ->underlying == underlying && occ->expiry >= today) contracts += -p.quantity;
   }
   return contracts;
 }

@@ -23,7 +23,9 @@ int32_t parseDate(const std::string& text) {
       d > 31) {
     return 0;
   }
-  return y * 10000 + m * 100 + d;
+  const int32_t date = y * 10000 + m * 100 + d;
+  // 2026-02-31 would roll into March: only dates that exist.
+  return toExchangeTime(fromExchangeTime(date, 12, 0)).yyyymmdd == date ? date : 0;
 }
 
 std::vector<std::string> splitSymbols(const std::string& text) {

@@ -150,10 +150,10 @@ Result<void> Session::start() {
     if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());
   }
   if (auto recovered = recover(); !recovered) return std::unexpected(recovered.error());
-  // Then the strategies and the configured subscriptions, and the data
-  // plugins last: a provider that plays recorded bars as fast as it can
+  // Then the configured subscriptions, made at once (a strategy's own go
+  // through a channel and may still be queued), the strategies, and the
+  // data plugins last: a provider that plays recorded bars as fast as it can
   // (replay at speed 0) has every listener in place from its first bar.
-  if (auto started = startStrategies(); !started) return std::unexpected(started.error());
   for (const auto& sub : config_.subscriptions) {
     auto* provider = registry_.find(sub.provider);
     if (!provider || !provider->isData()) {
@@ -176,6 +176,7 @@ Result<void> Session::start() {
     }
   }
 
+  if (auto started = startStrategies(); !started) return std::unexpected(started.error());
   for (const auto& instance : registry_.all()) {
     if (instance->info().kind != TH_KIND_DATA) continue;
     if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());

@@ -170,6 +170,10 @@ std::optional<OccParts> parseOcc(std::string_view symbol) {
   OccParts parts;
   parts.underlying = compact.substr(0, compact.size() - kTail);
   parts.call = compact[compact.size() - kTail + 6] == 'C';
+  for (size_t i = compact.size() - kTail; i < compact.size() - kTail + 6; ++i) {
+    parts.expiry = parts.expiry * 10 + (compact[i] - '0');
+  }
+  parts.expiry += 20000000;
   return parts;
 }
 

@@ -116,11 +116,13 @@ struct StateChange {
 // The options multiplier: 100 for OCC option symbols, 1 otherwise.
 double contractMultiplier(std::string_view symbol, AssetClass asset_class);
 
-// The underlying root of an OCC symbol ("SPY" for SPY261120C00590000), and
-// whether it is a call; nullopt for anything that is not an OCC symbol.
+// The underlying root of an OCC symbol ("SPY" for SPY261120C00590000),
+// whether it is a call, and its expiry; nullopt for anything that is not an
+// OCC symbol.
 struct OccParts {
   std::string underlying;
   bool call = false;
+  int32_t expiry = 0;  // yyyymmdd
 };
 std::optional<OccParts> parseOcc(std::string_view symbol);
 

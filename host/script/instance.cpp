@@ -322,6 +322,8 @@ Result<nlohmann::json> StrategyInstance::onRequest(const std::string& name, cons
   Result<nlohmann::json> answer;
   if (lua_istable(L, -2)) {
     answer = luaToJson(L, -2, what);
+    // What the script answered cannot be sent: its mistake, not the asker's.
+    if (!answer) answer = fail(ErrorCode::Internal, answer.error().message);
   } else if (lua_isnil(L, -2) && lua_type(L, -1) == LUA_TSTRING) {
     answer = fail(ErrorCode::InvalidArgument, lua_tostring(L, -1));
   } else {

@@ -12,9 +12,11 @@ local session = require("th.session")
 
 local last = {}  -- symbol → the last trade's price (a price is stale after a restart: not state)
 
--- "SPY261120C00600000" → "SPY", "C"
+-- "SPY261120C00600000" (or the root padded with spaces) → "SPY", "C", 20261120
 local function occ(symbol)
-  return symbol:match("^(%u+)%d%d%d%d%d%d([CP])%d%d%d%d%d%d%d%d$")
+  local root, yymmdd, right = symbol:match("^(%u+) *(%d%d%d%d%d%d)([CP])%d%d%d%d%d%d%d%d$")
+  if not root then return nil end
+  return root, right, 20000000 + tonumber(yymmdd)
 end
 
 -- S: the last trade, else the last 1-minute close, else the chain's
@@ -51,13 +53,14 @@ local function run_screen(ctx, symbols)
   return out
 end
 
--- Contracts of calls on `underlying` the account is short, plus the sells of
--- calls on it this strategy still has working.
+-- Contracts of calls on `underlying` the account is short and that have
+-- not expired, plus the sells of calls on it this strategy still has working.
 local function covering(ctx, account, underlying)
+  local today = time.date(ctx)
   local short = 0
   for symbol, qty in pairs(account.positions) do
-    local root, right = occ(symbol)
-    if root == underlying and right == "C" and qty < 0 then short = short - qty end
+    local root, right, expiry = occ(symbol)
+    if root == underlying and right == "C" and qty < 0 and expiry >= today then short = short - qty end
   end
   for _, o in ipairs(ctx:orders()) do
     local root, right = occ(o.symbol)
@@ -106,7 +109,7 @@ local function scheduled(ctx)
 end
 
 function on_start(ctx)
-  ctx:at(ctx.params.run_at, "screen")
+  ctx:at(session.next_at(ctx, ctx.params.run_at), "screen")
 end
 
 function on_trade(ctx, trade)
@@ -115,8 +118,8 @@ end
 
 function on_timer(ctx, tag)
   if tag ~= "screen" then return end
-  scheduled(ctx)
   session.again(ctx, "screen", ctx.params.run_at, ctx.params.every_minutes)
+  scheduled(ctx)
 end
 
 -- request "screen", args {symbols = {"SPY", ...} or "SPY,QQQ"}: the screen now.

@@ -33,7 +33,7 @@ local function score_all(ctx)
 end
 
 function on_start(ctx)
-  ctx:at(ctx.params.run_at, "score")
+  ctx:at(session.next_at(ctx, ctx.params.run_at), "score")
 end
 
 function on_quote(ctx, quote)
@@ -42,7 +42,7 @@ end
 
 function on_timer(ctx, tag)
   if tag ~= "score" then return end
-  score_all(ctx)
-  -- Again every_minutes until the close, then at run_at the next day.
+  -- Again every_minutes until the close, then at run_at the next trading day.
   session.again(ctx, "score", ctx.params.run_at, ctx.params.every_minutes)
+  score_all(ctx)
 end

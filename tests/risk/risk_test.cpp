@@ -153,6 +153,7 @@ TEST(RiskNames, OccSymbolsGiveTheirUnderlyingAndRight) {
   ASSERT_TRUE(call);
   EXPECT_EQ(call->underlying, "SPY");
   EXPECT_TRUE(call->call);
+  EXPECT_EQ(call->expiry, 20261120);
   auto padded_put = parseOcc("SPY   261120P00590000");
   ASSERT_TRUE(padded_put);
   EXPECT_EQ(padded_put->underlying, "SPY");

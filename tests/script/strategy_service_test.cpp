@@ -336,6 +336,11 @@ function on_bar(ctx, bar)
   ctx.state.since_open = ctx:minutes_since_open(bar.time)
   ctx.state.weekday = ctx:exchange_time(bar.time).weekday
   ctx.state.thanksgiving = ctx:session(ctx:time("2026-11-26")) == nil
+  -- The next 09:40 on a trading day: later today, Monday after a Friday, Friday after Thanksgiving.
+  ctx.state.today = ctx:format_time(session.next_at(ctx, "10:40"))
+  ctx.state.tomorrow = ctx:format_time(session.next_at(ctx, "09:40"))
+  ctx.state.monday = ctx:format_time(session.next_at(ctx, "09:40", ctx:time("2026-11-20T12:00")))
+  ctx.state.friday = ctx:format_time(session.next_at(ctx, "09:40", ctx:time("2026-11-25T12:00")))
 end
 )");
   h.start();
@@ -348,6 +353,10 @@ end
   EXPECT_EQ(state["since_open"], 30.0);
   EXPECT_EQ(state["weekday"], 1);
   EXPECT_EQ(state["thanksgiving"], true);
+  EXPECT_EQ(state["today"], "2026-11-16T10:40:00-05:00");
+  EXPECT_EQ(state["tomorrow"], "2026-11-17T09:40:00-05:00");
+  EXPECT_EQ(state["monday"], "2026-11-23T09:40:00-05:00");
+  EXPECT_EQ(state["friday"], "2026-11-27T09:40:00-05:00");
 }
 
 TEST(StrategyService, ABrokenStrategyIsListedWithItsErrorAndTheOthersRun) {

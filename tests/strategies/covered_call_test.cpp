@@ -18,7 +18,9 @@ using Json = nlohmann::json;
 // Monday 2026-11-16, the harness's day: 0-DTE calls on SPY at 200.
 constexpr int32_t kExpiry = 20261116;
 
-std::string contract(double strike) { return fmt::format("SPY261116C{:08d}", std::lround(strike * 1000)); }
+std::string contract(double strike, int32_t expiry = kExpiry) {
+  return fmt::format("SPY{}C{:08d}", expiry % 1000000, std::lround(strike * 1000));
+}
 
 class CoveredCallTest : public ::testing::Test {
  protected:
@@ -50,12 +52,12 @@ class CoveredCallTest : public ::testing::Test {
     h.chains["SPY"].push_back(put);
     h.start();
   }
-  void add(double strike, double bid, double ask, double delta) {
+  void add(double strike, double bid, double ask, double delta, int32_t expiry = kExpiry) {
     OptionQuote q;
-    q.symbol = contract(strike);
+    q.symbol = contract(strike, expiry);
     q.underlying = "SPY";
     q.call = true;
-    q.expiry = kExpiry;
+    q.expiry = expiry;
     q.strike = strike;
     q.bid = bid;
     q.ask = ask;
@@ -66,9 +68,9 @@ class CoveredCallTest : public ::testing::Test {
     q.delta = delta;
     h.chains["SPY"].push_back(q);
   }
-  // SPY bars at 200 until the clock reads `minutes` after 10:00, timers fired.
-  void until(int minutes) {
-    while (h.nowNs() < fromExchangeTime(20261116, 10, minutes)) {
+  // SPY bars at 200 until the clock reads `minutes` after 10:00 (of `day`), timers fired.
+  void until(int minutes, int32_t day = 20261116) {
+    while (h.nowNs() < fromExchangeTime(day, 10, minutes)) {
       h.minute("SPY", 200, 200.1, 199.9, 200);
       h.strategies().tick();
       h.flush();
@@ -188,6 +190,22 @@ TEST_F(CoveredCallTest, AutoExecuteSellsOneContractPerHundredSharesNotYetCovered
   orders = sells();
   ASSERT_EQ(orders.size(), 2u);
   EXPECT_DOUBLE_EQ(orders[0]->intent.quantity + orders[1]->intent.quantity, 3) << "then one more contract";
+
+  // Tuesday: Monday's two short calls expired (the broker still lists them) and the one-lot sale expired
+  // unfilled at the close. Expired calls cover nothing, so the 350 shares are sold against again: three
+  // contracts of Tuesday's expiry in all, and risk lets them through.
+  h.chains["SPY"].clear();
+  add(200.8, 0.48, 0.50, 0.34, 20261117);
+  h.advance(fromExchangeTime(20261117, 10, 0) - h.nowNs());
+  until(6, 20261117);
+  orders = sells();
+  double tuesday = 0;
+  std::string listed;
+  for (const Order* o : orders) {
+    listed += fmt::format("{} {} {} {}; ", o->intent.symbol, o->intent.quantity, toString(o->status), o->reason);
+    if (o->intent.symbol == contract(200.8, 20261117)) tuesday += o->intent.quantity;
+  }
+  EXPECT_DOUBLE_EQ(tuesday, 3) << listed;
 }
 
 TEST_F(CoveredCallTest, AutoExecuteWithoutSharesSellsNothingAndRiskRefusesAnUncoveredCall) {

@@ -34,16 +34,31 @@ function session.in_opening_range(ctx, minutes, t)
   return since ~= nil and since < minutes
 end
 
--- After a timer `tag` that runs at `run_at` ("09:40") and then every
--- `every_minutes`: sets the next one, every_minutes from now while that is
--- before today's close, else at run_at (ctx:at takes it to the next day).
---   function on_timer(ctx, tag) ...; session.again(ctx, tag, p.run_at, p.every_minutes) end
+-- Epoch ms of the first `run_at` ("09:40", exchange time) of a trading
+-- day that is after t (default now): today's if it is still to come, else
+-- the next session's, skipping weekends and holidays.
+function session.next_at(ctx, run_at, t)
+  t = t or ctx:now()
+  local s = ctx:next_session(t)
+  while s do
+    local at = ctx:time(string.format("%04d-%02d-%02dT%s", s.date // 10000, s.date // 100 % 100, s.date % 100,
+                                      run_at))
+    if at > t then return at end
+    s = ctx:next_session(s.close)
+  end
+  error(string.format("th.session.next_at: no trading day after %s in the calendar", ctx:format_time(t)), 2)
+end
+
+-- For a timer `tag` that runs at `run_at` and then every `every_minutes`
+-- until the close: sets the next one. Call it first in on_timer, so that an
+-- error in the work does not stop the repeats.
+--   function on_timer(ctx, tag) session.again(ctx, tag, p.run_at, p.every_minutes); ... end
 function session.again(ctx, tag, run_at, every_minutes)
   local next_at = ctx:now() + every_minutes * 60 * 1000
   if next_at < (session.close(ctx) or 0) then
     ctx:at(next_at, tag)
   else
-    ctx:at(run_at, tag)
+    ctx:at(session.next_at(ctx, run_at), tag)
   end
 end
 
