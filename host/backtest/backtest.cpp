@@ -166,6 +166,9 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   strategy_options.only = {options.strategy};
   strategy_options.params[options.strategy] = options.params;
   strategy_options.symbols[options.strategy] = symbols;
+  // A callback is stopped only when it is clearly stuck (a minute), never
+  // because this machine is slower than another: the report must not depend on it.
+  strategy_options.budget_ms = 60'000;
   if (auto started = host.startStrategies(std::move(strategy_options)); !started) return std::unexpected(started.error());
   auto started_info = host.strategies().strategyJson(options.strategy);
   if (!started_info) {

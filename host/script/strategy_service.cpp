@@ -213,6 +213,7 @@ Result<void> StrategyService::prepare(const StrategyEntry& entry, WarmupSnapshot
   if (auto symbols = options_.symbols.find(entry.id); symbols != options_.symbols.end() && !symbols->second.empty()) {
     definition->symbols = symbols->second;
   }
+  if (options_.budget_ms > 0) definition->runtime.budget_ms = options_.budget_ms;
   if (auto ok = checkTighter(options_.global_limits, definition->risk, source.origin(source.definition_name) + ": risk");
       !ok) {
     return ok;

@@ -95,6 +95,10 @@ struct StrategyOptions {
   std::vector<std::string> only;
   std::map<std::string, std::map<std::string, std::string>> params;
   std::map<std::string, std::vector<std::string>> symbols;
+  // Backtests: every callback's time budget (runtime.callback_budget_ms is
+  // wall-clock time, which would make a run depend on the machine); 0 keeps
+  // the definitions' own.
+  int64_t budget_ms = 0;
 };
 
 class StrategyInstance;

@@ -5,6 +5,7 @@
 // refused with what is wrong.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -145,6 +146,31 @@ TEST(Backtest, EveryShippedStrategyGivesBothReportsOnSyntheticAndCsvData) {
     ASSERT_TRUE(replayed) << replayed.error().message;
     EXPECT_EQ(Json::parse(reportJson(*replayed))["bars"], 390);
   }
+}
+
+TEST(Backtest, ACallbackIsNotStoppedForTheMachinesSpeed) {
+  // One slow bar: far beyond the strategy's 1 ms budget, well within the backtest's minute.
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "strategies" / "slow");
+  std::ofstream(dir / "strategies/slow/slow.yaml")
+      << "schema: 1\nid: slow\nversion: 1.0.0\nscript: slow.lua\nsymbols: [SPY]\ntimeframe: 1m\n"
+         "runtime: {callback_budget_ms: 1, max_errors: 1}\n";
+  std::ofstream(dir / "strategies/slow/slow.lua") << R"(
+function on_bar(ctx, bar)
+  if ctx.state.done then return end
+  local x = 0
+  for i = 1, 20000000 do x = x + i % 7 end
+  ctx.state.done = x > 0
+end
+)";
+  std::ofstream(dir / "spy.csv") << orbDay();
+  auto o = options("slow");
+  o.strategies_dir = (dir.path() / "strategies").string();
+  o.data = dir / "spy.csv";
+  o.from = o.to = 20261116;
+  auto report = run(o);
+  EXPECT_TRUE(report["warnings"].empty()) << report["warnings"].dump();
+  EXPECT_EQ(report["bars"], 390);
 }
 
 TEST(Backtest, BadInputIsRefusedWithWhatIsWrong) {
