@@ -182,7 +182,10 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   }
 
   const auto play_started = std::chrono::steady_clock::now();
-  host.play(progress);
+  if (!host.play(progress)) {
+    return fail(ErrorCode::Unavailable,
+                fmt::format("stopped after {} bars; no report written", host.played()));
+  }
   const auto played = std::chrono::steady_clock::now();
   auto final_info = nlohmann::json::parse(*host.strategies().strategyJson(options.strategy));
   host.finish();

@@ -36,8 +36,10 @@ struct BacktestOptions {
   int32_t history_days = 100;
 };
 
-// Called now and then while bars play: bars done of all.
-using BacktestProgress = std::function<void(uint64_t done, uint64_t total)>;
+// Called now and then while bars play: bars done of all. Returning false
+// stops the backtest (Unavailable, "stopped after N of M bars"); its
+// temporary store is removed all the same.
+using BacktestProgress = std::function<bool(uint64_t done, uint64_t total)>;
 
 [[nodiscard]] Result<BacktestReport> runBacktest(const BacktestOptions& options, const BacktestProgress& progress = {});
 

@@ -96,7 +96,7 @@ Result<void> Host::startStrategies(StrategyOptions options) {
   return {};
 }
 
-void Host::play(const BacktestProgress& progress) {
+bool Host::play(const BacktestProgress& progress) {
   int64_t minute = 0;
   const uint64_t total = order_.size();
   for (const auto& [start, s] : order_) {
@@ -128,10 +128,11 @@ void Host::play(const BacktestProgress& progress) {
     pump();
     ++played_;
     if (++since_commit_ >= kCommitEvery) commitGroup();
-    if (progress && (played_ & 4095) == 0) progress(played_, total);
+    if (progress && (played_ & 4095) == 0 && !progress(played_, total)) return false;
   }
   if (minute != 0) sample(minute + kNsPerMinute);
   if (progress) progress(played_, total);
+  return true;
 }
 
 void Host::finish() {

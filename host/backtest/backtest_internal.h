@@ -44,7 +44,8 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   void setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play_from);
   [[nodiscard]] Result<void> startStrategies(StrategyOptions options);
   // Plays every bar from play_from in (start, symbol) order.
-  void play(const BacktestProgress& progress);
+  // False when `progress` asked to stop.
+  bool play(const BacktestProgress& progress);
   void finish();
 
   // What play() saw.

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 
@@ -79,13 +81,19 @@ int backtestCommand(const BacktestCommandOptions& options) {
     run.params[item.substr(0, eq)] = item.substr(eq + 1);
   }
   const bool bar = !options.quiet && isatty(STDERR_FILENO);
+  // Ctrl-C stops the backtest between bars, so its temporary store is removed.
+  static std::atomic<bool> interrupted{false};
+  std::signal(SIGINT, [](int) { interrupted = true; });
+  std::signal(SIGTERM, [](int) { interrupted = true; });
   auto progress = [bar](uint64_t done, uint64_t total) {
-    if (!bar || total == 0) return;
+    if (interrupted) return false;
+    if (!bar || total == 0) return true;
     const int width = 40;
     const auto filled = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
     std::cerr << fmt::format("\r[{:<{}}] {:3d}% {}/{} bars", std::string(static_cast<size_t>(filled), '#'), width,
                              static_cast<int>(done * 100 / total), done, total)
               << std::flush;
+    return true;
   };
   // The services' start-up lines are for sessions; a backtest says what went wrong.
   spdlog::set_level(spdlog::level::warn);
