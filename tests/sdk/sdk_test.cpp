@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "script/lua_engine.h"
-#include "support/lua_modules.h"
+#include "support/lua_runner.h"
 
 namespace th {
 namespace {
@@ -18,36 +18,12 @@ using Json = nlohmann::json;
 
 class Sdk : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto created = LuaSandbox::create(64u << 20, modules_);
-    ASSERT_TRUE(created) << created.error().message;
-    box_ = std::move(*created);
-    std::ifstream in(std::string(TH_SOURCE_DIR) + "/tests/sdk/reference.json");
-    ASSERT_TRUE(in) << "tests/sdk/reference.json is missing";
-    reference_ = Json::parse(in);
-  }
   // Runs `code` with the reference as the global `ref`; returns the global `result`.
-  Json run(const std::string& code) {
-    lua_State* L = box_->state();
-    pushJson(L, reference_);
-    lua_setglobal(L, "ref");
-    auto ran = box_->run(code, "sdk_test.lua");
-    EXPECT_TRUE(ran) << (ran ? "" : ran.error().message);
-    lua_getglobal(L, "result");
-    auto out = luaToJson(L, -1, "result");
-    lua_pop(L, 1);
-    EXPECT_TRUE(out) << (out ? "" : out.error().message);
-    return out ? *out : Json();
-  }
-  std::string error(const std::string& code) {
-    auto ran = box_->run(code, "sdk_test.lua");
-    return ran ? "" : ran.error().message;
-  }
+  Json run(const std::string& code) { return lua_.run("ref", lua_.reference(), code); }
+  std::string error(const std::string& code) { return lua_.error(code); }
 
-  SdkModules sdk_{std::string(TH_SOURCE_DIR) + "/sdk/lua"};
-  test::LuaTestModules modules_{"", sdk_};
-  std::unique_ptr<LuaSandbox> box_;
-  Json reference_;
+  test::LuaRunner lua_{"", "tests/sdk/reference.json"};
+  const Json& reference_ = lua_.reference();
 };
 
 // Lua writes false where the indicator is undefined (nil cannot sit in a list).

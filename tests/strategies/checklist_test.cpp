@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "script/lua_engine.h"
-#include "support/lua_modules.h"
+#include "support/lua_runner.h"
 
 namespace th {
 namespace {
@@ -18,37 +18,18 @@ using Json = nlohmann::json;
 
 class Checklist : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto created = LuaSandbox::create(64u << 20, modules_);
-    ASSERT_TRUE(created) << created.error().message;
-    box_ = std::move(*created);
-    std::ifstream in(std::string(TH_SOURCE_DIR) + "/tests/strategies/checklist_reference.json");
-    ASSERT_TRUE(in);
-    reference_ = Json::parse(in);
-  }
-
   // The record checklist.score gives for the reference input with `changes`
   // to its params (and `input` fields replaced), or {"error": why}.
   Json score(const std::string& direction, const Json& changes = Json::object(), const Json& input = Json::object()) {
-    lua_State* L = box_->state();
     Json params = reference_["params"];
     if (changes.is_object()) params.update(changes);  // {} reads as null
     Json in = reference_["input"];
     if (input.is_object()) in.update(input);
-    pushJson(L, Json{{"params", params}, {"input", in}, {"direction", direction}});
-    lua_setglobal(L, "args");
-    auto ran = box_->run(R"(
+    return lua_.run("args", Json{{"params", params}, {"input", in}, {"direction", direction}}, R"(
 local checklist = require("checklist")
 local record, why = checklist.score(args.input, args.direction, args.params)
 result = record or {error = why}
-)",
-                         "checklist_test.lua");
-    EXPECT_TRUE(ran) << (ran ? "" : ran.error().message);
-    lua_getglobal(L, "result");
-    auto out = luaToJson(L, -1, "result");
-    lua_pop(L, 1);
-    EXPECT_TRUE(out) << (out ? "" : out.error().message);
-    return out ? *out : Json();
+)");
   }
   static const Json& criterion(const Json& record, const std::string& name) {
     for (const auto& c : record["criteria"]) {
@@ -63,10 +44,9 @@ result = record or {error = why}
     return criterion(score(direction, changes, input), name)["pass"].get<bool>();
   }
 
-  SdkModules sdk_{std::string(TH_SOURCE_DIR) + "/sdk/lua"};
-  test::LuaTestModules modules_{std::string(TH_SOURCE_DIR) + "/strategies/entry_checklist", sdk_};
-  std::unique_ptr<LuaSandbox> box_;
-  Json reference_;
+  test::LuaRunner lua_{std::string(TH_SOURCE_DIR) + "/strategies/entry_checklist",
+                      "tests/strategies/checklist_reference.json"};
+  const Json& reference_ = lua_.reference();
 };
 
 TEST_F(Checklist, MatchesTheIndependentImplementation) {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "script/lua_engine.h"
-#include "support/lua_modules.h"
+#include "support/lua_runner.h"
 
 namespace th {
 namespace {
@@ -22,40 +22,22 @@ constexpr double kYears = 350.0 / (365 * 24 * 60);  // 10:10 to the 16:00 expiry
 
 class CoveredCallScreen : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto created = LuaSandbox::create(64u << 20, modules_);
-    ASSERT_TRUE(created) << created.error().message;
-    box_ = std::move(*created);
-    std::ifstream in(std::string(TH_SOURCE_DIR) + "/tests/strategies/covered_call_reference.json");
-    ASSERT_TRUE(in);
-    reference_ = Json::parse(in);
-  }
-
   // screen.run over one underlying at `price` with `chain`, the reference's
   // params with `changes`; years per expiry from `years` (default: every
   // expiry 350 minutes away).
   Json run(const Json& chain, const Json& changes = Json::object(), double price = 500,
            const Json& years = Json::object()) {
-    lua_State* L = box_->state();
     Json params = reference_["params"];
     if (changes.is_object()) params.update(changes);
-    pushJson(L, Json{{"params", params}, {"chain", chain}, {"price", price}, {"today", kToday},
-                     {"years", years.is_object() ? years : Json::object()}, {"default_years", kYears}});
-    lua_setglobal(L, "args");
-    auto ran = box_->run(R"(
+    Json args = {{"params", params}, {"chain", chain}, {"price", price}, {"today", kToday},
+                 {"years", years.is_object() ? years : Json::object()}, {"default_years", kYears}};
+    return lua_.run("args", args, R"(
 local screen = require("screen")
 local input = {symbol = "SPY", price = args.price, chain = args.chain, today = math.tointeger(args.today),
                years = function(expiry) return args.years[tostring(expiry)] or args.default_years end}
 for _, c in ipairs(input.chain) do c.expiry = math.tointeger(c.expiry) end
 result = screen.run({input}, args.params)
-)",
-                         "covered_call_screen_test.lua");
-    EXPECT_TRUE(ran) << (ran ? "" : ran.error().message);
-    lua_getglobal(L, "result");
-    auto out = luaToJson(L, -1, "result");
-    lua_pop(L, 1);
-    EXPECT_TRUE(out) << (out ? "" : out.error().message);
-    return out ? *out : Json();
+)");
   }
 
   // A 0-DTE call at `strike` with the provider's delta 0.25 and a tidy
@@ -83,10 +65,9 @@ result = screen.run({input}, args.params)
     return "?";
   }
 
-  SdkModules sdk_{std::string(TH_SOURCE_DIR) + "/sdk/lua"};
-  test::LuaTestModules modules_{std::string(TH_SOURCE_DIR) + "/strategies/covered_call", sdk_};
-  std::unique_ptr<LuaSandbox> box_;
-  Json reference_;
+  test::LuaRunner lua_{std::string(TH_SOURCE_DIR) + "/strategies/covered_call",
+                      "tests/strategies/covered_call_reference.json"};
+  const Json& reference_ = lua_.reference();
 };
 
 TEST_F(CoveredCallScreen, MatchesTheIndependentImplementation) {
