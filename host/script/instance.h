@@ -91,6 +91,7 @@ struct StrategyEntry {
   uint64_t handled_total = 0;  // by every version, since the host started
   uint64_t signals = 0;        // published since the host started
   uint64_t orders = 0;         // submitted since the host started (accepted or not)
+  uint64_t fills = 0;          // fills of its orders (legs included) since the host started
   uint64_t last_sequence = 0;  // journal sequence of the last event handled
   bool dirty = false;          // ctx.state may have changed since it was saved
   std::string saved;           // the strategy_state record as last put

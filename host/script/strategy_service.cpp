@@ -619,7 +619,9 @@ void StrategyService::onFillEvent(const FillEvent& event, uint64_t sequence) {
   const Order* order = broker ? broker->find(event.client_order_id) : nullptr;
   if (!order || order->intent.strategy.empty()) return;
   auto* entry = find(order->intent.strategy);
-  if (!entry || entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Fill)) return;
+  if (!entry) return;
+  ++entry->fills;
+  if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Fill)) return;
   entry->last_sequence = sequence;
   handled(*entry, entry->instance->onFill(event));
 }

@@ -148,8 +148,8 @@ class StrategyService {
   // Core thread.
   [[nodiscard]] Result<std::string> setEnabled(const std::string& id, bool enabled, const std::string& reason);
   std::string listJson() const;
-  // One line per strategy for the session's log: status, signals, orders,
-  // fills and P&L since the start; then the latest checklist grades.
+  // One line per strategy for the session's log: status, and signals,
+  // orders and fills since the host started, P&L; then the latest checklist grades.
   std::vector<std::string> summaryLines() const;
   // The latest signals, newest first (at most the last 1,000 are kept).
   std::string signalsJson(const std::string& strategy, const std::string& symbol, size_t limit) const;

@@ -70,18 +70,10 @@ std::vector<std::string> StrategyService::summaryLines() const {
   std::vector<std::string> lines;
   auto* broker = host_.broker();
   for (const auto& [id, entry] : entries_) {
-    size_t fills = 0;
-    double pnl = 0;
-    if (broker) {
-      OrderFilter filter;
-      filter.open_only = false;
-      filter.strategy = id;
-      filter.limit = SIZE_MAX;
-      for (const Order* order : broker->orders(filter)) fills += order->filled_quantity > 0;
-      pnl = broker->book(entry->definition.broker).strategySummary(id).net;
-    }
-    lines.push_back(fmt::format("strategy {} {}: {} signal(s), {} order(s), {} filled, P&L {:+.2f}{}", id,
-                                toString(entry->status), entry->signals, entry->orders, fills, pnl,
+    // Counters, not a scan of the orders: this runs on the core thread.
+    const double pnl = broker ? broker->book(entry->definition.broker).strategySummary(id).net : 0;
+    lines.push_back(fmt::format("strategy {} {}: {} signal(s), {} order(s), {} fill(s), P&L {:+.2f}{}", id,
+                                toString(entry->status), entry->signals, entry->orders, entry->fills, pnl,
                                 entry->status == StrategyStatus::Running ? "" : " (" + entry->reason + ")"));
   }
   if (!checklists_.empty()) {
