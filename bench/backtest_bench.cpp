@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -91,7 +92,7 @@ void backtest(const std::string& source_dir, const std::string& plugin_dir, int 
              static_cast<double>(report->bars) / report->play_seconds / 1e6);
   fmt::print("  end to end (load, play, report): {:.2f} s = {:.2f} M bars/s\n", total,
              static_cast<double>(report->bars) / total / 1e6);
-  fs::remove_all(dir);
+  if (!std::getenv("TH_BENCH_KEEP")) fs::remove_all(dir);
 }
 
 // Runs `script` `runs` times in a sandbox over the global `args`; the best and median wall times.

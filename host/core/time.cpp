@@ -24,11 +24,10 @@ bool readInt(std::string_view text, size_t pos, size_t len, int& out) {
   return ec == std::errc() && ptr == text.data() + pos + len;
 }
 
-}  // namespace
-
-ExchangeTime toExchangeTime(int64_t utc_ns) {
-  // The time zone database is searched once per span of one UTC offset (a
-  // DST period) per thread: strategies ask for every bar.
+// New York's UTC offset at `utc_ns`. The time zone database is searched once
+// per span of one offset (a DST period) per thread: strategies ask for every
+// bar, and every stored order prints two times.
+int64_t utcOffsetNs(int64_t utc_ns) {
   constexpr int64_t kSecond = 1'000'000'000;
   thread_local int64_t begin_ns = 1, end_ns = 0, offset_ns = 0;
   if (utc_ns < begin_ns || utc_ns >= end_ns) {
@@ -44,7 +43,13 @@ ExchangeTime toExchangeTime(int64_t utc_ns) {
     end_ns = to_ns(info.end);
     offset_ns = std::chrono::duration_cast<std::chrono::seconds>(info.offset).count() * kSecond;
   }
-  const auto local = date::local_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(utc_ns + offset_ns));
+  return offset_ns;
+}
+
+}  // namespace
+
+ExchangeTime toExchangeTime(int64_t utc_ns) {
+  const auto local = date::local_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(utc_ns + utcOffsetNs(utc_ns)));
   auto day = date::floor<date::days>(local);
   date::year_month_day ymd(day);
   auto since_midnight = std::chrono::duration_cast<std::chrono::seconds>(local - day).count();
@@ -68,14 +73,18 @@ int64_t fromExchangeTime(int32_t yyyymmdd, int32_t hour, int32_t minute, int32_t
 }
 
 std::string formatExchangeTime(int64_t utc_ns) {
-  auto sys = date::floor<std::chrono::seconds>(SysNs(std::chrono::nanoseconds(utc_ns)));
-  auto zoned = date::make_zoned(newYork(), sys);
-  auto info = zoned.get_info();
-  auto offset_min = std::chrono::duration_cast<std::chrono::minutes>(info.offset).count();
-  char sign = offset_min < 0 ? '-' : '+';
+  const int64_t offset_ns = utcOffsetNs(utc_ns);
+  const auto local = date::floor<std::chrono::seconds>(
+      date::local_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(utc_ns + offset_ns)));
+  const auto day = date::floor<date::days>(local);
+  const date::year_month_day ymd(day);
+  const date::hh_mm_ss hms(local - day);
+  int64_t offset_min = offset_ns / 60'000'000'000;
+  const char sign = offset_min < 0 ? '-' : '+';
   if (offset_min < 0) offset_min = -offset_min;
-  return date::format("%Y-%m-%dT%H:%M:%S", zoned.get_local_time()) +
-         fmt::format("{}{:02}:{:02}", sign, offset_min / 60, offset_min % 60);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count(), sign, offset_min / 60, offset_min % 60);
 }
 
 std::string formatUtc(int64_t utc_ns) {

@@ -635,27 +635,37 @@ std::string RiskService::json(int64_t now_ns) const {
 }
 
 std::string RiskService::encode() const {
-  auto strategies = nlohmann::json::object();
+  // Written directly in jsonText's key order: the P&L check encodes the
+  // state on every run to see whether it changed.
+  JsonObjectWriter strategies;
   for (const auto& [id, track] : strategies_) {
     if (track.loss_streak == 0 && track.cool_down_until_ns == 0 && track.day == 0) continue;
-    strategies[id] = {{"loss_streak", track.loss_streak}, {"cool_down_until_ns", track.cool_down_until_ns},
-                      {"day", track.day},                 {"baseline", track.baseline},
-                      {"high", track.high},               {"net", track.net},
-                      {"state", std::string(toString(track.state))}, {"reason", track.reason}};
+    strategies.raw(id, JsonObjectWriter()
+                           .number("baseline", track.baseline)
+                           .integer("cool_down_until_ns", track.cool_down_until_ns)
+                           .integer("day", track.day)
+                           .number("high", track.high)
+                           .integer("loss_streak", track.loss_streak)
+                           .number("net", track.net)
+                           .text("reason", track.reason)
+                           .text("state", toString(track.state))
+                           .finish());
   }
-  return jsonText({{"format", std::string(kEncodingFormat)},
-                   {"state", std::string(toString(state_))},
-                   {"reason", state_reason_},
-                   {"since_ns", state_since_ns_},
-                   {"forced_by_limit", forced_by_limit_},
-                   {"day", day_},
-                   {"baseline", day_baseline_},
-                   {"day_high", day_high_},
-                   {"last_net", last_net_},
-                   {"override_day", override_day_},
-                   {"override_loss", override_loss_},
-                   {"override_drawdown", override_drawdown_},
-                   {"strategies", std::move(strategies)}});
+  return JsonObjectWriter()
+      .number("baseline", day_baseline_)
+      .integer("day", day_)
+      .number("day_high", day_high_)
+      .boolean("forced_by_limit", forced_by_limit_)
+      .text("format", kEncodingFormat)
+      .number("last_net", last_net_)
+      .integer("override_day", override_day_)
+      .number("override_drawdown", override_drawdown_)
+      .number("override_loss", override_loss_)
+      .text("reason", state_reason_)
+      .integer("since_ns", state_since_ns_)
+      .text("state", toString(state_))
+      .raw("strategies", strategies.finish())
+      .finish();
 }
 
 Result<void> RiskService::restore(std::string_view encoded, int64_t now_ns) {

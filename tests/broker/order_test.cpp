@@ -1,8 +1,12 @@
-// The order model: which intents are accepted, and which status reports
-// from a broker may change an order.
+// The order model: which intents are accepted, which status reports from a
+// broker may change an order, and the JSON an order is stored and served as.
 #include "broker/order.h"
 
 #include <gtest/gtest.h>
+
+#include "broker/order_json.h"
+#include "core/json.h"
+#include "core/time.h"
 
 namespace th {
 namespace {
@@ -166,6 +170,48 @@ TEST(OrderNames, RoundTrip) {
   EXPECT_EQ(parseOrderSide("sell"), OrderSide::Sell);
   EXPECT_EQ(parseAssetClass("option"), AssetClass::Option);
   EXPECT_FALSE(parseOrderType("trailing_stop"));
+}
+
+// The stored text is exactly what the JSON library prints for the same
+// object (what the API and older records hold), and reads back whole.
+TEST(OrderJson, IsTheLibrarysCanonicalTextAndReadsBack) {
+  Order order;
+  order.client_order_id = "thabc-20261120-000042";
+  order.broker_order_id = "paper-7";
+  order.broker = "paper";
+  order.parent_id = "thabc-20261120-000041";
+  order.role = OrderRole::StopLoss;
+  order.intent = limitBuy(200, 101.6);
+  order.intent.strategy = "orb";
+  order.intent.take_profit_offset = 8;
+  order.intent.stop_loss_offset = 0.1 + 0.2;  // 0.30000000000000004: shortest round trip, not 0.3
+  order.intent.take_profit_risk_multiple = 1e-7;
+  order.intent.stop_loss_price = 1e20;
+  order.intent.exit_at_ns = fromExchangeTime(20261120, 15, 56);
+  order.status = OrderStatus::PartiallyFilled;
+  order.filled_quantity = 37;
+  order.average_fill_price = -0.0;
+  order.native_leg = true;
+  order.created_ns = fromExchangeTime(20261120, 9, 50, 1) + 123;
+  order.updated_ns = fromExchangeTime(20260715, 10, 0);
+  for (std::string reason : {std::string("plain words"), std::string("quote \" and \\ back\tslash\n"),
+                             std::string("caf\xc3\xa9 \x01 control"), std::string("bad \xff byte")}) {
+    order.reason = reason;
+    const std::string text = encodeOrder(order);
+    EXPECT_EQ(text, jsonText(nlohmann::json::parse(text))) << reason;
+    auto back = decodeOrder(text);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(encodeOrder(*back), text);
+    if (reason != "bad \xff byte") {
+      EXPECT_EQ(back->reason, reason);
+    }
+  }
+  const std::string text = encodeOrder(order);
+  EXPECT_NE(text.find(R"("quantity":200.0,)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("stop_loss_offset":0.30000000000000004,)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("exit_at":"2026-11-20T15:56:00-05:00",)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("updated":"2026-07-15T10:00:00-04:00",)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("role":"stop_loss",)"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -54,6 +54,12 @@ TEST(ExchangeTime, LocalTimeIsRightAcrossTheSwitchesWhateverTheOrderOfCalls) {
   const int64_t before = fromExchangeTime(20260308, 1, 59, 59);
   EXPECT_EQ(toExchangeTime(before + kSecond).minute_of_day, 3 * 60);
   EXPECT_EQ(toExchangeTime(before).minute_of_day, 119);
+  // The printed time carries the offset of its own side of each switch.
+  EXPECT_EQ(formatExchangeTime(before), "2026-03-08T01:59:59-05:00");
+  EXPECT_EQ(formatExchangeTime(before + kSecond), "2026-03-08T03:00:00-04:00");
+  EXPECT_EQ(formatExchangeTime(utc_0530), "2026-11-01T01:30:00-04:00");
+  EXPECT_EQ(formatExchangeTime(utc_0530 + 3600 * kSecond), "2026-11-01T01:30:00-05:00");
+  EXPECT_EQ(formatExchangeTime(utc_0530 + 999'999'999), "2026-11-01T01:30:00-04:00") << "seconds are floored";
 }
 
 TEST(ParseTime, AcceptsDatesExchangeTimesAndOffsets) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <tuple>
 
+#include "core/json.h"
 #include "core/time.h"
 #include "risk/risk_service.h"
 
@@ -598,8 +599,13 @@ TEST(RiskPersistence, RestoreTheSameDayKeepsALimitHaltTheBaselineAndTheStreaks) 
   ASSERT_TRUE(before.onPnl(-4'500, kMonday10 + kMinute));
   for (int i = 0; i < 4; ++i) before.onClosingFill("orb", -10, kMonday10 + kMinute);  // a cool-down, then 1 more
 
+  // The record is the JSON library's own text for it (older records read alike).
+  const std::string record = before.encode();
+  EXPECT_EQ(record, jsonText(nlohmann::json::parse(record)));
+  EXPECT_TRUE(nlohmann::json::parse(record)["strategies"].contains("orb")) << record;
+
   RiskService after(config);
-  ASSERT_TRUE(after.restore(before.encode(), kMonday10 + 30 * kMinute));
+  ASSERT_TRUE(after.restore(record, kMonday10 + 30 * kMinute));
   EXPECT_EQ(after.state(), TradingState::Halted);
   EXPECT_EQ(after.stateReason(), "daily loss 5,000.00 reached daily_loss_limit 5,000.00");
   EXPECT_EQ(after.stateSince(), kMonday10 + kMinute);
