@@ -6,6 +6,7 @@
 #include <cstring>
 #include <lua.hpp>
 
+#include "core/time.h"
 #include "script/instance.h"
 #include "script/lua_util.h"
 
@@ -17,7 +18,8 @@ struct LuaBar {
 };
 
 // bar.symbol, bar.time (start, epoch ms), bar.open/high/low/close/volume/vwap,
-// bar.end_time, bar.trades. Read-only; one small object per bar.
+// bar.end_time, bar.trades, and the start in exchange time: bar.date
+// (yyyymmdd) and bar.minute_of_day. Read-only; one small object per bar.
 int barIndex(lua_State* L) {
   const auto* b = static_cast<const LuaBar*>(lua_touserdata(L, 1));
   size_t length = 0;
@@ -56,11 +58,22 @@ int barIndex(lua_State* L) {
         return lua_pushinteger(L, (bar.start_ns + bar.duration_ns) / 1'000'000), 1;
       }
       break;
+    case 'd':
+      if (std::strcmp(key, "date") == 0) return lua_pushinteger(L, toExchangeTime(bar.start_ns).yyyymmdd), 1;
+      break;
+    case 'm':
+      if (std::strcmp(key, "minute_of_day") == 0) {
+        return lua_pushinteger(L, toExchangeTime(bar.start_ns).minute_of_day), 1;
+      }
+      break;
     default:
       break;
   }
-  return luaL_error(L, "bar.%s: no such field (symbol, time, end_time, open, high, low, close, volume, vwap, trades)",
-                    key);
+  return luaL_error(
+      L,
+      "bar.%s: no such field (symbol, time, end_time, date, minute_of_day, open, high, low, close, volume, "
+      "vwap, trades)",
+      key);
 }
 
 int barNewIndex(lua_State* L) { return luaL_error(L, "a bar is read-only"); }
@@ -136,7 +149,9 @@ int ctxHistory(lua_State* L) {
     Timeframe timeframe = instance.definition().timeframe;
     if (tf_name) {
       auto parsed = parseTimeframe(tf_name);
-      if (!parsed) throw ScriptError(fmt::format("ctx:history: '{}' is not a timeframe (1m, 3m, 5m, 15m, 30m, 1h, 4h, 1d)", tf_name));
+      if (!parsed)
+        throw ScriptError(
+            fmt::format("ctx:history: '{}' is not a timeframe (1m, 3m, 5m, 15m, 30m, 1h, 4h, 1d)", tf_name));
       timeframe = *parsed;
     }
     if (count < 1 || count > 100'000) throw ScriptError("ctx:history: count must be 1 to 100000");

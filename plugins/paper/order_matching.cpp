@@ -124,10 +124,14 @@ bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, 
   };
 
   bool changed = false;
-  // Fills and cancels edit open_; legs placed by a fill join the queue and
-  // are judged on this same event.
-  std::vector<size_t> queue(open_.begin(), open_.end());
+  // This symbol's open orders, in submit order. Fills and cancels edit open_;
+  // legs placed by a fill join the queue and are judged on this same event.
+  std::vector<size_t> queue;
+  for (size_t index : open_) {
+    if (state_.orders[index].symbol == event.symbol) queue.push_back(index);
+  }
   size_t known = state_.orders.size();
+  if (queue.empty()) return false;
   std::vector<std::string> exits_done;  // entries whose legs were judged on this event
   for (size_t next = 0; next < queue.size(); ++next) {
     const size_t index = queue[next];

@@ -82,28 +82,41 @@ local function enter(ctx, bar, day, long)
   if not order then ctx:log("warn", string.format("%s: entry refused: %s", bar.symbol, err)) end
 end
 
+local OPEN, CLOSE = time.hhmm("09:30"), time.hhmm("16:00")
+
+-- The parameters' clock times in minutes of the exchange day, worked out once
+-- (on_bar runs for every bar of every symbol).
+local windows
+local function windows_of(p)
+  if not windows or windows.params ~= p then
+    local range_end = OPEN + p.range_minutes
+    windows = {params = p, range_end = range_end, entry_from = range_end + p.confirm_minutes,
+               deadline = time.hhmm(p.entry_deadline)}
+  end
+  return windows
+end
+
 function on_start(ctx)
   ctx.state.days = ctx.state.days or {}
   ctx.state.closes = ctx.state.closes or {}  -- the last regular-session close per symbol
 end
 
 function on_bar(ctx, bar)
-  local p = ctx.params
-  local e = ctx:exchange_time(bar.time)
-  local minute = e.minute_of_day
-  local open_minute = time.hhmm("09:30")
-  if minute < open_minute or minute >= time.hhmm("16:00") then return end
+  local minute = bar.minute_of_day
+  if minute < OPEN or minute >= CLOSE then return end
 
-  local days = ctx.state.days
-  local day = days[bar.symbol]
-  if not day or day.date ~= e.date then
-    day = new_day(e.date, ctx.state.closes[bar.symbol])
-    days[bar.symbol] = day
+  local symbol, state = bar.symbol, ctx.state
+  local days = state.days
+  local day = days[symbol]
+  local date = bar.date
+  if not day or day.date ~= date then
+    day = new_day(date, state.closes[symbol])
+    days[symbol] = day
   end
-  ctx.state.closes[bar.symbol] = bar.close
+  state.closes[symbol] = bar.close
 
-  local range_end = open_minute + p.range_minutes
-  if minute < range_end then
+  local w = windows_of(ctx.params)
+  if minute < w.range_end then
     -- 1. The range.
     if not day.first_open then day.first_open = bar.open end
     day.high = day.high and math.max(day.high, bar.high) or bar.high
@@ -113,6 +126,7 @@ function on_bar(ctx, bar)
     return
   end
   if day.skip or day.traded then return end
+  local p = ctx.params
   if not day.marked then
     day.marked = true
     if not day.high or day.high <= day.low then
@@ -123,15 +137,16 @@ function on_bar(ctx, bar)
                                day.prev_close * 100, p.max_gap_pct)
     end
     if day.skip then
-      ctx:log("info", string.format("%s %d: no trade today: %s", bar.symbol, e.date, day.skip))
+      ctx:log("info", string.format("%s %d: no trade today: %s", symbol, date, day.skip))
       return
     end
-    mark_range(ctx, bar.symbol, day)
+    mark_range(ctx, symbol, day)
   end
   -- 2. The wait, 3. the breakout window.
-  if minute < range_end + p.confirm_minutes or minute >= time.hhmm(p.entry_deadline) then return end
-  local long = bar.close > day.high
-  local short = bar.close < day.low
+  if minute < w.entry_from or minute >= w.deadline then return end
+  local close = bar.close
+  local long = close > day.high
+  local short = close < day.low
   if not (long or short) then return end
   if p.volume_multiple > 0 and bar.volume < p.volume_multiple * day.volume / day.bars then return end
   enter(ctx, bar, day, long)

@@ -335,6 +335,8 @@ function on_bar(ctx, bar)
   ctx.state.first = session.is_first_bar(ctx, bar)
   ctx.state.since_open = ctx:minutes_since_open(bar.time)
   ctx.state.weekday = ctx:exchange_time(bar.time).weekday
+  ctx.state.bar_day = bar.date .. " " .. bar.minute_of_day .. " " .. math.type(bar.minute_of_day)
+  ctx.state.no_field = select(2, pcall(function() return bar.minute end))
   ctx.state.thanksgiving = ctx:session(ctx:time("2026-11-26")) == nil
   -- The next 09:40 on a trading day: later today, Monday after a Friday, Friday after Thanksgiving.
   ctx.state.today = ctx:format_time(session.next_at(ctx, "10:40"))
@@ -352,6 +354,8 @@ end
   EXPECT_EQ(state["first"], false);
   EXPECT_EQ(state["since_open"], 30.0);
   EXPECT_EQ(state["weekday"], 1);
+  EXPECT_EQ(state["bar_day"], "20261116 600 integer") << "the bar's start in exchange time";
+  EXPECT_NE(state["no_field"].get<std::string>().find("bar.minute: no such field"), std::string::npos);
   EXPECT_EQ(state["thanksgiving"], true);
   EXPECT_EQ(state["today"], "2026-11-16T10:40:00-05:00");
   EXPECT_EQ(state["tomorrow"], "2026-11-17T09:40:00-05:00");
