@@ -137,6 +137,21 @@ int ctxSubscribe(lua_State* L) {
   });
 }
 
+// ctx:skip_bars(symbol, until): no on_bar for the symbol's bars that start
+// before `until` (epoch ms); nil or 0 ends the skip.
+int ctxSkipBars(lua_State* L) {
+  auto& instance = ctxInstance(L);
+  size_t length = 0;
+  const char* symbol = luaL_checklstring(L, 2, &length);
+  return luaGuard(L, [&] {
+    if (length == 0 || length > Symbol::kCapacity) {
+      throw ScriptError(fmt::format("ctx:skip_bars: '{}' is not a symbol", symbol));
+    }
+    instance.skipBars(std::string_view(symbol, length), timeArg(L, 3, 0));
+    return 0;
+  });
+}
+
 // ctx:history(symbol [, timeframe [, count]]) → bars {time, open, high, low,
 // close, volume}, oldest first: the chart hub's final bars (while warming
 // up: the bars being replayed, up to the current one).
@@ -270,6 +285,7 @@ void pushBar(lua_State* L, const BarEvent& bar, int meta_ref) {
 void bindData(lua_State* L, StrategyInstance* instance) {
   static constexpr luaL_Reg kFunctions[] = {{"subscribe", ctxSubscribe},
                                             {"history", ctxHistory},
+                                            {"skip_bars", ctxSkipBars},
                                             {"option_chain", ctxOptionChain},
                                             {"checklist", ctxChecklist},
                                             {nullptr, nullptr}};

@@ -208,6 +208,17 @@ Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyServi
 
 StrategyInstance::~StrategyInstance() = default;
 
+void StrategyInstance::skipBars(std::string_view symbol, int64_t until_ns) {
+  auto it = std::find_if(skip_until_.begin(), skip_until_.end(), [&](const auto& s) { return s.first == symbol; });
+  if (until_ns <= 0) {
+    if (it != skip_until_.end()) skip_until_.erase(it);
+  } else if (it != skip_until_.end()) {
+    it->second = until_ns;
+  } else {
+    skip_until_.emplace_back(std::string(symbol), until_ns);
+  }
+}
+
 int64_t StrategyInstance::nowNs() const {
   if (mode_ == Mode::Live || !snapshot_) return service_->host_.nowNs();
   return snapshot_->now_ns;

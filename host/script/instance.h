@@ -156,6 +156,16 @@ class StrategyInstance {
   int64_t nowNs() const;
   // Set by the bindings while a callback runs, for error reports ("on_bar(SPY)").
   uint64_t callbacks() const { return calls_; }
+  // ctx:skip_bars: bars of `symbol` starting before `until_ns` are not passed
+  // to on_bar (0 ends the skip). The instance's own: a reload starts without.
+  void skipBars(std::string_view symbol, int64_t until_ns);
+  bool skipsBar(const BarEvent& bar) const {
+    if (skip_until_.empty()) return false;
+    for (const auto& [symbol, until_ns] : skip_until_) {
+      if (bar.start_ns < until_ns && symbol == bar.symbol.view()) return true;
+    }
+    return false;
+  }
 
  private:
   StrategyInstance() = default;
@@ -174,6 +184,7 @@ class StrategyInstance {
   WarmupSnapshot* snapshot_ = nullptr;
   Watchdog* watchdog_ = nullptr;
   uint64_t calls_ = 0;
+  std::vector<std::pair<std::string, int64_t>> skip_until_;  // symbol → no bars starting before
 };
 
 // The ctx bindings, one file per area; each adds its functions to the

@@ -577,6 +577,7 @@ void StrategyService::deliver(StrategyEntry& entry, const BarEvent& bar) {
   recent.push_back(bar);
   while (recent.size() > entry.definition.runtime.warmup_bars) recent.pop_front();
   if (entry.reloading) queueForReload(entry, bar);
+  if (entry.instance->skipsBar(bar)) return;
   handled(entry, entry.instance->onBar(bar));
 }
 

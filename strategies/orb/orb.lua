@@ -97,8 +97,35 @@ local function windows_of(p)
 end
 
 function on_start(ctx)
-  ctx.state.days = ctx.state.days or {}
-  ctx.state.closes = ctx.state.closes or {}  -- the last regular-session close per symbol
+  local state = ctx.state
+  state.days = state.days or {}
+  state.closes = state.closes or {}      -- the last regular-session close per symbol
+  state.closed_at = state.closed_at or {}  -- and its bar's time
+  state.rested = state.rested or {}      -- the bar time until which on_bar was skipped
+end
+
+-- Done with the symbol for the day: the host skips on_bar until the
+-- session's last bar, whose close is tomorrow's previous close.
+local function rest(ctx, symbol, day)
+  if day.last_bar then
+    ctx:skip_bars(symbol, day.last_bar)
+    ctx.state.rested[symbol] = day.last_bar
+  end
+end
+
+-- The previous regular-session close. When the day's last bar never came
+-- after a rest (a gap in the data), the chart has the one that did.
+local function previous_close(ctx, symbol, date)
+  local state = ctx.state
+  local rested = state.rested[symbol]
+  local at = state.closed_at[symbol]
+  if not rested or (at and at >= rested) then return state.closes[symbol] end
+  local bars = ctx:history(symbol, "1m", 1000)
+  for i = #bars, 1, -1 do
+    local e = ctx:exchange_time(bars[i].time)
+    if e.date < date and e.minute_of_day >= OPEN and e.minute_of_day < CLOSE then return bars[i].close end
+  end
+  return state.closes[symbol]
 end
 
 function on_bar(ctx, bar)
@@ -110,10 +137,14 @@ function on_bar(ctx, bar)
   local day = days[symbol]
   local date = bar.date
   if not day or day.date ~= date then
-    day = new_day(date, state.closes[symbol])
+    day = new_day(date, previous_close(ctx, symbol, date))
+    local session = ctx:session(bar.time)
+    day.last_bar = session and session.close - time.MINUTE
     days[symbol] = day
+    state.rested[symbol] = nil
   end
   state.closes[symbol] = bar.close
+  state.closed_at[symbol] = bar.time
 
   local w = windows_of(ctx.params)
   if minute < w.range_end then
@@ -125,7 +156,7 @@ function on_bar(ctx, bar)
     day.bars = day.bars + 1
     return
   end
-  if day.skip or day.traded then return end
+  if day.skip or day.traded then return rest(ctx, symbol, day) end
   local p = ctx.params
   if not day.marked then
     day.marked = true
@@ -138,18 +169,20 @@ function on_bar(ctx, bar)
     end
     if day.skip then
       ctx:log("info", string.format("%s %d: no trade today: %s", symbol, date, day.skip))
-      return
+      return rest(ctx, symbol, day)
     end
     mark_range(ctx, symbol, day)
   end
   -- 2. The wait, 3. the breakout window.
-  if minute < w.entry_from or minute >= w.deadline then return end
+  if minute < w.entry_from then return end
+  if minute >= w.deadline then return rest(ctx, symbol, day) end
   local close = bar.close
   local long = close > day.high
   local short = close < day.low
   if not (long or short) then return end
   if p.volume_multiple > 0 and bar.volume < p.volume_multiple * day.volume / day.bars then return end
   enter(ctx, bar, day, long)
+  if day.traded then rest(ctx, symbol, day) end
 end
 
 function on_fill(ctx, fill)

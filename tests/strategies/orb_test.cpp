@@ -91,6 +91,48 @@ TEST_F(OrbTest, OneTradePerDay) {
   EXPECT_EQ(t[0].exit_role, "stop_loss");
 }
 
+// Done for the day, ORB has the host skip SPY's bars until the session's last
+// one, whose close is the next day's previous close. When that bar never
+// comes (a gap in the data), the previous close is the last one the chart has.
+TEST_F(OrbTest, RestsAfterTheDaysDecisionAndStillGapChecksFromTheLastClose) {
+  auto until = [&](int32_t date, int hh, int mm, double price) {
+    while (h.nowNs() < fromExchangeTime(date, hh, mm)) bar(price, price + 0.2, price - 0.2, price);
+  };
+  auto handled = [&] { return h.info("orb")["handled"].get<uint64_t>(); };
+  startDay(100.0);
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);  // 09:45: the breakout
+  bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry
+  ASSERT_EQ(trades().size(), 1u);
+  const uint64_t after_trade = handled();
+  until(20261117, 15, 50, 103.0);  // neither leg is reached
+  EXPECT_EQ(handled(), after_trade) << "the bars after the day's trade are not passed to on_bar";
+  until(20261117, 15, 59, 103.0);  // (the time exit fills at 15:56)
+  const uint64_t before_last = handled();
+  bar(103.0, 103.1, 102.9, 103.0);  // 15:59, the day's close
+  EXPECT_EQ(handled(), before_last + 1) << "the session's last bar is";
+
+  // Wednesday opens at 100.00 against 103.00 (2.9 %): skipped, though the
+  // last close ORB saw before resting (101.90) was within 2 %.
+  h.advance(fromExchangeTime(20261118, 9, 30) - h.nowNs());
+  range();
+  until(20261118, 9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);
+  bar(101.5, 101.8, 101.2, 101.6);
+  EXPECT_EQ(trades().size(), 1u);
+  // Its bars stop at 15:30 (at 104.00): Thursday's open of 100.00 is a 3.8 % gap again.
+  until(20261118, 15, 31, 104.0);
+  h.advance(fromExchangeTime(20261119, 9, 30) - h.nowNs());
+  range();
+  until(20261119, 9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);
+  bar(101.5, 101.8, 101.2, 101.6);
+  EXPECT_EQ(trades().size(), 1u);
+  const auto texts = markerTexts();
+  EXPECT_EQ(std::count(texts.begin(), texts.end(), "OR high 101.00"), 1) << "the range is drawn on Tuesday only";
+}
+
 TEST_F(OrbTest, NoBreakoutBeforeTheDeadlineMeansNoTrade) {
   startDay(100.0);
   range();
