@@ -529,10 +529,21 @@ void Watchdog::run() {
 
 Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& path) {
   index = lua_absindex(L, index);
+  // Where a value sits ("ctx.state.days.SPY"), spelled out only for an
+  // error: the state is stored before every order, and most never fail.
+  struct Where {
+    const Where* parent;
+    std::string_view root, key;
+    lua_Integer index;
+    std::string text() const {
+      if (!parent) return std::string(root);
+      return index > 0 ? fmt::format("{}[{}]", parent->text(), index) : fmt::format("{}.{}", parent->text(), key);
+    }
+  };
   struct Walker {
     lua_State* L;
     int depth = 0;
-    Result<nlohmann::json> walk(int at, const std::string& where) {
+    Result<nlohmann::json> walk(int at, const Where& where) {
       switch (lua_type(L, at)) {
         case LUA_TNIL:
           return nlohmann::json(nullptr);
@@ -542,7 +553,8 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
           if (lua_isinteger(L, at)) return nlohmann::json(static_cast<int64_t>(lua_tointeger(L, at)));
           double v = lua_tonumber(L, at);
           if (!std::isfinite(v)) {
-            return fail(ErrorCode::InvalidArgument, fmt::format("{}: {} cannot be stored (only finite numbers)", where, v));
+            return fail(ErrorCode::InvalidArgument,
+                        fmt::format("{}: {} cannot be stored (only finite numbers)", where.text(), v));
           }
           return nlohmann::json(v);
         }
@@ -556,11 +568,13 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
         default:
           return fail(ErrorCode::InvalidArgument,
                       fmt::format("{}: a {} cannot be stored (only nil, booleans, numbers, strings and tables of them)",
-                                  where, luaL_typename(L, at)));
+                                  where.text(), luaL_typename(L, at)));
       }
     }
-    Result<nlohmann::json> table(int at, const std::string& where) {
-      if (++depth > 64) return fail(ErrorCode::InvalidArgument, fmt::format("{}: nested too deep (a cycle?)", where));
+    Result<nlohmann::json> table(int at, const Where& where) {
+      if (++depth > 64) {
+        return fail(ErrorCode::InvalidArgument, fmt::format("{}: nested too deep (a cycle?)", where.text()));
+      }
       if (!lua_checkstack(L, 4)) return fail(ErrorCode::Internal, "Lua stack exhausted");
       lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, at));
       size_t count = 0;
@@ -579,7 +593,7 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
         --depth;
         return fail(ErrorCode::InvalidArgument,
                     fmt::format("{}: a table is stored either as an array (keys 1..n) or with string keys, not both",
-                                where));
+                                where.text()));
       }
       nlohmann::json out;
       if (count == 0) {
@@ -588,11 +602,12 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
         out = nlohmann::json::array();
         if (static_cast<size_t>(length) != count) {
           --depth;
-          return fail(ErrorCode::InvalidArgument, fmt::format("{}: an array with holes cannot be stored", where));
+          return fail(ErrorCode::InvalidArgument,
+                      fmt::format("{}: an array with holes cannot be stored", where.text()));
         }
         for (lua_Integer i = 1; i <= length; ++i) {
           lua_rawgeti(L, at, i);
-          auto item = walk(lua_gettop(L), fmt::format("{}[{}]", where, i));
+          auto item = walk(lua_gettop(L), Where{&where, {}, {}, i});
           lua_pop(L, 1);
           if (!item) return item;
           out.push_back(std::move(*item));
@@ -601,14 +616,15 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
         out = nlohmann::json::object();
         lua_pushnil(L);
         while (lua_next(L, at)) {
-          std::string key = lua_tostring(L, -2);
-          auto item = walk(lua_gettop(L), where + "." + key);
+          size_t n = 0;
+          const char* key = lua_tolstring(L, -2, &n);
+          auto item = walk(lua_gettop(L), Where{&where, {}, std::string_view(key, n), 0});
           lua_pop(L, 1);
           if (!item) {
             lua_pop(L, 1);
             return item;
           }
-          out[key] = std::move(*item);
+          out[std::string(key, n)] = std::move(*item);
         }
       }
       --depth;
@@ -616,7 +632,7 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
     }
   };
   Walker walker{L};
-  return walker.walk(index, path);
+  return walker.walk(index, Where{nullptr, path, {}, 0});
 }
 
 void pushJson(lua_State* L, const nlohmann::json& value) {
