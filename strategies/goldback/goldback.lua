@@ -153,13 +153,13 @@ end
 
 function on_bar(ctx, bar)
   local p = ctx.params
-  local e = ctx:exchange_time(bar.time)
-  local minute = e.minute_of_day
+  local minute = bar.minute_of_day
   if minute < OPEN or minute >= CLOSE then return end
+  local date = bar.date
 
   local day = ctx.state.days[bar.symbol]
-  if not day or day.date ~= e.date then
-    day = {date = e.date, trades = 0}
+  if not day or day.date ~= date then
+    day = {date = date, trades = 0}
     ctx.state.days[bar.symbol] = day
   end
   local s = ctx.state.windows[bar.symbol]
@@ -168,9 +168,9 @@ function on_bar(ctx, bar)
     ctx.state.windows[bar.symbol] = s
   end
   local start = window_of(minute)
-  local key = p.window == "1d" and tostring(e.date) or (e.date .. " " .. start)
+  local key = p.window == "1d" and tostring(date) or (date .. " " .. start)
   if not s.cur or s.cur.key ~= key then
-    open_window(ctx, s, bar.symbol, key, p.window == "1d" and tostring(e.date) or hhmm(start), bar.time)
+    open_window(ctx, s, bar.symbol, key, p.window == "1d" and tostring(date) or hhmm(start), bar.time)
   else
     s.bar = s.bar + 1
   end
