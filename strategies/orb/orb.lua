@@ -125,6 +125,9 @@ local function previous_close(ctx, symbol, date)
     local e = ctx:exchange_time(bars[i].time)
     if e.date < date and e.minute_of_day >= OPEN and e.minute_of_day < CLOSE then return bars[i].close end
   end
+  -- Not charted (or not that far back): the last close seen, said so.
+  ctx:log("warn", string.format("%s: the previous session's last bar is not on the chart; the gap check uses " ..
+                                "the close of the bar at %s", symbol, at and ctx:format_time(at) or "(none)"))
   return state.closes[symbol]
 end
 
