@@ -1,6 +1,8 @@
 // The shipped strategies' heavy paths, end to end, as whole-run figures:
 //   backtest   ORB over a year of 1-minute bars for 10 symbols from a replay
-//              CSV (written first): bars/s of loading and of playing;
+//              CSV (written first): bars/s of loading and of playing.
+//              `backtest N DIR` plays N symbols through the strategy folder
+//              DIR instead; TH_BENCH_KEEP=1 keeps the CSV and reuses it;
 //   screen     the covered-call screen of 100 underlyings x 400 contracts;
 //   checklist  the 8-point checklist of 5,000 symbols (60 daily bars each), both directions.
 // Figures and the commands are in docs/PERFORMANCE.md.
@@ -61,18 +63,25 @@ size_t writeBars(const std::string& path, int symbols, int32_t from, int32_t to)
   return rows;
 }
 
-void backtest(const std::string& source_dir, const std::string& plugin_dir, int symbols) {
+// `strategy` is a strategy folder; empty for the shipped ORB.
+void backtest(const std::string& source_dir, const std::string& plugin_dir, int symbols, const std::string& strategy) {
   namespace fs = std::filesystem;
   auto dir = fs::temp_directory_path() / "tradehost-backtest-bench";
   fs::create_directories(dir);
   const auto csv = (dir / "bars.csv").string();
+  const bool keep = std::getenv("TH_BENCH_KEEP") != nullptr;
   auto started = Clock::now();
-  size_t rows = writeBars(csv, symbols, 20251120, 20261119);
-  fmt::print("backtest: wrote {} bars ({} symbols, {:.1f} MB) in {:.1f} s\n", rows, symbols,
-             static_cast<double>(fs::file_size(csv)) / 1e6, seconds(started));
+  if (keep && fs::exists(csv)) {
+    fmt::print("backtest: the kept {} ({:.1f} MB)\n", csv, static_cast<double>(fs::file_size(csv)) / 1e6);
+  } else {
+    size_t rows = writeBars(csv, symbols, 20251120, 20261119);
+    fmt::print("backtest: wrote {} bars ({} symbols, {:.1f} MB) in {:.1f} s\n", rows, symbols,
+               static_cast<double>(fs::file_size(csv)) / 1e6, seconds(started));
+  }
   th::BacktestOptions options;
-  options.strategy = "orb";
-  options.strategies_dir = source_dir + "/strategies";
+  const fs::path folder = strategy.empty() ? fs::path(source_dir) / "strategies" / "orb" : fs::path(strategy);
+  options.strategy = folder.filename().string();
+  options.strategies_dir = folder.parent_path().string();
   options.sdk_dir = source_dir + "/sdk/lua";
   options.plugin_dir = plugin_dir;
   options.data = csv;
@@ -85,14 +94,14 @@ void backtest(const std::string& source_dir, const std::string& plugin_dir, int 
     fmt::print(stderr, "backtest failed: {}\n", report.error().message);
     return;
   }
-  fmt::print("backtest: ORB, {} bars in {} sessions: {} trades\n", report->bars, report->sessions,
+  fmt::print("backtest: {}, {} bars in {} sessions: {} trades\n", options.strategy, report->bars, report->sessions,
              report->overall.trades);
   fmt::print("  load (replay plugin, CSV parse and history) + start: {:.2f} s\n", report->load_seconds);
   fmt::print("  play: {:.2f} s = {:.2f} M bars/s\n", report->play_seconds,
              static_cast<double>(report->bars) / report->play_seconds / 1e6);
   fmt::print("  end to end (load, play, report): {:.2f} s = {:.2f} M bars/s\n", total,
              static_cast<double>(report->bars) / total / 1e6);
-  if (!std::getenv("TH_BENCH_KEEP")) fs::remove_all(dir);
+  if (!keep) fs::remove_all(dir);
 }
 
 // Runs `script` `runs` times in a sandbox over the global `args`; the best and median wall times.
@@ -214,6 +223,6 @@ int main(int argc, char** argv) {
   int symbols = argc > 2 ? std::atoi(argv[2]) : 10;
   if (only == "all" || only == "screen") screen(TH_SOURCE_DIR);
   if (only == "all" || only == "checklist") checklist(TH_SOURCE_DIR);
-  if (only == "all" || only == "backtest") backtest(TH_SOURCE_DIR, TH_PLUGIN_DIR, symbols);
+  if (only == "all" || only == "backtest") backtest(TH_SOURCE_DIR, TH_PLUGIN_DIR, symbols, argc > 3 ? argv[3] : "");
   return 0;
 }

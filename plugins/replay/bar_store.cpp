@@ -40,6 +40,20 @@ uint32_t BarStoreBuilder::intern(std::string_view symbol) {
   return index;
 }
 
+void BarStoreBuilder::append(uint32_t symbol, std::vector<StoredBar>&& bars) {
+  std::vector<StoredBar>& series = series_[symbol];
+  if (series.empty()) {
+    series = std::move(bars);
+  } else {
+    series.insert(series.end(), bars.begin(), bars.end());
+  }
+}
+
+void BarStoreBuilder::take(BarStoreBuilder&& other) {
+  for (size_t i = 0; i < other.symbols_.size(); ++i) append(intern(other.symbols_[i]), std::move(other.series_[i]));
+  other = BarStoreBuilder();
+}
+
 BarStore BarStoreBuilder::build() && {
   std::vector<uint32_t> order(symbols_.size());
   std::iota(order.begin(), order.end(), 0u);
@@ -53,7 +67,7 @@ BarStore BarStoreBuilder::build() && {
     auto earlier = [](const StoredBar& a, const StoredBar& b) { return a.minute < b.minute; };
     // Files usually arrive in time order; only interleaved ones need the sort.
     if (!std::is_sorted(bars.begin(), bars.end(), earlier)) std::stable_sort(bars.begin(), bars.end(), earlier);
-    bars.shrink_to_fit();
+    if (bars.capacity() > bars.size() + bars.size() / 8) bars.shrink_to_fit();
     store.barCount_ += bars.size();
     store.symbols_.push_back(std::move(symbols_[index]));
     store.series_.push_back(std::move(bars));

@@ -56,9 +56,14 @@ class BarStoreBuilder {
   // A stable index for `symbol` during the build (not the BarStore index).
   uint32_t intern(std::string_view symbol);
   void append(uint32_t symbol, const StoredBar& bar) { series_[symbol].push_back(bar); }
+  // Bars of `symbol` in file order, after those it has.
+  void append(uint32_t symbol, std::vector<StoredBar>&& bars);
+  // Everything `other` collected, after what this one has.
+  void take(BarStoreBuilder&& other);
 
   // Sorts each series by start (stably: bars from files listed earlier come
-  // first among equal starts), orders symbols by name, releases spare capacity.
+  // first among equal starts), orders symbols by name, releases spare capacity
+  // beyond an eighth of a series.
   BarStore build() &&;
 
  private:

@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -94,6 +95,95 @@ TEST(ReplayFormats, WindowsLineEndingsAndByteOrderMarkAreAccepted) {
   Replay plain(json{{"files", {fixture("native_basic.csv")}}});
   Replay windows(json{{"files", {dir.file("crlf.csv")}}});
   expectSameBars(plain.allHistory("SPY"), windows.allHistory("SPY"));
+}
+
+// A native file of `minutes` minutes from kOpenNs for three interleaved
+// symbols (three lines a minute), each price a function of symbol and minute.
+std::vector<std::string> bigFileLines(int minutes) {
+  std::vector<std::string> lines{"ts_ms,symbol,open,high,low,close,volume"};
+  const char* symbols[] = {"AAA", "BBB", "CCC"};
+  for (int m = 0; m < minutes; ++m) {
+    for (int s = 0; s < 3; ++s) {
+      const double open = 100 + s * 50 + (m % 997) * 0.01;
+      lines.push_back(std::to_string(kOpenNs / 1'000'000 + int64_t{m} * 60'000) + "," + symbols[s] + "," +
+                      std::to_string(open) + "," + std::to_string(open + 0.25) + "," + std::to_string(open - 0.25) +
+                      "," + std::to_string(open + 0.05) + "," + std::to_string(1000 + m));
+    }
+  }
+  return lines;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+// Large plain files are read in slices on parallel threads: the bars, the
+// symbol filter and every error must be exactly those of reading the file in
+// one piece (a gzip file is always read in one piece).
+TEST(ReplayFormats, LargePlainFilesGiveTheSameBarsAndErrorsAsOnePieceReading) {
+  TempDir dir;
+  const int minutes = 30'000;  // 90,001 lines, about 5 MB
+  auto lines = bigFileLines(minutes);
+  const std::string text = joined(lines);
+  ASSERT_GT(text.size(), size_t{4} << 20);
+  std::ofstream(dir.file("big.csv"), std::ios::binary) << text;
+  writeGzip(dir.file("big.csv.gz"), text);
+  {
+    Replay sliced(json{{"files", {dir.file("big.csv")}}});
+    Replay whole(json{{"files", {dir.file("big.csv.gz")}}});
+    for (const std::string symbol : {"AAA", "BBB", "CCC"}) {
+      SCOPED_TRACE(symbol);
+      auto bars = sliced.allHistory(symbol);
+      ASSERT_EQ(bars.size(), static_cast<size_t>(minutes));
+      EXPECT_EQ(bars.back().start_ns, kOpenNs + int64_t{minutes - 1} * kMinuteNs);
+      expectSameBars(whole.allHistory(symbol), bars);
+    }
+    Replay filtered(json{{"files", {dir.file("big.csv")}}, {"symbols", {"BBB"}}});
+    EXPECT_EQ(filtered.allHistory("BBB").size(), static_cast<size_t>(minutes));
+    th_instrument instrument{};
+    EXPECT_EQ(filtered.lookup("AAA", instrument), TH_ERR_NOT_FOUND);
+  }
+
+  struct Broken {
+    std::string name;
+    size_t line;  // 1-based line to replace
+    std::string text;
+    std::string expected;
+  };
+  // A bar of the same symbol 997 minutes (2,991 lines) earlier: back in
+  // time, and of the same length, so the slices fall where they did.
+  auto earlier = [&](size_t line) { return lines[line - 1 - 2991]; };
+  const size_t late = lines.size() - 1000;  // in the last slice, however many there are
+  // The first line after the middle, where two slices meet.
+  const size_t middle =
+      static_cast<size_t>(std::count(
+          text.begin(),
+          text.begin() + static_cast<std::ptrdiff_t>(
+                             text.find('\n', lines[0].size() + 1 + (text.size() - lines[0].size() - 1) / 2) + 1),
+          '\n')) +
+      1;
+  const std::vector<Broken> cases{
+      {"bad number", late, lines[late - 1].substr(0, lines[late - 1].rfind(',')) + ",lots",
+       "column 'volume': 'lots' is not a number"},
+      {"back in time", late, earlier(late),
+       "on line " + std::to_string(late - 3) + " (bars of a symbol must be in time order)"},
+      {"back in time where slices meet", middle, earlier(middle),
+       "on line " + std::to_string(middle - 3) + " (bars of a symbol must be in time order)"},
+      {"blank line", late, "", "blank line before the end of the file"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto broken = lines;
+    broken[c.line - 1] = c.text;
+    std::ofstream(dir.file("broken.csv"), std::ios::binary | std::ios::trunc) << joined(broken);
+    CreateResult result = tryCreate(json{{"files", {dir.file("broken.csv")}}});
+    EXPECT_EQ(result.status, TH_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(result.message.find(dir.file("broken.csv") + ":" + std::to_string(c.line) + ": "), std::string::npos)
+        << result.message;
+    EXPECT_NE(result.message.find(c.expected), std::string::npos) << result.message;
+  }
 }
 
 // Each malformed fixture fails creation with its file, line and the reason.
