@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "backtest/backtest_internal.h"
 #include "config/config.h"
@@ -89,19 +91,23 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   auto definition = readDefinition(options);
   if (!definition) return std::unexpected(definition.error());
 
-  // The symbols: as given, else every symbol of the data, else (synthetic) the strategy's.
+  // The symbols: as given, else every symbol of the data (listed while the
+  // data plugin loads it), else (synthetic) the strategy's.
   std::vector<std::string> symbols = options.symbols;
+  std::future<std::vector<std::string>> data_symbols;
   if (symbols.empty() && !options.data.empty()) {
     std::error_code ec;
     if (!std::filesystem::exists(options.data, ec)) {
       return fail(ErrorCode::NotFound, fmt::format("--data {}: no such file or folder", options.data));
     }
-    symbols = backtest::csvSymbols(options.data);
-    if (symbols.empty()) return fail(ErrorCode::InvalidArgument, fmt::format("--data {}: no bars found", options.data));
+    data_symbols = std::async(std::launch::async, [path = options.data] { return backtest::csvSymbols(path); });
   }
-  if (symbols.empty()) symbols = definition->symbols;
-  std::sort(symbols.begin(), symbols.end());
-  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  if (symbols.empty() && options.data.empty()) symbols = definition->symbols;
+  auto sortSymbols = [&symbols] {
+    std::sort(symbols.begin(), symbols.end());
+    symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  };
+  sortSymbols();
 
   const int32_t history_from = daysBefore(options.from, options.history_days);
   const int64_t load_from = fromExchangeTime(history_from, 0, 0);
@@ -124,7 +130,8 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
     data_name = fmt::format("synthetic seed {}", *options.synthetic_seed);
   } else {
     library = "replay";
-    data_config = {{"files", {options.data}}, {"symbols", symbols}};
+    data_config = {{"files", {options.data}}};
+    if (!symbols.empty()) data_config["symbols"] = symbols;
     data_name = options.data;
   }
 
@@ -133,28 +140,30 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   const auto load_started = std::chrono::steady_clock::now();
   Host host(*dir);
   host.setNow(play_to);  // a provider shows no bar after its clock
-  if (auto opened = host.open(config, options, data_config.dump(), library); !opened) {
-    return std::unexpected(opened.error());
+  auto opened = host.open(config, options, data_config.dump(), library);
+  if (data_symbols.valid()) {
+    symbols = data_symbols.get();
+    sortSymbols();
   }
-  std::map<std::string, std::vector<Candle>> bars;
+  if (!opened) return std::unexpected(opened.error());
+  if (symbols.empty() && !options.data.empty()) {
+    return fail(ErrorCode::InvalidArgument, fmt::format("--data {}: no bars found", options.data));
+  }
+  auto bars = backtest::loadAllBars(host.data(), symbols, load_from, play_to,
+                                    std::max(1u, std::thread::hardware_concurrency()));
+  if (!bars) return std::unexpected(bars.error());
   int64_t first_played = play_to;
-  for (const auto& symbol : symbols) {
-    auto loaded = backtest::loadBars(host.data(), symbol, load_from, play_to);
-    if (!loaded) return std::unexpected(loaded.error());
-    for (const auto& c : *loaded) {
-      if (c.start_ns >= play_from) {
-        first_played = std::min(first_played, c.start_ns);
-        break;
-      }
-    }
-    bars.emplace(symbol, std::move(*loaded));
+  for (const auto& [symbol, list] : *bars) {
+    auto first = std::lower_bound(list.begin(), list.end(), play_from,
+                                  [](const Candle& c, int64_t t) { return c.start_ns < t; });
+    if (first != list.end()) first_played = std::min(first_played, first->start_ns);
   }
   if (first_played == play_to) {
     return fail(ErrorCode::InvalidArgument, fmt::format("no bars of {} between {} and {} in {}",
                                                         fmt::join(symbols, ","), isoDate(options.from),
                                                         isoDate(options.to), data_name));
   }
-  host.setBars(std::move(bars), play_from);
+  host.setBars(std::move(*bars), play_from);
   // The strategy starts a minute before the first bar, as a session does.
   host.setNow(first_played - kNsPerMinute);
 
@@ -224,7 +233,7 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   for (const auto& [symbol, trades] : per_symbol) {
     report.by_symbol[symbol] = computeMetrics(trades, {}, {}, report.starting_equity, 0, 0);
   }
-  report.prices = host.playedBars();
+  report.prices = host.takePlayedBars();
   report.load_seconds = std::chrono::duration<double>(play_started - load_started).count();
   report.play_seconds = std::chrono::duration<double>(played - play_started).count();
   if (final_info.value("errors", 0) > 0) {

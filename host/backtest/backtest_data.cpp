@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include "backtest/backtest_internal.h"
 
@@ -80,8 +82,9 @@ std::vector<std::string> csvSymbols(const std::string& path) {
 }
 
 Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string& symbol, int64_t from_ns,
-                                     int64_t to_ns) {
+                                     int64_t to_ns, size_t expected) {
   std::vector<Candle> bars;
+  bars.reserve(expected);
   th_history_request request{sizeof(th_history_request), symbol.data(), static_cast<uint32_t>(symbol.size()),
                              from_ns, to_ns, kNsPerMinute};
   auto ok = provider.history(request, [&](const th_bar& b) {
@@ -92,6 +95,31 @@ Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string
     return fail(ok.error().code, fmt::format("bars of {} from '{}': {}", symbol, provider.id(), ok.error().message));
   }
   return bars;
+}
+
+Result<std::map<std::string, std::vector<Candle>>> loadAllBars(PluginInstance& provider,
+                                                               const std::vector<std::string>& symbols,
+                                                               int64_t from_ns, int64_t to_ns, size_t threads) {
+  std::vector<Result<std::vector<Candle>>> loaded(symbols.size(), std::vector<Candle>{});
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> guess{0};  // the size of a symbol already loaded: others are usually alike
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < symbols.size();) {
+      loaded[i] = loadBars(provider, symbols[i], from_ns, to_ns, guess.load() + guess.load() / 16);
+      if (loaded[i]) guess.store(loaded[i]->size());
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t t = 1; t < std::min(threads, symbols.size()); ++t) helpers.emplace_back(work);
+    work();
+  }
+  std::map<std::string, std::vector<Candle>> out;
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    if (!loaded[i]) return std::unexpected(loaded[i].error());
+    out.emplace(symbols[i], std::move(*loaded[i]));
+  }
+  return out;
 }
 
 }  // namespace th::backtest

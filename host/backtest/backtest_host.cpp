@@ -35,7 +35,8 @@ Host::~Host() {
 
 Result<void> Host::open(const HostConfig& config, const BacktestOptions& options, const std::string& data_config,
                         const std::string& data_library) {
-  auto store = Store::open((std::filesystem::path(dir_) / "store").string());
+  // The store goes with the backtest: its commits need no write-ahead log.
+  auto store = Store::open((std::filesystem::path(dir_) / "store").string(), Durability::Scratch);
   if (!store) return std::unexpected(store.error());
   store_ = std::move(*store);
   batch_.emplace(store_->batch());
@@ -235,12 +236,15 @@ std::map<std::string, double> Host::lastPrices() const {
   return out;
 }
 
-std::map<std::string, PriceSeries> Host::playedBars() const {
+std::map<std::string, PriceSeries> Host::takePlayedBars() {
   std::map<std::string, PriceSeries> out;
   for (size_t s = 0; s < symbols_.size(); ++s) {
-    auto& series = out[symbols_[s]];
-    series.bars.assign(bars_[s].begin() + static_cast<std::ptrdiff_t>(first_played_[s]),
-                       bars_[s].begin() + static_cast<std::ptrdiff_t>(cursor_[s]));
+    auto& bars = bars_[s];
+    bars.erase(bars.begin() + static_cast<std::ptrdiff_t>(cursor_[s]), bars.end());
+    bars.erase(bars.begin(), bars.begin() + static_cast<std::ptrdiff_t>(first_played_[s]));
+    out[symbols_[s]].bars = std::move(bars);
+    bars.clear();
+    cursor_[s] = first_played_[s] = 0;
   }
   return out;
 }

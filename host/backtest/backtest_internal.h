@@ -22,9 +22,16 @@ namespace th::backtest {
 
 // The symbols in a CSV file or folder (both replay formats, plain or gzip).
 std::vector<std::string> csvSymbols(const std::string& path);
-// 1-minute bars of `symbol` starting in [from_ns, to_ns), oldest first.
+// 1-minute bars of `symbol` starting in [from_ns, to_ns), oldest first;
+// `expected` (a guess, 0 for none) saves growing the list bar by bar.
 [[nodiscard]] Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string& symbol,
-                                                   int64_t from_ns, int64_t to_ns);
+                                                   int64_t from_ns, int64_t to_ns, size_t expected = 0);
+// The bars of each of `symbols`, loaded on up to `threads` threads at once
+// (a provider's history calls may run concurrently); the first failure.
+[[nodiscard]] Result<std::map<std::string, std::vector<Candle>>> loadAllBars(PluginInstance& provider,
+                                                                             const std::vector<std::string>& symbols,
+                                                                             int64_t from_ns, int64_t to_ns,
+                                                                             size_t threads);
 
 // The host of one backtest: the store, the plugins, the broker and strategy
 // services, and the clock, all driven by play() on the calling thread.
@@ -60,7 +67,8 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   double startingEquity() const { return starting_equity_; }
   double equity() const;
   std::map<std::string, double> lastPrices() const;
-  std::map<std::string, PriceSeries> playedBars() const;
+  // The played bars of each symbol, moved out: history() has nothing after.
+  std::map<std::string, PriceSeries> takePlayedBars();
 
   // BrokerServiceHost and StrategyHost
   int64_t nowNs() const override { return now_; }

@@ -88,11 +88,15 @@ Store::~Store() {
   }
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& dir) { return openWith(dir, false); }
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir, Durability durability) {
+  return openWith(dir, false, durability);
+}
 
-Result<std::unique_ptr<Store>> Store::openReadOnly(const std::string& dir) { return openWith(dir, true); }
+Result<std::unique_ptr<Store>> Store::openReadOnly(const std::string& dir) {
+  return openWith(dir, true, Durability::Durable);
+}
 
-Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read_only) {
+Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read_only, Durability durability) {
   std::error_code ec;
   if (read_only) {
     if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
@@ -109,6 +113,8 @@ Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read
   options.IncreaseParallelism(2);
   // Group commit: concurrent and back-to-back writes share one WAL sync.
   options.enable_pipelined_write = true;
+  // Nothing of a scratch store is read after its process: closing it need not write its memtables out.
+  if (durability == Durability::Scratch) options.avoid_flush_during_shutdown = true;
 
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(options, dir, &existing);  // fails harmlessly on a new database
@@ -138,6 +144,7 @@ Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read
   store->dir_ = dir;
   store->db_.reset(raw);
   store->read_only_ = read_only;
+  store->durability_ = durability;
   if (read_only) {
     // Map the opened families back to ours by name; an older store may lack some.
     store->handles_.assign(kFamilyCount, nullptr);
@@ -173,7 +180,8 @@ Result<void> Store::commit(Batch& batch) {
   if (batch.empty()) return {};
   if (read_only_) return fail(ErrorCode::InvalidArgument, fmt::format("store {}: opened read-only", dir_));
   rocksdb::WriteOptions options;
-  options.sync = batch.sync_;
+  options.sync = batch.sync_ && durability_ == Durability::Durable;
+  options.disableWAL = durability_ == Durability::Scratch;
   auto status = db_->Write(options, batch.batch_.get());
   if (!status.ok()) {
     // The batch is left whole, sequences included: the caller commits it
@@ -189,7 +197,7 @@ Result<void> Store::commit(Batch& batch) {
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
   journal_writes_.fetch_add(batch.journal_count_, std::memory_order_relaxed);
-  if (batch.sync_) synced_commits_.fetch_add(1, std::memory_order_relaxed);
+  if (options.sync) synced_commits_.fetch_add(1, std::memory_order_relaxed);
   batch.batch_->Clear();
   batch.count_ = 0;
   batch.journal_count_ = 0;

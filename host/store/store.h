@@ -81,6 +81,12 @@ class Batch {
   bool sync_ = false;
 };
 
+// What a commit promises. A Durable store writes every commit to its
+// write-ahead log (synced when the batch asks); a Scratch store, one that is
+// thrown away when its process ends (a backtest's), keeps commits in memory
+// until RocksDB flushes them and loses what it had not flushed if the process dies.
+enum class Durability : uint8_t { Durable, Scratch };
+
 class Store {
  public:
   ~Store();
@@ -88,7 +94,8 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Opens (creating when missing) the database in `dir`.
-  [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open(const std::string& dir,
+                                                           Durability durability = Durability::Durable);
   // Opens an existing database for reading only, without its lock, so it
   // works while a running host has it open (it sees what was committed up to
   // the moment it opened). Fails when there is no database at `dir`.
@@ -120,7 +127,8 @@ class Store {
  private:
   friend class Batch;
   Store() = default;
-  [[nodiscard]] static Result<std::unique_ptr<Store>> openWith(const std::string& dir, bool read_only);
+  [[nodiscard]] static Result<std::unique_ptr<Store>> openWith(const std::string& dir, bool read_only,
+                                                               Durability durability);
   rocksdb::ColumnFamilyHandle* handle(Family family) const { return handles_[static_cast<size_t>(family)]; }
 
   std::string dir_;
@@ -129,6 +137,7 @@ class Store {
   std::vector<rocksdb::ColumnFamilyHandle*> foreign_;  // families a newer host created
   std::atomic<uint64_t> next_sequence_{1};
   bool read_only_ = false;
+  Durability durability_ = Durability::Durable;
   std::atomic<uint64_t> committed_sequence_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> journal_writes_{0};

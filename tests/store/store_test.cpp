@@ -23,6 +23,36 @@ void expectDenseJournal(Store& store, uint64_t expected_last) {
   for (size_t i = 0; i < records->size(); ++i) ASSERT_EQ((*records)[i].sequence, i + 1) << "gap before record " << i;
 }
 
+// A scratch store (a backtest's) reads back everything it committed, journal
+// sequences included, but syncs nothing to disk, even when a batch asks.
+TEST(Store, ScratchStoreReadsBackItsCommitsWithoutSyncing) {
+  test::TempDir dir;
+  auto opened = Store::open(dir.str(), Durability::Scratch);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& store = **opened;
+  auto batch = store.batch();
+  EXPECT_EQ(batch.journal(10, 111, "a"), 1u);
+  batch.put(Family::Orders, "TH-1", "order");
+  batch.requireSync();
+  ASSERT_TRUE(store.commit(batch));
+  EXPECT_EQ(store.lastSequence(), 1u);
+  EXPECT_EQ(store.syncedCommits(), 0u);
+  auto order = store.get(Family::Orders, "TH-1");
+  ASSERT_TRUE(order && *order);
+  EXPECT_EQ(**order, "order");
+  expectDenseJournal(store, 1);
+
+  // A durable store syncs the batches that ask.
+  test::TempDir durable_dir;
+  auto durable = openStore(durable_dir.str());
+  ASSERT_TRUE(durable);
+  auto sync = durable->batch();
+  sync.put(Family::Orders, "TH-1", "order");
+  sync.requireSync();
+  ASSERT_TRUE(durable->commit(sync));
+  EXPECT_EQ(durable->syncedCommits(), 1u);
+}
+
 TEST(Store, JournalSequencesAreDenseAndSurviveReopen) {
   test::TempDir dir;
   {
