@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,36 @@ inline std::string jsonText(const nlohmann::json& value, int indent = -1) {
 
 // A quoted, escaped JSON string.
 inline std::string jsonString(std::string_view text) { return jsonText(nlohmann::json(std::string(text))); }
+
+// Appends `text` as a quoted JSON string, exactly as jsonString writes it.
+inline void appendJsonString(std::string& out, std::string_view text) {
+  // Printable ASCII other than the quote and backslash is written as is;
+  // anything else goes through the library, so escapes and replacements
+  // are exactly jsonString's.
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      out += jsonString(text);
+      return;
+    }
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+// Appends `value` as jsonText prints a number: the shortest form that reads
+// back the same ("5.0" for a whole number), null when not finite.
+inline void appendJsonNumber(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buffer[64];
+  char* end = nlohmann::detail::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, end);
+}
+
+inline void appendJsonInteger(std::string& out, int64_t value) { fmt::format_to(std::back_inserter(out), "{}", value); }
 
 // One JSON object's text, written field by field, for the hot paths where
 // building an nlohmann::json first costs more than the work it records (an
@@ -36,18 +67,12 @@ class JsonObjectWriter {
   }
   JsonObjectWriter& number(std::string_view key, double value) {
     this->key(key);
-    if (!std::isfinite(value)) {
-      out_ += "null";
-      return *this;
-    }
-    char buffer[64];
-    char* end = nlohmann::detail::to_chars(buffer, buffer + sizeof buffer, value);
-    out_.append(buffer, end);
+    appendJsonNumber(out_, value);
     return *this;
   }
   JsonObjectWriter& integer(std::string_view key, int64_t value) {
     this->key(key);
-    fmt::format_to(std::back_inserter(out_), "{}", value);
+    appendJsonInteger(out_, value);
     return *this;
   }
   JsonObjectWriter& boolean(std::string_view key, bool value) {
@@ -68,26 +93,21 @@ class JsonObjectWriter {
 
  private:
   void key(std::string_view key) {
+#ifndef NDEBUG
+    // jsonText sorts an object's keys: so must the fields added here.
+    assert(last_key_.empty() || last_key_ < key);
+    last_key_ = key;
+#endif
     if (out_.size() > 1) out_ += ',';
     string(key);
     out_ += ':';
   }
-  void string(std::string_view value) {
-    // Printable ASCII other than the quote and backslash is written as is;
-    // anything else goes through the library, so escapes and replacements
-    // are exactly jsonString's.
-    for (char c : value) {
-      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-        out_ += jsonString(value);
-        return;
-      }
-    }
-    out_ += '"';
-    out_ += value;
-    out_ += '"';
-  }
+  void string(std::string_view value) { appendJsonString(out_, value); }
 
   std::string out_;
+#ifndef NDEBUG
+  std::string last_key_;
+#endif
 };
 
 }  // namespace th

@@ -82,9 +82,29 @@ std::string formatExchangeTime(int64_t utc_ns) {
   int64_t offset_min = offset_ns / 60'000'000'000;
   const char sign = offset_min < 0 ? '-' : '+';
   if (offset_min < 0) offset_min = -offset_min;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count(), sign, offset_min / 60, offset_min % 60);
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999 || offset_min >= 100 * 60) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", year, static_cast<unsigned>(ymd.month()),
+                       static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                       hms.seconds().count(), sign, offset_min / 60, offset_min % 60);
+  }
+  // Digit by digit: every stored order carries two of these.
+  char text[] = "0000-00-00T00:00:00+00:00";
+  auto two = [&text](size_t at, int64_t value) {
+    text[at] = static_cast<char>('0' + value / 10);
+    text[at + 1] = static_cast<char>('0' + value % 10);
+  };
+  two(0, year / 100);
+  two(2, year % 100);
+  two(5, static_cast<unsigned>(ymd.month()));
+  two(8, static_cast<unsigned>(ymd.day()));
+  two(11, hms.hours().count());
+  two(14, hms.minutes().count());
+  two(17, hms.seconds().count());
+  text[19] = sign;
+  two(20, offset_min / 60);
+  two(23, offset_min % 60);
+  return std::string(text, sizeof text - 1);
 }
 
 std::string formatUtc(int64_t utc_ns) {

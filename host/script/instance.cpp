@@ -389,4 +389,18 @@ Result<nlohmann::json> StrategyInstance::state() const {
   return out;
 }
 
+Result<void> StrategyInstance::stateText(std::string& out) const {
+  lua_State* L = sandbox_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ctx_ref_);
+  lua_getfield(L, -1, "state");
+  Result<void> ok;
+  if (lua_isnil(L, -1)) {
+    out += "{}";
+  } else {
+    ok = luaToJsonText(L, -1, "ctx.state", out);
+  }
+  lua_pop(L, 2);
+  return ok;
+}
+
 }  // namespace th

@@ -140,6 +140,8 @@ class StrategyInstance {
   [[nodiscard]] Result<void> adoptState(const nlohmann::json& state, const std::string& from_version);
   // ctx.state as plain data; an error names what cannot be stored.
   [[nodiscard]] Result<nlohmann::json> state() const;
+  // The same as JSON text (jsonText(state()), written directly), appended to `out`.
+  [[nodiscard]] Result<void> stateText(std::string& out) const;
 
   void goLive(StrategyEntry& entry, Watchdog& watchdog);
   void setWarming(WarmupSnapshot& snapshot, Watchdog& watchdog);

@@ -137,6 +137,10 @@ class Watchdog {
 // userdata, cycles, mixed keys, NaN) is an error naming the path
 // ("state.levels[3]: a function cannot be stored").
 [[nodiscard]] Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& path);
+// The same value as JSON text, appended to `out`: byte for byte
+// jsonText(luaToJson(...)) (keys sorted), without building the document first.
+// On an error `out` holds a partial text.
+[[nodiscard]] Result<void> luaToJsonText(lua_State* L, int index, std::string_view path, std::string& out);
 void pushJson(lua_State* L, const nlohmann::json& value);
 
 }  // namespace th

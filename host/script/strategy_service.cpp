@@ -748,35 +748,45 @@ void StrategyService::endGroup() {
 void StrategyService::saveState(StrategyEntry& entry) {
   if (!entry.dirty) return;
   entry.dirty = false;
-  nlohmann::json record = nlohmann::json::object();
-  if (!entry.instance && !entry.saved.empty()) {
+  // The record's text is written directly, keys in order (it is stored
+  // before every order): byte for byte what jsonText prints for it.
+  std::string state, version;
+  bool has_state = false;
+  if (entry.instance) {
+    if (auto ok = entry.instance->stateText(state); !ok) {
+      // Not plain data: the last good state stays stored, and it counts as an error.
+      callbackFailed(entry, Error{ErrorCode::InvalidArgument, "saving ctx.state: " + ok.error().message});
+      return;
+    }
+    has_state = true;
+    version = entry.definition.version;
+  } else if (!entry.saved.empty()) {
     // Not running (faulted, failed): the state last saved stays as it was.
     auto previous = nlohmann::json::parse(entry.saved, nullptr, false);
     if (previous.is_object() && previous.contains("state")) {
-      record["state"] = std::move(previous["state"]);
-      record["version"] = previous.value("version", std::string());
+      state = jsonText(previous["state"]);
+      has_state = true;
+      version = previous.value("version", std::string());
     }
   }
-  if (entry.instance) {
-    auto state = entry.instance->state();
-    if (!state) {
-      // Not plain data: the last good state stays stored, and it counts as an error.
-      callbackFailed(entry, Error{ErrorCode::InvalidArgument, "saving ctx.state: " + state.error().message});
-      return;
-    }
-    record["state"] = std::move(*state);
-    record["version"] = entry.definition.version;
+  std::string timers = "[";
+  for (const auto& t : entry.timers) {
+    if (timers.size() > 1) timers += ',';
+    timers += JsonObjectWriter()
+                  .integer("at_ns", t.at_ns)
+                  .integer("id", static_cast<int64_t>(t.id))
+                  .text("tag", t.tag)
+                  .finish();
   }
-  record["version_number"] = entry.version_number;
-  record["previous_number"] = entry.previous_number;
-  record["sha256"] = entry.source.sha256;
-  record["pinned"] = entry.pinned;
-  record["enabled"] = entry.enabled;
-  record["fault"] = entry.fault;
-  auto timers = nlohmann::json::array();
-  for (const auto& t : entry.timers) timers.push_back({{"id", t.id}, {"at_ns", t.at_ns}, {"tag", t.tag}});
-  record["timers"] = std::move(timers);
-  auto text = jsonText(record);
+  timers += ']';
+  JsonObjectWriter record;
+  record.boolean("enabled", entry.enabled).text("fault", entry.fault).boolean("pinned", entry.pinned);
+  record.integer("previous_number", static_cast<int64_t>(entry.previous_number)).text("sha256", entry.source.sha256);
+  if (has_state) record.raw("state", state);
+  record.raw("timers", timers);
+  if (has_state) record.text("version", version);
+  record.integer("version_number", static_cast<int64_t>(entry.version_number));
+  auto text = record.finish();
   if (text == entry.saved) return;
   host_.batch().put(Family::StrategyState, entry.id, text);
   entry.saved = std::move(text);

@@ -98,11 +98,19 @@ void PaperBroker::onMarketEvent(const MarketEvent& event, bool may_fill) {
 // DAY orders end at the first market event, of any symbol, at or after the
 // session close of their day: that event is the first sign the close passed.
 bool PaperBroker::expireDayOrders(int64_t ts_ns, std::vector<Report>& reports) {
+  if (ts_ns < next_expiry_ns_) return false;
   std::vector<size_t> expired;
+  int64_t next = INT64_MAX;
   for (size_t index : open_) {
     const Order& order = state_.orders[index];
-    if (order.time_in_force == TH_TIF_DAY && ts_ns >= order.expires_ns) expired.push_back(index);
+    if (order.time_in_force != TH_TIF_DAY) continue;
+    if (ts_ns >= order.expires_ns) {
+      expired.push_back(index);
+    } else {
+      next = std::min(next, order.expires_ns);
+    }
   }
+  next_expiry_ns_ = next;
   for (size_t index : expired) {
     closeOrder(index, TH_STATUS_EXPIRED, "day order expired at session close", ts_ns, reports);
   }

@@ -133,6 +133,7 @@ void PaperBroker::indexOrder(size_t index) {
   const Order& order = state_.orders[index];
   by_client_id_[order.client_order_id] = index;
   if (order.isOpen()) open_.insert(index);
+  next_expiry_ns_ = INT64_MIN;
   if (order.leg != kNoLeg) legs_[order.parent].push_back(index);
 }
 
@@ -401,6 +402,7 @@ void PaperBroker::replace(std::string_view client_order_id, const th_order_reque
   replaced.status = TH_STATUS_REPLACED;
   replaced.reason = "replaced:" + described;
   state_.orders[index] = updated;
+  next_expiry_ns_ = INT64_MIN;
   saveOrRestore(index, before);
   publish({replaced, updated});
 }
@@ -412,6 +414,7 @@ void PaperBroker::saveOrRestore(size_t index, const std::optional<Order>& before
     if (before) {
       state_.orders[index] = *before;
       if (before->isOpen()) open_.insert(index);
+      next_expiry_ns_ = INT64_MIN;
     } else {
       by_client_id_.erase(state_.orders[index].client_order_id);
       open_.erase(index);

@@ -17,10 +17,11 @@
 
 #include <th/plugin.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,6 +33,27 @@
 #include "state_file.h"
 
 namespace th::paper {
+
+// Indices of the open orders, ascending (submit order). A sorted array: it
+// is walked on every market event and holds a few hundred at most.
+class OpenOrders {
+ public:
+  void insert(size_t index) {
+    auto at = std::lower_bound(indices_.begin(), indices_.end(), index);
+    if (at == indices_.end() || *at != index) indices_.insert(at, index);
+  }
+  void erase(size_t index) {
+    auto at = std::lower_bound(indices_.begin(), indices_.end(), index);
+    if (at != indices_.end() && *at == index) indices_.erase(at);
+  }
+  bool contains(size_t index) const { return std::binary_search(indices_.begin(), indices_.end(), index); }
+  size_t size() const { return indices_.size(); }
+  std::vector<size_t>::const_iterator begin() const { return indices_.begin(); }
+  std::vector<size_t>::const_iterator end() const { return indices_.end(); }
+
+ private:
+  std::vector<size_t> indices_;
+};
 
 class PaperBroker final : public Broker {
  public:
@@ -99,7 +121,10 @@ class PaperBroker final : public Broker {
   bool connected_ = false;
   PaperState state_;
   std::map<std::string, size_t, std::less<>> by_client_id_;  // every order ever seen → index in state_.orders
-  std::set<size_t> open_;                                    // indices of open orders; ascending is submit order
+  OpenOrders open_;
+  // No open DAY order expires before this: market events earlier skip the
+  // expiry check. Reset whenever an order opens or changes.
+  int64_t next_expiry_ns_ = INT64_MIN;
   std::map<std::string, std::vector<size_t>, std::less<>> legs_;  // entry client id → its legs' indices
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "core/json.h"
 #include "script/lua_engine.h"
 
 namespace th {
@@ -206,6 +207,48 @@ TEST_F(Sandbox, StateIsPlainDataOnly) {
   lua_pop(L, 1);
   ASSERT_FALSE(cycle);
   EXPECT_NE(cycle.error().message.find("nested too deep"), std::string::npos);
+}
+
+// The state stored before every order is written as text directly: it must
+// be exactly the text of the document, key order, escapes and numbers alike,
+// and refuse the same values with the same words.
+TEST_F(Sandbox, StateTextIsTheDocumentsText) {
+  lua_State* L = box_->state();
+  for (const char* code : {
+           "v = {n = 3, x = 1.5, name = 'orb', flags = {true, false}, nested = {a = {1, 2}, b = {}}}",
+           "v = {Zeta = 1, alpha = 2, ['a b'] = 3, ['\\xC3\\xA9t\\xC3\\xA9'] = 4, ['\\xFF'] = 5, [''] = 6, _ = 7}",
+           "v = {s = 'quote \" back \\\\ tab \\t nl \\n bell \\7 bad \\xFF end', u = '\\xE2\\x82\\xAC'}",
+           "v = {0.1 + 0.2, 1e-7, 1e21, -0.0, 5.0, 2^53, -2^63, math.mininteger, math.maxinteger, 123456789}",
+           "v = {days = {SPY = {date = 20261120, high = 101.25, skip = false}, QQQ = {date = 20261120}}, list = {{a = 1}, {}, {2}}}",
+           "v = 'just a string'",
+           "v = nil",
+           "v = true",
+           "v = {}",
+       }) {
+    SCOPED_TRACE(code);
+    ASSERT_TRUE(box_->run(code, "t.lua"));
+    lua_getglobal(L, "v");
+    auto document = luaToJson(L, -1, "ctx.state");
+    std::string text;
+    auto written = luaToJsonText(L, -1, "ctx.state", text);
+    lua_pop(L, 1);
+    ASSERT_TRUE(document) << document.error().message;
+    ASSERT_TRUE(written) << written.error().message;
+    EXPECT_EQ(text, jsonText(*document));
+  }
+  for (const char* code : {"v = {f = print}", "v = {levels = {1, 2, {x = print}}}", "v = {1, 2, x = 3}",
+                           "v = {a = {v = 0/0}}", "v = {1, nil, 3, n = nil}", "v = {} v.self = v"}) {
+    SCOPED_TRACE(code);
+    ASSERT_TRUE(box_->run(code, "t.lua"));
+    lua_getglobal(L, "v");
+    auto document = luaToJson(L, -1, "ctx.state");
+    std::string text;
+    auto written = luaToJsonText(L, -1, "ctx.state", text);
+    lua_pop(L, 1);
+    ASSERT_FALSE(document);
+    ASSERT_FALSE(written);
+    EXPECT_EQ(written.error().message, document.error().message);
+  }
 }
 
 }  // namespace
