@@ -65,17 +65,20 @@ const char* purposeName(OrderPurpose purpose) {
 }
 
 std::string fillJson(const std::string& broker, const FillInput& f) {
-  return jsonText(Json{{"broker", broker},
-                       {"fill_id", f.fill_id},
-                       {"strategy", f.strategy},
-                       {"symbol", f.symbol},
-                       {"asset_class", f.asset_class},
-                       {"side", f.side},
-                       {"quantity", f.quantity},
-                       {"price", f.price},
-                       {"commission", f.commission},
-                       {"multiplier", f.multiplier},
-                       {"ts_ns", f.ts_ns}});
+  // Field by field in key order (every fill is stored): jsonText's text.
+  return JsonObjectWriter()
+      .integer("asset_class", f.asset_class)
+      .text("broker", broker)
+      .number("commission", f.commission)
+      .text("fill_id", f.fill_id)
+      .number("multiplier", f.multiplier)
+      .number("price", f.price)
+      .number("quantity", f.quantity)
+      .integer("side", f.side)
+      .text("strategy", f.strategy)
+      .text("symbol", f.symbol)
+      .integer("ts_ns", f.ts_ns)
+      .finish();
 }
 
 class PluginBrokerPort final : public BrokerPort {

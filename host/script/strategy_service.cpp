@@ -573,7 +573,9 @@ void StrategyService::dispatchBar(StrategyEntry& entry, const BarEvent& minute) 
 
 void StrategyService::deliver(StrategyEntry& entry, const BarEvent& bar) {
   if (!inSchedule(entry, bar.start_ns)) return;
-  auto& recent = entry.recent[std::string(bar.symbol.view())];
+  auto found = entry.recent.find(bar.symbol.view());
+  if (found == entry.recent.end()) found = entry.recent.emplace(std::string(bar.symbol.view()), std::deque<BarEvent>{}).first;
+  auto& recent = found->second;
   recent.push_back(bar);
   while (recent.size() > entry.definition.runtime.warmup_bars) recent.pop_front();
   if (entry.reloading) queueForReload(entry, bar);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/json.h"
 #include "oms_harness.h"
 
 namespace th::test {
@@ -65,6 +66,22 @@ TEST(BrokerService, OrderIsStoredBeforeTheBrokerSeesItThenFills) {
   EXPECT_DOUBLE_EQ(filled.average_fill_price, 100.02);  // a buy pays the ask
   EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 10);
   EXPECT_DOUBLE_EQ(h.oms().book().strategyPosition("s1", "SPY")->quantity, 10);
+  // The fill is stored, as the library's own canonical text (it is written field by field).
+  std::vector<std::string> fills;
+  ASSERT_TRUE(h.store().scan(Family::Fills, "", [&](std::string_view, std::string_view value) {
+    fills.emplace_back(value);
+    return true;
+  }));
+  ASSERT_EQ(fills.size(), 1u);
+  auto fill = nlohmann::json::parse(fills[0]);
+  EXPECT_EQ(fills[0], jsonText(fill));
+  EXPECT_EQ(fill["symbol"], "SPY");
+  EXPECT_EQ(fill["strategy"], "s1");
+  EXPECT_EQ(fill["broker"], "paper");
+  EXPECT_EQ(fill["side"], TH_SIDE_BUY);
+  EXPECT_EQ(fill["quantity"], 10.0);
+  EXPECT_EQ(fill["price"], 100.02);
+  EXPECT_EQ(fill["multiplier"], 1.0);
   // Each risk decision and the request are journalled.
   auto decisions = h.journal(JournalKind::RiskDecision);
   ASSERT_EQ(decisions.size(), 1u);
