@@ -68,7 +68,7 @@ void backtest(const std::string& source_dir, const std::string& plugin_dir, int 
   namespace fs = std::filesystem;
   auto dir = fs::temp_directory_path() / "tradehost-backtest-bench";
   fs::create_directories(dir);
-  const auto csv = (dir / "bars.csv").string();
+  const auto csv = (dir / fmt::format("bars-{}.csv", symbols)).string();
   const bool keep = std::getenv("TH_BENCH_KEEP") != nullptr;
   auto started = Clock::now();
   if (keep && fs::exists(csv)) {
