@@ -141,11 +141,15 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   Host host(*dir);
   host.setNow(play_to);  // a provider shows no bar after its clock
   auto opened = host.open(config, options, data_config.dump(), library);
+  if (!opened) return std::unexpected(opened.error());  // (after the listing ends: the future waits for it)
   if (data_symbols.valid()) {
-    symbols = data_symbols.get();
+    try {
+      symbols = data_symbols.get();
+    } catch (const std::exception& e) {
+      return fail(ErrorCode::Io, fmt::format("--data {}: listing its symbols: {}", options.data, e.what()));
+    }
     sortSymbols();
   }
-  if (!opened) return std::unexpected(opened.error());
   if (symbols.empty() && !options.data.empty()) {
     return fail(ErrorCode::InvalidArgument, fmt::format("--data {}: no bars found", options.data));
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "backtest/backtest_internal.h"
@@ -105,13 +106,23 @@ Result<std::map<std::string, std::vector<Candle>>> loadAllBars(PluginInstance& p
   std::atomic<size_t> guess{0};  // the size of a symbol already loaded: others are usually alike
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < symbols.size();) {
-      loaded[i] = loadBars(provider, symbols[i], from_ns, to_ns, guess.load() + guess.load() / 16);
-      if (loaded[i]) guess.store(loaded[i]->size());
+      try {
+        loaded[i] = loadBars(provider, symbols[i], from_ns, to_ns, guess.load() + guess.load() / 16);
+        if (loaded[i]) guess.store(loaded[i]->size());
+      } catch (const std::exception& e) {  // out of memory, on a thread that must not throw
+        loaded[i] = fail(ErrorCode::Internal, fmt::format("bars of {}: {}", symbols[i], e.what()));
+      }
     }
   };
   {
     std::vector<std::jthread> helpers;
-    for (size_t t = 1; t < std::min(threads, symbols.size()); ++t) helpers.emplace_back(work);
+    for (size_t t = 1; t < std::min(threads, symbols.size()); ++t) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // fewer threads: the ones started (and this one) take every symbol
+      }
+    }
     work();
   }
   std::map<std::string, std::vector<Candle>> out;

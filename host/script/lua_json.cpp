@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/json.h"
@@ -78,21 +80,35 @@ struct Walker {
     if (!lua_checkstack(L, 4)) return fail(ErrorCode::Internal, "Lua stack exhausted");
     const auto length = static_cast<lua_Integer>(lua_rawlen(L, at));
     size_t count = 0;
-    bool other_keys = false;
-    std::vector<std::string> keys;  // the string keys, to be visited in order
+    bool other_keys = false, stack_full = false;
+    // The string keys stay on the stack, below the iteration, so that
+    // visiting them in order allocates nothing: the walk may run outside a
+    // protected call (storing the state), where a Lua error or a collection
+    // step running a finalizer must not happen.
+    const int base = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, at)) {
       lua_pop(L, 1);
       ++count;
       if (lua_type(L, -1) == LUA_TSTRING) {
-        size_t n = 0;
-        const char* key = lua_tolstring(L, -1, &n);
-        keys.emplace_back(key, n);
+        if (!stack_full && lua_checkstack(L, 2)) {
+          lua_pushvalue(L, -1);
+          lua_insert(L, -2);
+        } else {
+          stack_full = true;
+        }
       } else if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > length) {
         other_keys = true;
       }
     }
-    if (other_keys || (!keys.empty() && length > 0)) {
+    const int kept = lua_gettop(L) - base;
+    struct Unwind {
+      lua_State* L;
+      int kept;
+      ~Unwind() { lua_pop(L, kept); }
+    } unwind{L, kept};
+    if (stack_full) return fail(ErrorCode::Internal, fmt::format("{}: too many keys for the Lua stack", where.text()));
+    if (other_keys || (kept > 0 && length > 0)) {
       return fail(ErrorCode::InvalidArgument,
                   fmt::format("{}: a table is stored either as an array (keys 1..n) or with string keys, not both",
                               where.text()));
@@ -100,7 +116,7 @@ struct Walker {
     if (count == 0) {
       out.beginObject();
       out.endObject();
-    } else if (keys.empty()) {
+    } else if (kept == 0) {
       if (static_cast<size_t>(length) != count) {
         return fail(ErrorCode::InvalidArgument, fmt::format("{}: an array with holes cannot be stored", where.text()));
       }
@@ -113,11 +129,18 @@ struct Walker {
       }
       out.endArray();
     } else {
+      std::vector<std::pair<std::string_view, int>> keys;  // the text and the stack slot of each key
+      keys.reserve(static_cast<size_t>(kept));
+      for (int slot = base + 1; slot <= base + kept; ++slot) {
+        size_t n = 0;
+        const char* key = lua_tolstring(L, slot, &n);
+        keys.emplace_back(std::string_view(key, n), slot);
+      }
       std::sort(keys.begin(), keys.end());
       out.beginObject();
-      for (const auto& key : keys) {
+      for (const auto& [key, slot] : keys) {
         out.key(key);
-        lua_pushlstring(L, key.data(), key.size());
+        lua_pushvalue(L, slot);
         lua_rawget(L, at);
         auto item = walk(lua_gettop(L), Where{&where, {}, key, 0});
         lua_pop(L, 1);

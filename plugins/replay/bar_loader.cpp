@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -135,6 +136,9 @@ class SliceParser {
   }
 
   void reserveForTheRest() {
+    // A file grouped by symbol (Polygon's, by ticker) shows one symbol in
+    // the sample, which says nothing of the rest: it grows as it goes.
+    if (symbols_.size() < 2) return;
     const double lines = static_cast<double>(bytes_) / static_cast<double>(bytesSeen_) * kSampleLines;
     for (SymbolSeen& seen : symbols_) {
       if (!seen.kept) continue;
@@ -300,8 +304,15 @@ bool loadSliced(const std::string& path, std::string_view text, const SymbolFilt
   };
   {
     std::vector<std::jthread> threads;
-    for (size_t i = 1; i < pieces.size(); ++i) threads.emplace_back(run, i);
-    if (!pieces.empty()) run(0);
+    std::vector<size_t> here{0};  // the slices parsed on this thread
+    for (size_t i = 1; i < pieces.size(); ++i) {
+      try {
+        threads.emplace_back(run, i);
+      } catch (const std::system_error&) {
+        here.push_back(i);  // no thread to be had: parsed here instead
+      }
+    }
+    for (size_t i : here) run(i);
   }
   // The first slice numbers its lines truly, so its error stands as it is.
   if (errors.size() > 0 && errors[0]) std::rethrow_exception(errors[0]);

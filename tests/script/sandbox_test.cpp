@@ -224,6 +224,7 @@ TEST_F(Sandbox, StateTextIsTheDocumentsText) {
            "v = nil",
            "v = true",
            "v = {}",
+           "v = {} for i = 1, 300 do v[string.rep('long key ', 8) .. i] = {i, {x = i / 7}} end",
        }) {
     SCOPED_TRACE(code);
     ASSERT_TRUE(box_->run(code, "t.lua"));
