@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -113,8 +114,14 @@ Result<std::unique_ptr<Store>> Store::openWith(const std::string& dir, bool read
   options.IncreaseParallelism(2);
   // Group commit: concurrent and back-to-back writes share one WAL sync.
   options.enable_pipelined_write = true;
-  // Nothing of a scratch store is read after its process: closing it need not write its memtables out.
-  if (durability == Durability::Scratch) options.avoid_flush_during_shutdown = true;
+  if (durability == Durability::Scratch) {
+    // Nothing of a scratch store is read after its process: closing it need not write its memtables out.
+    options.avoid_flush_during_shutdown = true;
+    // Written far more than read (a backtest reads at start only): commits
+    // append to an unsorted memtable, sorted when a read or a flush needs it.
+    options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+    options.allow_concurrent_memtable_write = false;
+  }
 
   std::vector<std::string> existing;
   rocksdb::DB::ListColumnFamilies(options, dir, &existing);  // fails harmlessly on a new database
