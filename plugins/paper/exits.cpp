@@ -160,19 +160,19 @@ void PaperBroker::placeExits(size_t entry_index, int64_t ts_ns, std::vector<Repo
   }
 }
 
-std::vector<size_t> PaperBroker::openLegs(const std::string& entry_id) const {
-  std::vector<size_t> out;
+void PaperBroker::openLegs(const std::string& entry_id, std::vector<size_t>& out) const {
+  out.clear();
   auto it = legs_.find(entry_id);
-  if (it == legs_.end()) return out;
+  if (it == legs_.end()) return;
   for (size_t index : it->second) {
     if (open_.contains(index)) out.push_back(index);
   }
-  return out;
 }
 
 bool PaperBroker::matchExits(const std::string& entry_id, const MarketEvent& event, const SymbolFeed& feed,
                              double& buy_units, double& sell_units, std::vector<Report>& reports) {
-  const std::vector<size_t> legs = openLegs(entry_id);
+  std::vector<size_t>& legs = open_legs_;  // reused: judged on every market event
+  openLegs(entry_id, legs);
   if (legs.empty()) return false;
   bool changed = false;
   std::optional<size_t> winner;

@@ -134,13 +134,16 @@ bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, 
   bool changed = false;
   // This symbol's open orders, in submit order. Fills and cancels edit open_;
   // legs placed by a fill join the queue and are judged on this same event.
-  std::vector<size_t> queue;
+  // (Both lists are members, reused: this runs on every market event.)
+  std::vector<size_t>& queue = match_queue_;
+  queue.clear();
   for (size_t index : open_) {
     if (state_.orders[index].symbol == event.symbol) queue.push_back(index);
   }
   size_t known = state_.orders.size();
   if (queue.empty()) return false;
-  std::vector<std::string> exits_done;  // entries whose legs were judged on this event
+  std::vector<size_t>& exits_done = exits_done_;  // a leg of each entry whose legs were judged on this event
+  exits_done.clear();
   for (size_t next = 0; next < queue.size(); ++next) {
     const size_t index = queue[next];
     if (open_.contains(index)) {
@@ -148,8 +151,10 @@ bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, 
       if (order.symbol != event.symbol || event.ts_ns < order.workable_ns) {
         // not this symbol's event, or still in flight
       } else if (order.leg != kNoLeg) {
-        if (std::find(exits_done.begin(), exits_done.end(), order.parent) == exits_done.end()) {
-          exits_done.push_back(order.parent);
+        const bool done = std::any_of(exits_done.begin(), exits_done.end(),
+                                      [&](size_t leg) { return state_.orders[leg].parent == order.parent; });
+        if (!done) {
+          exits_done.push_back(index);
           changed = matchExits(order.parent, event, feed, liquidity(TH_SIDE_BUY), liquidity(TH_SIDE_SELL), reports) ||
                     changed;
         }

@@ -101,7 +101,8 @@ class PaperBroker final : public Broker {
   // One event for the open legs of one entry: stop first, then target, then time.
   bool matchExits(const std::string& entry_id, const MarketEvent& event, const SymbolFeed& feed,
                   double& buy_units, double& sell_units, std::vector<Report>& reports);
-  std::vector<size_t> openLegs(const std::string& entry_id) const;
+  // The open legs of the entry `entry_id`, in placement order, into `out`.
+  void openLegs(const std::string& entry_id, std::vector<size_t>& out) const;
 
   // order_matching.cpp
   void onMarketEvent(const MarketEvent& event, bool may_fill);
@@ -125,6 +126,7 @@ class PaperBroker final : public Broker {
   // No open DAY order expires before this: market events earlier skip the
   // expiry check. Reset whenever an order opens or changes.
   int64_t next_expiry_ns_ = INT64_MIN;
+  std::vector<size_t> match_queue_, exits_done_, open_legs_;  // matchOrders' and matchExits' working lists
   std::map<std::string, std::vector<size_t>, std::less<>> legs_;  // entry client id → its legs' indices
 };
 
