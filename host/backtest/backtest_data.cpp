@@ -43,6 +43,9 @@ std::vector<std::string> csvSymbols(const std::string& path) {
     int column = -1;
     bool header = true;
     std::string carry;  // a line cut by the end of a block
+    // Each symbol's successor the last time it was seen, and the previous line's.
+    std::map<const std::string*, const std::string*> follows;
+    std::pair<const std::string* const, const std::string*>* previous = nullptr;
     auto line = [&](std::string_view text) {
       if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
       if (header) {
@@ -59,7 +62,19 @@ std::vector<std::string> csvSymbols(const std::string& path) {
       }
       if (from == std::string_view::npos) return true;
       auto symbol = text.substr(from, text.find(',', from) - from);
-      if (!symbol.empty() && !symbols.contains(symbol)) symbols.emplace(symbol);
+      // Files repeat their symbols in a fixed order (or group them): the
+      // line's symbol is nearly always the one that followed the previous
+      // line's last time, and the set is asked only when it is not.
+      if (previous && previous->second && *previous->second == symbol) {
+        previous = &*follows.find(previous->second);
+        return true;
+      }
+      if (symbol.empty()) return true;
+      auto known = symbols.find(symbol);
+      if (known == symbols.end()) known = symbols.emplace(symbol).first;
+      auto here = follows.try_emplace(&*known, nullptr).first;
+      if (previous) previous->second = &*known;
+      previous = &*here;
       return true;
     };
     bool reading = true;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "backtest/backtest.h"
+#include "backtest/backtest_internal.h"
 #include "csv_day.h"
 #include "support/temp_dir.h"
 
@@ -47,6 +48,23 @@ std::string orbDay() {
   day.bar(103.0, 105.6, 102.9, 105.2);  // 10:30: touches 105.60
   day.quietUntil(16, 0, 105.0);
   return day.csv();
+}
+
+// Without --symbols a backtest plays every symbol of the data: each one,
+// however the file orders them (interleaved, grouped, one appearing late).
+TEST(Backtest, EverySymbolOfTheDataIsFoundInEitherFormat) {
+  test::TempDir dir;
+  std::ofstream(dir / "native.csv") << "ts_ms,symbol,open,high,low,close,volume\n"
+                                    << "0,SPY,1,1,1,1,1\n0,QQQ,1,1,1,1,1\n60000,SPY,1,1,1,1,1\n60000,QQQ,1,1,1,1,1\n"
+                                    << "120000,SPY,1,1,1,1,1\n120000,IWM,1,1,1,1,1\n120000,QQQ,1,1,1,1,1\n"
+                                    << "180000,SPY,1,1,1,1,1\n180000,QQQ,1,1,1,1,1\n240000,AAPL,1,1,1,1,1";
+  EXPECT_EQ(backtest::csvSymbols(dir / "native.csv"),
+            (std::vector<std::string>{"AAPL", "IWM", "QQQ", "SPY"}));
+  std::filesystem::create_directory(dir / "flat");
+  std::ofstream(std::filesystem::path(dir / "flat") / "day.csv") << "ticker,volume,open,close,high,low,window_start,transactions\n"
+                                          << "AMD,1,1,1,1,1,0,1\nAMD,1,1,1,1,1,60000000000,1\n"
+                                          << "MSFT,1,1,1,1,1,0,1\nZ,1,1,1,1,1,0,1\nMSFT,1,1,1,1,1,60000000000,1\n";
+  EXPECT_EQ(backtest::csvSymbols(dir / "flat"), (std::vector<std::string>{"AMD", "MSFT", "Z"}));
 }
 
 TEST(Backtest, OrbOnAHandBuiltDayTradesExactlyAsTheRulesSay) {
