@@ -176,6 +176,78 @@ class LineParser {
   std::array<std::string_view, kMaxColumns> fields_{};
 };
 
+// The common line in one pass: plain digits for the time and the trade
+// count, "digits[.digits]" for prices and volumes, a plain symbol, and every
+// check passing. Anything else (a sign, an exponent, a space, a failed check)
+// gives false, and LineParser reads the line again and names what is wrong.
+// Both read the same numbers: a decimal of at most 15 digits is its digits as
+// an integer (exact) divided by a power of ten (exact up to 1e22), and IEEE
+// division rounds that quotient exactly as from_chars rounds the text.
+bool parseSimple(const Layout& layout, std::string_view line, ParsedBar& bar) {
+  static constexpr double kPowersOfTen[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                           1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  double numbers[kMaxColumns] = {};
+  int64_t time = 0;
+  for (size_t column = 0; column < layout.columns; ++column) {
+    const char* const start = p;
+    if (column == layout.symbol) {
+      while (p < end && *p != ',') {
+        const char c = *p++;
+        if (!(c > ' ' && c < 127 && c != '"' && c != '\'')) return false;
+      }
+      if (p == start || static_cast<size_t>(p - start) > kMaxSymbolLength) return false;
+      bar.symbol = std::string_view(start, static_cast<size_t>(p - start));
+    } else if (column == layout.time || (layout.tradeCount && column == *layout.tradeCount)) {
+      uint64_t value = 0;
+      while (p < end && *p >= '0' && *p <= '9') value = value * 10 + static_cast<uint64_t>(*p++ - '0');
+      if (p == start || p - start > 18) return false;
+      if (column == layout.time) {
+        time = static_cast<int64_t>(value);
+      } else {
+        if (value > UINT32_MAX) return false;
+        bar.tradeCount = static_cast<uint32_t>(value);
+      }
+    } else {
+      uint64_t digits = 0;
+      int count = 0, decimals = 0;
+      while (p < end && *p >= '0' && *p <= '9') {
+        digits = digits * 10 + static_cast<uint64_t>(*p++ - '0');
+        ++count;
+      }
+      if (count == 0) return false;
+      if (p < end && *p == '.') {
+        ++p;
+        while (p < end && *p >= '0' && *p <= '9') {
+          digits = digits * 10 + static_cast<uint64_t>(*p++ - '0');
+          ++count;
+          ++decimals;
+        }
+        if (decimals == 0) return false;
+      }
+      if (count > 15) return false;
+      numbers[column] = static_cast<double>(digits) / kPowersOfTen[decimals];
+    }
+    if (column + 1 < layout.columns) {
+      if (p == end || *p != ',') return false;
+      ++p;
+    } else if (p != end) {
+      return false;
+    }
+  }
+  if (time % layout.timeUnitsPerMinute != 0) return false;
+  const int64_t minutes = time / layout.timeUnitsPerMinute;
+  if (minutes > std::numeric_limits<int32_t>::max()) return false;
+  bar.minute = static_cast<int32_t>(minutes);
+  bar.open = numbers[layout.open];
+  bar.high = numbers[layout.high];
+  bar.low = numbers[layout.low];
+  bar.close = numbers[layout.close];
+  bar.volume = numbers[layout.volume];
+  return bar.high >= std::max(bar.open, bar.close) && bar.low <= std::min(bar.open, bar.close);
+}
+
 }  // namespace
 
 std::optional<CsvFormat> detectFormat(std::string_view header) {
@@ -191,7 +263,10 @@ void failAt(const LineLocation& where, std::string_view message) {
 }
 
 ParsedBar parseLine(CsvFormat format, std::string_view line, const LineLocation& where) {
-  return LineParser(format == CsvFormat::Native ? kNativeLayout : kPolygonLayout, where).parse(line);
+  const Layout& layout = format == CsvFormat::Native ? kNativeLayout : kPolygonLayout;
+  ParsedBar bar;
+  if (parseSimple(layout, line, bar)) return bar;
+  return LineParser(layout, where).parse(line);
 }
 
 std::string formatMinute(int32_t minute) {

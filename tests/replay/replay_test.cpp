@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace th::test::replay {
@@ -184,6 +185,41 @@ TEST(ReplayFormats, LargePlainFilesGiveTheSameBarsAndErrorsAsOnePieceReading) {
         << result.message;
     EXPECT_NE(result.message.find(c.expected), std::string::npos) << result.message;
   }
+}
+
+// A plain decimal is read on a fast path; written with an exponent the same
+// number takes the library's reader. Both must give the very same doubles,
+// for short prices, 15-digit ones and longer ones alike.
+TEST(ReplayFormats, PlainDecimalsReadExactlyAsTheLibraryReadsThem) {
+  TempDir dir;
+  std::mt19937_64 rng(11);
+  std::string plain = "ts_ms,symbol,open,high,low,close,volume\n";
+  std::string exponent = plain;
+  auto number = [&rng](int decimals) {
+    std::string text = std::to_string(rng() % 100000) + (decimals ? "." : "");
+    for (int d = 0; d < decimals; ++d) text += static_cast<char>('0' + rng() % 10);
+    return text;
+  };
+  const int minutes = 3000;
+  for (int m = 0; m < minutes; ++m) {
+    // open = low = high = close: any reading passes the range checks.
+    const std::string price = m == 0 ? "0.1" : m == 1 ? "123.456789012345" : m == 2 ? "100.1234567890123456"
+                                                                               : number(m % 10);
+    const std::string volume = number(m % 3);
+    const std::string ts = std::to_string(kOpenNs / 1'000'000 + int64_t{m} * 60'000);
+    plain += ts + ",SPY," + price + "," + price + "," + price + "," + price + "," + volume + "\n";
+    const std::string e = price + "e0";
+    exponent += ts + ",SPY," + e + "," + e + "," + e + "," + e + "," + volume + "e0\n";
+  }
+  std::ofstream(dir.file("plain.csv"), std::ios::binary) << plain;
+  std::ofstream(dir.file("exponent.csv"), std::ios::binary) << exponent;
+  Replay fast(json{{"files", {dir.file("plain.csv")}}});
+  Replay library(json{{"files", {dir.file("exponent.csv")}}});
+  auto bars = fast.allHistory("SPY");
+  ASSERT_EQ(bars.size(), static_cast<size_t>(minutes));
+  EXPECT_EQ(bars[0].close, 0.1);
+  EXPECT_EQ(bars[1].close, 123.456789012345);
+  expectSameBars(library.allHistory("SPY"), bars);
 }
 
 // Each malformed fixture fails creation with its file, line and the reason.
