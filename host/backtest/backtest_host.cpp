@@ -186,11 +186,14 @@ void Host::sample(int64_t minute_end) {
 }
 
 void Host::pump() {
+  // Most bars bring no report: that is known without the lock.
+  if (tasks_.empty() && !pending_.load(std::memory_order_acquire)) return;
   for (;;) {
     std::vector<Event> events;
     {
       std::lock_guard lock(events_mutex_);
       events.swap(events_);
+      pending_.store(false, std::memory_order_relaxed);
     }
     while (!tasks_.empty()) {
       auto task = std::move(tasks_.front());
@@ -302,6 +305,7 @@ bool Host::postToCore(std::function<void()> task) {
 void Host::post(uint16_t, EventPayload&& payload) {
   std::lock_guard lock(events_mutex_);
   events_.push_back(Event{paper_ ? paper_->index() : uint16_t{0}, std::move(payload)});
+  pending_.store(true, std::memory_order_release);
 }
 
 void Host::log(const std::string& plugin, int32_t level, std::string_view message) {

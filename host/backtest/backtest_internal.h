@@ -1,6 +1,7 @@
 // Inside the backtest: the data helpers and the host the services run on.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -115,6 +116,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
 
   std::mutex events_mutex_;
   std::vector<Event> events_;
+  std::atomic<bool> pending_{false};  // events_ is not empty
   std::deque<std::function<void()>> tasks_;
   uint64_t sequence_ = 0;
   size_t since_commit_ = 0;
