@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cassert>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -49,7 +50,11 @@ inline void appendJsonNumber(std::string& out, double value) {
   out.append(buffer, end);
 }
 
-inline void appendJsonInteger(std::string& out, int64_t value) { fmt::format_to(std::back_inserter(out), "{}", value); }
+inline void appendJsonInteger(std::string& out, int64_t value) {
+  char buffer[24];
+  const auto written = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, written.ptr);
+}
 
 // One JSON object's text, written field by field, for the hot paths where
 // building an nlohmann::json first costs more than the work it records (an
@@ -58,7 +63,11 @@ inline void appendJsonInteger(std::string& out, int64_t value) { fmt::format_to(
 // escaped and replaced alike, numbers in the same shortest form ("5.0").
 class JsonObjectWriter {
  public:
-  JsonObjectWriter() { out_.reserve(512); out_ += '{'; }
+  // `capacity`: the text's expected length, to write it without growing.
+  explicit JsonObjectWriter(size_t capacity = 512) {
+    out_.reserve(capacity);
+    out_ += '{';
+  }
 
   JsonObjectWriter& text(std::string_view key, std::string_view value) {
     this->key(key);

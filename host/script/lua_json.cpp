@@ -184,16 +184,16 @@ struct DocumentOut {
 // Writes the text: what jsonText prints for the document.
 struct TextOut {
   std::string& out;
-  std::vector<bool> empty;  // per open container: nothing in it yet
-  bool keyed = false;       // a key was written: its value follows without a comma
+  bool first = true;   // nothing written yet in the innermost open container (or at all)
+  bool keyed = false;  // a key was written: its value follows without a comma
 
   void separate() {
     if (keyed) {
       keyed = false;
-    } else if (!empty.empty()) {
-      if (!empty.back()) out += ',';
-      empty.back() = false;
+    } else if (!first) {
+      out += ',';
     }
+    first = false;
   }
   void null() {
     separate();
@@ -215,19 +215,21 @@ struct TextOut {
     separate();
     appendJsonString(out, v);
   }
+  // A container's first item needs no comma; after the container, the next
+  // item of the enclosing one does (it is not empty any more).
   void beginArray() {
     separate();
     out += '[';
-    empty.push_back(true);
+    first = true;
   }
   void endArray() {
     out += ']';
-    empty.pop_back();
+    first = false;
   }
   void beginObject() {
     separate();
     out += '{';
-    empty.push_back(true);
+    first = true;
   }
   void key(std::string_view k) {
     separate();
@@ -237,7 +239,7 @@ struct TextOut {
   }
   void endObject() {
     out += '}';
-    empty.pop_back();
+    first = false;
   }
 };
 
@@ -251,7 +253,7 @@ Result<nlohmann::json> luaToJson(lua_State* L, int index, const std::string& pat
 }
 
 Result<void> luaToJsonText(lua_State* L, int index, std::string_view path, std::string& out) {
-  TextOut text{out, {}};
+  TextOut text{out};
   Walker<TextOut> walker{L, text};
   return walker.walk(lua_absindex(L, index), Where{nullptr, path, {}, 0});
 }

@@ -753,6 +753,7 @@ void StrategyService::saveState(StrategyEntry& entry) {
   // The record's text is written directly, keys in order (it is stored
   // before every order): byte for byte what jsonText prints for it.
   std::string state, version;
+  state.reserve(entry.saved.size());
   bool has_state = false;
   if (entry.instance) {
     if (auto ok = entry.instance->stateText(state); !ok) {
@@ -781,7 +782,7 @@ void StrategyService::saveState(StrategyEntry& entry) {
                   .finish();
   }
   timers += ']';
-  JsonObjectWriter record;
+  JsonObjectWriter record(state.size() + timers.size() + 256);
   record.boolean("enabled", entry.enabled).text("fault", entry.fault).boolean("pinned", entry.pinned);
   record.integer("previous_number", static_cast<int64_t>(entry.previous_number)).text("sha256", entry.source.sha256);
   if (has_state) record.raw("state", state);
