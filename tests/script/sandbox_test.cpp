@@ -214,6 +214,21 @@ TEST_F(Sandbox, StateIsPlainDataOnly) {
 // and refuse the same values with the same words.
 TEST_F(Sandbox, StateTextIsTheDocumentsText) {
   lua_State* L = box_->state();
+  // Runs `code`, then reads its global v both ways.
+  struct Both {
+    Result<nlohmann::json> document;
+    Result<void> written;
+    std::string text;
+  };
+  auto both = [&](const char* code) {
+    Both out;
+    EXPECT_TRUE(box_->run(code, "t.lua"));
+    lua_getglobal(L, "v");
+    out.document = luaToJson(L, -1, "ctx.state");
+    out.written = luaToJsonText(L, -1, "ctx.state", out.text);
+    lua_pop(L, 1);
+    return out;
+  };
   for (const char* code : {
            "v = {n = 3, x = 1.5, name = 'orb', flags = {true, false}, nested = {a = {1, 2}, b = {}}}",
            "v = {Zeta = 1, alpha = 2, ['a b'] = 3, ['\\xC3\\xA9t\\xC3\\xA9'] = 4, ['\\xFF'] = 5, [''] = 6, _ = 7}",
@@ -227,28 +242,18 @@ TEST_F(Sandbox, StateTextIsTheDocumentsText) {
            "v = {} for i = 1, 300 do v[string.rep('long key ', 8) .. i] = {i, {x = i / 7}} end",
        }) {
     SCOPED_TRACE(code);
-    ASSERT_TRUE(box_->run(code, "t.lua"));
-    lua_getglobal(L, "v");
-    auto document = luaToJson(L, -1, "ctx.state");
-    std::string text;
-    auto written = luaToJsonText(L, -1, "ctx.state", text);
-    lua_pop(L, 1);
-    ASSERT_TRUE(document) << document.error().message;
-    ASSERT_TRUE(written) << written.error().message;
-    EXPECT_EQ(text, jsonText(*document));
+    auto read = both(code);
+    ASSERT_TRUE(read.document) << read.document.error().message;
+    ASSERT_TRUE(read.written) << read.written.error().message;
+    EXPECT_EQ(read.text, jsonText(*read.document));
   }
   for (const char* code : {"v = {f = print}", "v = {levels = {1, 2, {x = print}}}", "v = {1, 2, x = 3}",
                            "v = {a = {v = 0/0}}", "v = {1, nil, 3, n = nil}", "v = {} v.self = v"}) {
     SCOPED_TRACE(code);
-    ASSERT_TRUE(box_->run(code, "t.lua"));
-    lua_getglobal(L, "v");
-    auto document = luaToJson(L, -1, "ctx.state");
-    std::string text;
-    auto written = luaToJsonText(L, -1, "ctx.state", text);
-    lua_pop(L, 1);
-    ASSERT_FALSE(document);
-    ASSERT_FALSE(written);
-    EXPECT_EQ(written.error().message, document.error().message);
+    auto read = both(code);
+    ASSERT_FALSE(read.document);
+    ASSERT_FALSE(read.written);
+    EXPECT_EQ(read.written.error().message, read.document.error().message);
   }
 }
 
