@@ -256,9 +256,11 @@ Result<void> PluginInstance::unsubscribe(std::string_view symbol, uint32_t strea
   return {};
 }
 
-// history, option_chain and lookup are concurrent by the ABI: no call lock.
+// history, option_chain and lookup are concurrent by the ABI: no call lock,
+// only the lifetime lock that keeps destroy() out while one runs.
 Result<void> PluginInstance::history(const th_history_request& request,
                                      const std::function<void(const th_bar&)>& sink) {
+  std::shared_lock lifetime(lifetime_mutex_);
   auto trampoline = [](void* c, const th_bar* bar) {
     (*static_cast<const std::function<void(const th_bar&)>*>(c))(take(bar));
   };
