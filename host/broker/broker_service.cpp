@@ -268,16 +268,19 @@ void BrokerService::journalAction(std::string_view action, const Order& order, c
 }
 
 void BrokerService::journalDecision(const Order& order, OrderPurpose purpose, const RiskDecision& decision) {
-  Json j = {{"client_order_id", order.client_order_id},
-            {"strategy", order.intent.strategy},
-            {"symbol", order.intent.symbol},
-            {"side", toString(order.intent.side)},
-            {"quantity", order.intent.quantity},
-            {"purpose", purposeName(purpose)},
-            {"accepted", decision.accepted},
-            {"reason_code", reasonCode(decision.reason)},
-            {"detail", decision.detail}};
-  host_.batch().journal(static_cast<uint16_t>(JournalKind::RiskDecision), host_.nowNs(), jsonText(j));
+  // Field by field in key order (one per order): jsonText's text.
+  const auto text = JsonObjectWriter()
+                        .boolean("accepted", decision.accepted)
+                        .text("client_order_id", order.client_order_id)
+                        .text("detail", decision.detail)
+                        .text("purpose", purposeName(purpose))
+                        .number("quantity", order.intent.quantity)
+                        .text("reason_code", reasonCode(decision.reason))
+                        .text("side", toString(order.intent.side))
+                        .text("strategy", order.intent.strategy)
+                        .text("symbol", order.intent.symbol)
+                        .finish();
+  host_.batch().journal(static_cast<uint16_t>(JournalKind::RiskDecision), host_.nowNs(), text);
 }
 
 void BrokerService::applyStateChange(const std::optional<StateChange>& change) {

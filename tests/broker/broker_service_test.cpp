@@ -86,7 +86,17 @@ TEST(BrokerService, OrderIsStoredBeforeTheBrokerSeesItThenFills) {
   auto decisions = h.journal(JournalKind::RiskDecision);
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0]["data"]["accepted"], true);
+  EXPECT_EQ(decisions[0]["data"]["quantity"], 10.0);
+  EXPECT_EQ(decisions[0]["data"]["side"], "buy");
   EXPECT_EQ(h.journal(JournalKind::OrderRequest).size(), 1u);
+  // The decision is journalled as the library's own canonical text (it is written field by field).
+  auto records = h.store().readJournal(1, 1000);
+  ASSERT_TRUE(records);
+  auto decision = std::find_if(records->begin(), records->end(), [](const JournalRecord& r) {
+    return r.kind == static_cast<uint16_t>(JournalKind::RiskDecision);
+  });
+  ASSERT_NE(decision, records->end());
+  EXPECT_EQ(decision->payload, jsonText(nlohmann::json::parse(decision->payload)));
 }
 
 TEST(BrokerService, RiskRefusalIsStoredJournalledAndNeverSent) {
