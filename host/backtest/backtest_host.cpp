@@ -11,6 +11,7 @@
 #include <queue>
 
 #include "backtest/backtest_internal.h"
+#include "chart/chart_hub.h"
 #include "core/time.h"
 
 namespace th::backtest {
@@ -128,18 +129,7 @@ bool Host::play(const BacktestProgress& progress) {
              kNsPerMinute, c.open, c.high, c.low, c.close, c.volume, 0, c.trades};
     paper_->feedBar(b);
     broker_->mark(symbol, c.close);
-    BarEvent bar;
-    bar.symbol = Symbol(symbol);
-    bar.flags = TH_BAR_FINAL;
-    bar.start_ns = c.start_ns;
-    bar.duration_ns = kNsPerMinute;
-    bar.open = c.open;
-    bar.high = c.high;
-    bar.low = c.low;
-    bar.close = c.close;
-    bar.volume = c.volume;
-    bar.trade_count = c.trades;
-    strategies_->onEvent(Event{data_->index(), bar}, ++sequence_);
+    strategies_->onEvent(Event{data_->index(), toBarEvent(symbol, c, kNsPerMinute, TH_BAR_FINAL)}, ++sequence_);
     pump();
     ++played_;
     if (++since_commit_ >= kCommitEvery) commitGroup();

@@ -221,6 +221,21 @@ void ChartHub::onTrade(const TradeEvent& trade) {
   sym.last_update_ns = host_.nowNs();
 }
 
+BarEvent toBarEvent(std::string_view symbol, const Candle& candle, int64_t duration_ns, uint32_t flags) {
+  BarEvent bar;
+  bar.symbol = Symbol(symbol);
+  bar.flags = flags;
+  bar.start_ns = candle.start_ns;
+  bar.duration_ns = duration_ns;
+  bar.open = candle.open;
+  bar.high = candle.high;
+  bar.low = candle.low;
+  bar.close = candle.close;
+  bar.volume = candle.volume;
+  bar.trade_count = candle.trades;
+  return bar;
+}
+
 Candle toCandle(const BarEvent& bar) {
   Candle candle;
   candle.start_ns = bar.start_ns;

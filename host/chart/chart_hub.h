@@ -50,6 +50,8 @@ struct ChartOptions {
 // A provider's 1-minute bar as a candle: live or history by TH_BAR_HISTORY,
 // final by TH_BAR_FINAL.
 Candle toCandle(const BarEvent& bar);
+// And back: `candle` of `symbol` as a bar event lasting `duration_ns`, with `flags` (TH_BAR_*).
+BarEvent toBarEvent(std::string_view symbol, const Candle& candle, int64_t duration_ns, uint32_t flags);
 
 enum class SeriesState : uint8_t { Live, Backfilling, Degraded, Stale };
 std::string_view seriesStateName(SeriesState state);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "chart/chart_hub.h"
 #include "chart/periods.h"
 #include "core/json.h"
 #include "core/time.h"
@@ -152,19 +153,10 @@ void StrategyService::startEntry(StrategyEntry& entry) {
 }
 
 BarEvent StrategyService::toBar(const std::string& symbol, const Candle& candle, Timeframe timeframe) const {
-  BarEvent bar;
-  bar.symbol = Symbol(symbol);
-  bar.flags = TH_BAR_FINAL | TH_BAR_HISTORY;
-  bar.start_ns = candle.start_ns;
   auto period = periods_->period(candle.start_ns, timeframe);
-  bar.duration_ns = period ? period->end_ns - period->start_ns : timeframeMinutes(timeframe) * kNsPerMinute;
-  bar.open = candle.open;
-  bar.high = candle.high;
-  bar.low = candle.low;
-  bar.close = candle.close;
-  bar.volume = candle.volume;
-  bar.trade_count = candle.trades;
-  return bar;
+  return toBarEvent(symbol, candle,
+                    period ? period->end_ns - period->start_ns : timeframeMinutes(timeframe) * kNsPerMinute,
+                    TH_BAR_FINAL | TH_BAR_HISTORY);
 }
 
 // Checks a version before anything runs: the definition parses, names the

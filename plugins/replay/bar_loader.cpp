@@ -255,11 +255,7 @@ void parseLines(const std::string& path, std::string_view text, SliceParser& par
   while (!text.empty()) {
     const size_t end = text.find('\n');
     std::string_view line = text.substr(0, end);
-    if (line.size() > LineReader::kMaxLineBytes) {
-      throw Error(TH_ERR_INVALID_ARGUMENT,
-                  concat(path, ":", std::to_string(number), ": line longer than ",
-                         std::to_string(LineReader::kMaxLineBytes), " bytes; is this a CSV file?"));
-    }
+    if (line.size() > LineReader::kMaxLineBytes) LineReader::lineTooLong(path, number);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     parser.line(line, number++);
     if (end == std::string_view::npos) break;

@@ -55,7 +55,6 @@ class BarStoreBuilder {
  public:
   // A stable index for `symbol` during the build (not the BarStore index).
   uint32_t intern(std::string_view symbol);
-  void append(uint32_t symbol, const StoredBar& bar) { series_[symbol].push_back(bar); }
   // Bars of `symbol` in file order, after those it has.
   void append(uint32_t symbol, std::vector<StoredBar>&& bars);
   // Everything `other` collected, after what this one has.

@@ -54,6 +54,9 @@ constexpr Layout kPolygonLayout{kPolygonHeader,
                                 7,
                                 60'000'000'000};
 
+// Printable ASCII without quotes: a quote would mean a quoted CSV field, which neither format uses.
+bool symbolCharacter(char c) { return c > ' ' && c < 127 && c != '"' && c != '\''; }
+
 std::string quoted(std::string_view text) {
   // Cap what is echoed back: a garbled field can be a whole binary blob.
   constexpr size_t kMaxEcho = 40;
@@ -109,9 +112,7 @@ class LineParser {
                   concat(quoted(text), " is longer than ", std::to_string(kMaxSymbolLength), " characters"));
     }
     for (char c : text) {
-      // Quotes would mean a quoted CSV field, which neither format uses.
-      bool printable = c > ' ' && c < 127 && c != '"' && c != '\'';
-      if (!printable) columnError(layout_.symbol, concat(quoted(text), " is not a valid symbol"));
+      if (!symbolCharacter(c)) columnError(layout_.symbol, concat(quoted(text), " is not a valid symbol"));
     }
     return text;
   }
@@ -195,7 +196,7 @@ bool parseSimple(const Layout& layout, std::string_view line, ParsedBar& bar) {
     if (column == layout.symbol) {
       while (p < end && *p != ',') {
         const char c = *p++;
-        if (!(c > ' ' && c < 127 && c != '"' && c != '\'')) return false;
+        if (!symbolCharacter(c)) return false;
       }
       if (p == start || static_cast<size_t>(p - start) > kMaxSymbolLength) return false;
       bar.symbol = std::string_view(start, static_cast<size_t>(p - start));

@@ -59,6 +59,11 @@ bool LineReader::fill() {
   return true;
 }
 
+void LineReader::lineTooLong(const std::string& path, uint64_t line) {
+  throw Error(TH_ERR_INVALID_ARGUMENT, concat(path, ":", std::to_string(line), ": line longer than ",
+                                              std::to_string(kMaxLineBytes), " bytes; is this a CSV file?"));
+}
+
 bool LineReader::next(std::string_view& line) {
   size_t scanFrom = begin_;
   for (;;) {
@@ -70,8 +75,7 @@ bool LineReader::next(std::string_view& line) {
       begin_ += length + 1;
     } else {
       if (end_ - begin_ > kMaxLineBytes) {
-        throw Error(TH_ERR_INVALID_ARGUMENT, concat(path_, ":", std::to_string(lineNumber_ + 1), ": line longer than ",
-                                                    std::to_string(kMaxLineBytes), " bytes; is this a CSV file?"));
+        lineTooLong(path_, lineNumber_ + 1);
       }
       size_t scanned = end_ - begin_;
       if (fill()) {

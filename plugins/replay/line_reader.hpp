@@ -34,6 +34,8 @@ class LineReader {
   const std::string& path() const { return path_; }
 
   static constexpr size_t kMaxLineBytes = 1 << 20;
+  // The error for line `line` of `path` being longer than kMaxLineBytes.
+  [[noreturn]] static void lineTooLong(const std::string& path, uint64_t line);
 
  private:
   // Reads more bytes after the unconsumed tail; false when nothing was added.
