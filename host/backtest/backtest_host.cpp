@@ -210,12 +210,14 @@ void Host::pump() {
 
 void Host::commitGroup() {
   if (strategies_) strategies_->endGroup();
+  if (broker_) broker_->writeRecords();
   if (auto ok = store_->commit(*batch_); !ok) spdlog::warn("backtest: store commit failed: {}", ok.error().message);
   since_commit_ = 0;
 }
 
 bool Host::commitNow(bool) {
-  // Nothing outlives a backtest: orders need not reach the disk before the broker.
+  // Nothing outlives a backtest: orders need not reach the disk before the
+  // broker, and the records they change are written with the group.
   return true;
 }
 

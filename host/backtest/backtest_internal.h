@@ -75,6 +75,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   int64_t nowNs() const override { return now_; }
   Batch& batch() override { return *batch_; }
   bool commitNow(bool sync) override;
+  bool deferredCommits() const override { return true; }
   void notify(std::string) override {}
   bool listening() const override { return false; }
   bool regularHours(int64_t ts_ns) const override { return calendar().isOpen(ts_ns); }

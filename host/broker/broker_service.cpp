@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -235,9 +236,37 @@ std::string BrokerService::nextClientOrderId() {
 }
 
 void BrokerService::persist(const Order& order, std::string* encoded) {
+  if (!encoded && host_.deferredCommits()) {
+    assert(&orders_.at(order.client_order_id) == &order);
+    unwritten_.push_back(&order);
+    return;
+  }
   std::string text = encodeOrder(order);
   host_.batch().put(Family::Orders, order.client_order_id, text);
   if (encoded) *encoded = std::move(text);
+}
+
+void BrokerService::persistRisk() {
+  if (host_.deferredCommits()) {
+    risk_unwritten_ = true;
+    return;
+  }
+  putRisk();
+}
+
+void BrokerService::putRisk() {
+  auto encoded = risk_.encode();
+  if (encoded == stored_risk_) return;
+  host_.batch().put(Family::RiskState, kRiskKey, encoded);
+  stored_risk_ = std::move(encoded);
+}
+
+void BrokerService::writeRecords() {
+  std::sort(unwritten_.begin(), unwritten_.end());
+  unwritten_.erase(std::unique(unwritten_.begin(), unwritten_.end()), unwritten_.end());
+  for (const Order* order : unwritten_) host_.batch().put(Family::Orders, order->client_order_id, encodeOrder(*order));
+  unwritten_.clear();
+  if (std::exchange(risk_unwritten_, false)) putRisk();
 }
 
 Order& BrokerService::store(Order order, std::string* encoded) {
@@ -288,7 +317,7 @@ void BrokerService::applyStateChange(const std::optional<StateChange>& change) {
   Json j = {{"from", toString(change->from)}, {"to", toString(change->to)}, {"reason", change->reason}};
   if (!change->strategy.empty()) j["strategy"] = change->strategy;
   host_.batch().journal(static_cast<uint16_t>(JournalKind::RiskState), change->ts_ns, jsonText(j));
-  host_.batch().put(Family::RiskState, kRiskKey, risk_.encode());
+  persistRisk();
   host_.batch().requireSync();
   spdlog::warn("{}trading {} -> {}: {}",
                change->strategy.empty() ? std::string() : fmt::format("strategy {}: ", change->strategy),
@@ -614,7 +643,7 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
   const Position* after = positions.strategyPosition(fill.strategy, fill.symbol);
   if (after && after->realised != realised_before) {
     risk_.onClosingFill(fill.strategy, after->realised - realised_before - fill.commission, host_.nowNs());
-    host_.batch().put(Family::RiskState, kRiskKey, risk_.encode());
+    persistRisk();
   }
   if (host_.listening()) {
     host_.notify(fmt::format(
@@ -687,11 +716,7 @@ void BrokerService::checkPnl() {
   }
   // The day's baseline and high are kept, so a restart the same day counts
   // the loss from the same place.
-  auto encoded = risk_.encode();
-  if (encoded != stored_risk_) {
-    host_.batch().put(Family::RiskState, kRiskKey, encoded);
-    stored_risk_ = std::move(encoded);
-  }
+  persistRisk();
 }
 
 void BrokerService::refreshAccount(BrokerPort& port) {

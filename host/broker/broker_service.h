@@ -87,6 +87,12 @@ class BrokerServiceHost {
   // disk before a broker sees it. False when the store failed (the batch is
   // kept, to be committed again).
   virtual bool commitNow(bool sync) = 0;
+  // True for a host whose commitNow() writes nothing and whose batch is
+  // committed only at the ends of groups it chooses (a backtest: nothing
+  // outlives it). Records rewritten as an order changes (the order's, the
+  // risk state) are then written once per group, with their last value, by
+  // writeRecords(), which such a host calls before each commit.
+  virtual bool deferredCommits() const { return false; }
   // A message for WebSocket clients ({"type":"order"|"fill"|"risk",...}),
   // sent once what it reports is committed.
   virtual void notify(std::string message) = 0;
@@ -186,6 +192,10 @@ class BrokerService final : private RiskView {
   };
   const Stats& stats() const { return stats_; }
 
+  // For a host with deferredCommits(): the order records and the risk state
+  // changed since the last call, into the batch.
+  void writeRecords();
+
  private:
   // RiskView
   double strategyQuantity(std::string_view strategy, std::string_view symbol) const override;
@@ -205,7 +215,12 @@ class BrokerService final : private RiskView {
   Result<Order> submitAs(OrderIntent intent, std::string broker, OrderPurpose purpose, std::string parent_id);
   // Into the map and the batch; `encoded` receives the stored text.
   Order& store(Order order, std::string* encoded = nullptr);
+  // The order's record into the batch (encoded now when `encoded` wants
+  // the text; else, with deferredCommits(), by writeRecords()).
   void persist(const Order& order, std::string* encoded = nullptr);
+  // The risk state into the batch when it changed (likewise deferred).
+  void persistRisk();
+  void putRisk();
   void journalAction(std::string_view action, const Order& order, const std::string& detail);
   void journalDecision(const Order& order, OrderPurpose purpose, const RiskDecision& decision);
   void applyStateChange(const std::optional<StateChange>& change);
@@ -260,6 +275,8 @@ class BrokerService final : private RiskView {
   std::set<std::string, std::less<>> marked_;
   bool all_marked_ = false;
   std::string stored_risk_;  // the risk state as last put in the store
+  std::vector<const Order*> unwritten_;  // deferred order records (orders_ never drops one)
+  bool risk_unwritten_ = false;
   std::string id_epoch_;
   uint64_t next_order_number_ = 1;
   uint64_t next_fill_key_ = 1;

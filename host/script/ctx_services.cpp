@@ -26,9 +26,10 @@ Result<Order> StrategyService::submitFor(StrategyEntry& entry, OrderIntent inten
   if (!broker) return fail(ErrorCode::Unavailable, "no broker is loaded");
   intent.strategy = entry.id;
   // The state as it is before the order, stored with it: after a crash the
-  // strategy never finds an order its state does not account for.
+  // strategy never finds an order its state does not account for. (A host
+  // that commits only at its groups' ends stores the state there.)
   entry.dirty = true;
-  saveState(entry);
+  if (!host_.deferredCommits()) saveState(entry);
   ++stats_.orders;
   ++entry.orders;
   return broker->submit(std::move(intent), entry.definition.broker);

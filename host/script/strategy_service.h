@@ -67,6 +67,10 @@ class StrategyHost {
   virtual ~StrategyHost() = default;
   virtual int64_t nowNs() const = 0;
   virtual Batch& batch() = 0;
+  // True when orders are not committed as they are sent (a backtest's host:
+  // see BrokerServiceHost::deferredCommits). The state is then not stored
+  // before each order: the group's end stores it, and nothing commits between.
+  virtual bool deferredCommits() const { return false; }
   virtual BrokerService* broker() = 0;  // null: no broker (orders refused)
   virtual const SessionCalendar& calendar() const = 0;
   // Up to `count` final bars of a timeframe, oldest first. Core thread.

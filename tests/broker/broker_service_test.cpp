@@ -492,6 +492,49 @@ TEST(BrokerServiceNativeExits, LegsAreRecordedAheadAndFollowTheBrokersReports) {
   EXPECT_EQ(h.oms().stats().adopted, 0u) << "every leg report matched a recorded leg";
 }
 
+TEST(BrokerServiceNativeExits, AHostThatCommitsAtGroupEndsGetsEachOrdersLastRecord) {
+  OmsHarness h(OmsHarness::permissiveRisk(), {}, 0);
+  h.deferred_commits = true;
+  h.bar("SPY", 100, 100.5, 99.5, 100);
+  OrderIntent in = intent("SPY", OrderSide::Buy, 10);
+  in.order_class = OrderClass::Bracket;
+  in.take_profit_offset = 1.5;
+  in.stop_loss_price = 99;
+  auto entry = h.oms().submit(in);
+  ASSERT_TRUE(entry) << entry.error().message;
+  const std::string id = entry->client_order_id;
+  // Nothing was written as the legs were recorded: a commit that skips the
+  // service's records has none of them.
+  ASSERT_TRUE(h.store().commit(h.batch()));
+  auto early = h.store().get(Family::Orders, id + ".sl");
+  ASSERT_TRUE(early);
+  EXPECT_FALSE(*early) << "the leg's record was written before the group's end";
+
+  // Entry, target placed, then the stop: each order changes several times.
+  h.bar("SPY", 100.2, 100.9, 99.6, 100.5);
+  h.bar("SPY", 100.5, 102, 98.5, 100);
+  ASSERT_EQ(only(h.oms(), id + ".sl").status, OrderStatus::Filled);
+  h.commit();
+  size_t checked = 0;
+  for (const Order* order : h.oms().orders(everything())) {
+    auto stored = h.store().get(Family::Orders, order->client_order_id);
+    ASSERT_TRUE(stored && *stored) << order->client_order_id;
+    EXPECT_EQ(**stored, encodeOrder(*order)) << "not the last record of " << order->client_order_id;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3u) << "the entry and its two legs";
+  auto risk = h.store().get(Family::RiskState, "risk");
+  ASSERT_TRUE(risk && *risk);
+  EXPECT_EQ(**risk, h.oms().risk().encode()) << "the risk state after the losing exit";
+
+  // What a restart reads back is that last state.
+  h.restart();
+  EXPECT_EQ(only(h.oms(), id + ".sl").status, OrderStatus::Filled);
+  EXPECT_EQ(only(h.oms(), id + ".tp").status, OrderStatus::Canceled);
+  EXPECT_EQ(only(h.oms(), id).status, OrderStatus::Filled);
+  EXPECT_NEAR(h.oms().book().strategyPosition("s1", "SPY")->realised, (99 - 100.2) * 10, 1e-6);
+}
+
 TEST(BrokerServiceNativeExits, AnEntryEndingUnfilledClosesItsHeldLegs) {
   OmsHarness h(OmsHarness::permissiveRisk(), {}, 0);
   h.bar("SPY", 100, 100.5, 99.5, 100);

@@ -146,6 +146,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
     FAIL() << "broker reports did not settle";
   }
   void commit() {
+    if (deferred_commits) service_->writeRecords();
     auto ok = store_->commit(*batch_);
     ASSERT_TRUE(ok) << ok.error().message;
   }
@@ -170,7 +171,9 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
   // BrokerServiceHost
   int64_t nowNs() const override { return now_; }
   Batch& batch() override { return *batch_; }
+  bool deferredCommits() const override { return deferred_commits; }
   bool commitNow(bool sync) override {
+    if (deferred_commits) return true;
     if (sync) batch_->requireSync();
     if (fail_commits) return false;
     return store_->commit(*batch_).has_value();
@@ -220,6 +223,9 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
 
   bool market_open = true;
   bool fail_commits = false;
+  // As a backtest's host: commitNow() writes nothing, and each commit of a
+  // group first has the service write the records it deferred.
+  bool deferred_commits = false;
   // Called after the service processed each broker report (strategies hear of them here).
   std::function<void(const Event&)> on_report;
   std::vector<std::string> messages;
