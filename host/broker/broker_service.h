@@ -51,6 +51,7 @@
 #include "broker/positions.h"
 #include "core/error.h"
 #include "core/event.h"
+#include "core/text.h"
 #include "risk/risk_service.h"
 #include "store/store.h"
 
@@ -268,11 +269,11 @@ class BrokerService final : private RiskView {
   // order, so they are held by pointer (orders_ is a map: stable addresses).
   std::map<std::string, const Order*, std::less<>> open_;
   std::map<std::string, PositionBook, std::less<>> books_;                  // by broker
-  std::map<std::string, double, std::less<>> prices_;                       // last price by symbol
+  std::map<std::string, double, TextLess> prices_;                          // last price by symbol
   std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker
   std::string checking_broker_;  // whose account the risk check reads
   // Symbols marked since the start; loss limits wait for every open position.
-  std::set<std::string, std::less<>> marked_;
+  std::set<std::string, TextLess> marked_;
   bool all_marked_ = false;
   std::string stored_risk_;  // the risk state as last put in the store
   std::vector<const Order*> unwritten_;  // deferred order records (orders_ never drops one)

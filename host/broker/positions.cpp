@@ -78,7 +78,7 @@ void book(Position& position, const FillInput& fill) {
   position.last_fill_ts_ns = fill.ts_ns;
 }
 
-Position& positionFor(std::map<std::string, Position, std::less<>>& positions, const FillInput& fill) {
+Position& positionFor(PositionBook::PositionMap& positions, const FillInput& fill) {
   auto it = positions.find(fill.symbol);
   if (it == positions.end()) {
     Position fresh;
@@ -90,19 +90,19 @@ Position& positionFor(std::map<std::string, Position, std::less<>>& positions, c
   return it->second;
 }
 
-const Position* find(const std::map<std::string, Position, std::less<>>& positions, std::string_view symbol) {
+const Position* find(const PositionBook::PositionMap& positions, std::string_view symbol) {
   auto it = positions.find(symbol);
   return it == positions.end() ? nullptr : &it->second;
 }
 
-std::vector<Position> list(const std::map<std::string, Position, std::less<>>& positions) {
+std::vector<Position> list(const PositionBook::PositionMap& positions) {
   std::vector<Position> out;
   out.reserve(positions.size());
   for (const auto& [symbol, position] : positions) out.push_back(position);
   return out;
 }
 
-PnlSummary summarise(const std::map<std::string, Position, std::less<>>& positions) {
+PnlSummary summarise(const PositionBook::PositionMap& positions) {
   PnlSummary summary;
   for (const auto& [symbol, position] : positions) {
     summary.realised += position.realised;
@@ -114,7 +114,7 @@ PnlSummary summarise(const std::map<std::string, Position, std::less<>>& positio
   return summary;
 }
 
-nlohmann::json positionsJson(const std::map<std::string, Position, std::less<>>& positions) {
+nlohmann::json positionsJson(const PositionBook::PositionMap& positions) {
   auto out = nlohmann::json::array();
   for (const auto& [symbol, p] : positions) {
     out.push_back({{"symbol", p.symbol},
@@ -132,9 +132,9 @@ nlohmann::json positionsJson(const std::map<std::string, Position, std::less<>>&
 
 // Throws nlohmann::json exceptions on missing or mistyped fields; decode()
 // turns them into a Corruption error.
-Result<std::map<std::string, Position, std::less<>>> positionsFromJson(const nlohmann::json& array) {
+Result<PositionBook::PositionMap> positionsFromJson(const nlohmann::json& array) {
   if (!array.is_array()) return fail(ErrorCode::Corruption, "position book: positions are not a list");
-  std::map<std::string, Position, std::less<>> positions;
+  PositionBook::PositionMap positions;
   for (const auto& item : array) {
     Position p;
     p.symbol = item.at("symbol").get<std::string>();

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/text.h"
 
 namespace th {
 
@@ -112,13 +113,14 @@ class PositionBook {
 
   bool seenFill(std::string_view fill_id) const;
 
+  using PositionMap = std::map<std::string, Position, TextLess>;  // by symbol
+
   // JSON; decode() refuses text that is not a book this code wrote.
   std::string encode() const;
   [[nodiscard]] static Result<PositionBook> decode(std::string_view text,
                                                    size_t fill_id_capacity = kDefaultFillIdCapacity);
 
  private:
-  using PositionMap = std::map<std::string, Position, std::less<>>;
 
   // Lets seenFill() look up a string_view without building a string.
   struct FillIdHash {

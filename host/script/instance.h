@@ -101,7 +101,7 @@ struct StrategyEntry {
   // The bar of the strategy's timeframe being built, per symbol.
   std::map<std::string, BarEvent, std::less<>> building;
   // The bars handed to the instance recently, per symbol (warm-up of the next version).
-  std::map<std::string, std::deque<BarEvent>, std::less<>> recent;
+  std::map<std::string, std::deque<BarEvent>, TextLess> recent;
   std::vector<std::string> extra_symbols;       // ctx:subscribe beyond the definition's
   std::shared_ptr<WarmupSnapshot> reloading;    // set while a reload is in flight
   std::map<std::string, int64_t, std::less<>> watch_stamps;  // dev mode: file → mtime

@@ -209,9 +209,17 @@ Result<void> StrategyService::fillSnapshot(const StrategyEntry& entry, WarmupSna
     }
   }
   const auto& def = snapshot.definition;
-  for (const auto& [symbol, bars] : entry.recent) snapshot.bars.insert(snapshot.bars.end(), bars.begin(), bars.end());
-  if (entry.recent.empty() || entry.definition.timeframe != def.timeframe) {
-    snapshot.bars.clear();
+  // The new version warms up on as many bars as it asks for: the last ones
+  // the running version saw, when it kept that many of that timeframe, else
+  // the chart's.
+  const size_t wanted = def.runtime.warmup_bars;
+  if (!entry.recent.empty() && entry.definition.timeframe == def.timeframe &&
+      wanted <= entry.definition.runtime.warmup_bars) {
+    for (const auto& [symbol, bars] : entry.recent) {
+      const auto skip = static_cast<std::ptrdiff_t>(bars.size() > wanted ? bars.size() - wanted : 0);
+      snapshot.bars.insert(snapshot.bars.end(), bars.begin() + skip, bars.end());
+    }
+  } else if (wanted > 0) {
     for (const auto& symbol : def.symbols) {
       for (const auto& candle : host_.history(symbol, def.timeframe, def.runtime.warmup_bars)) {
         snapshot.bars.push_back(toBar(symbol, candle, def.timeframe));
@@ -317,8 +325,8 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   }
 
   // The swap itself: nothing below can fail.
-  bool symbols_changed = !entry.instance || entry.definition.symbols != snapshot.definition.symbols ||
-                         entry.definition.timeframe != snapshot.definition.timeframe;
+  const bool timeframe_changed = entry.definition.timeframe != snapshot.definition.timeframe;
+  bool symbols_changed = !entry.instance || entry.definition.symbols != snapshot.definition.symbols || timeframe_changed;
   // A version that adds on_trade or on_quote needs those streams too.
   auto streamsOf = [](const StrategyInstance& instance) {
     uint32_t streams = TH_STREAM_BARS_1M;
@@ -362,8 +370,10 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
     addTimer(entry, timer.at_ns, std::move(timer.tag), timer.id);
   }
   rescheduleTimers();
+  // The bars kept for the next warm-up are of this version's timeframe, and
+  // only as many as it warms up on (none: the next version reads the chart).
+  if (timeframe_changed || entry.definition.runtime.warmup_bars == 0) entry.recent.clear();
   if (symbols_changed) {
-    if (previous && entry.definition.timeframe != snapshot.definition.timeframe) entry.recent.clear();
     entry.building.clear();
     reindex();
   }
@@ -537,11 +547,17 @@ void StrategyService::dispatchBar(StrategyEntry& entry, const BarEvent& minute) 
 
 void StrategyService::deliver(StrategyEntry& entry, const BarEvent& bar) {
   if (!inSchedule(entry, bar.start_ns)) return;
-  auto found = entry.recent.find(bar.symbol.view());
-  if (found == entry.recent.end()) found = entry.recent.emplace(std::string(bar.symbol.view()), std::deque<BarEvent>{}).first;
-  auto& recent = found->second;
-  recent.push_back(bar);
-  while (recent.size() > entry.definition.runtime.warmup_bars) recent.pop_front();
+  // Kept for the next version's warm-up. A strategy that warms up on no
+  // bars keeps none, so a next version that does reads the chart's instead.
+  if (const size_t keep = entry.definition.runtime.warmup_bars; keep > 0) {
+    auto found = entry.recent.find(bar.symbol.view());
+    if (found == entry.recent.end()) {
+      found = entry.recent.emplace(std::string(bar.symbol.view()), std::deque<BarEvent>{}).first;
+    }
+    auto& recent = found->second;
+    recent.push_back(bar);
+    while (recent.size() > keep) recent.pop_front();
+  }
   if (entry.reloading) queueForReload(entry, bar);
   if (entry.instance->skipsBar(bar)) return;
   handled(entry, entry.instance->onBar(bar));

@@ -87,6 +87,29 @@ TEST(StrategyReload, TheNewVersionTakesStateOrdersAndTimers) {
   EXPECT_EQ(swaps(h).size(), 1u);
 }
 
+TEST(StrategyReload, AVersionThatWarmsUpOnNoBarsLeavesTheNextOneTheChartsBars) {
+  StrategyHarness h;
+  h.write("s", StrategyHarness::yaml("s", "1.0.0", "runtime: {warmup_bars: 0}\n"), script());
+  h.start();
+  h.minutes("SPY", 3);
+  h.write("s", StrategyHarness::yaml("s", "1.1.0", "runtime: {warmup_bars: 2}\n"), script());
+  ASSERT_TRUE(h.reload("s"));
+  h.minutes("SPY", 4);
+  // Back to none, then a version that wants bars again: the chart's last
+  // three, not the two 1.1.0 kept before 1.2.0 stopped keeping any.
+  h.write("s", StrategyHarness::yaml("s", "1.2.0", "runtime: {warmup_bars: 0}\n"), script());
+  ASSERT_TRUE(h.reload("s"));
+  h.minutes("SPY", 5);
+  h.write("s", StrategyHarness::yaml("s", "1.3.0", "runtime: {warmup_bars: 3}\n"), script());
+  ASSERT_TRUE(h.reload("s"));
+  auto recorded = swaps(h);
+  ASSERT_EQ(recorded.size(), 3u);
+  EXPECT_EQ(recorded[0]["warmup_bars"], 2) << "1.1.0 warms up on the chart's last two bars";
+  EXPECT_EQ(recorded[1]["warmup_bars"], 0);
+  EXPECT_EQ(recorded[2]["warmup_bars"], 3) << "1.3.0 warms up on the chart's last three bars";
+  EXPECT_EQ(h.state("s")["n"], 12) << "every bar counted once, by the version running then";
+}
+
 TEST(StrategyReload, FailedReloadsLeaveTheRunningVersionTrading) {
   StrategyHarness h;
   h.write("s", StrategyHarness::yaml("s"), script());
