@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -91,23 +90,18 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   auto definition = readDefinition(options);
   if (!definition) return std::unexpected(definition.error());
 
-  // The symbols: as given, else every symbol of the data (listed while the
-  // data plugin loads it), else (synthetic) the strategy's.
+  // The symbols: as given, else every symbol of the data (as the data
+  // plugin lists them once it has loaded), else (synthetic) the strategy's.
   std::vector<std::string> symbols = options.symbols;
-  std::future<std::vector<std::string>> data_symbols;
   if (symbols.empty() && !options.data.empty()) {
     std::error_code ec;
     if (!std::filesystem::exists(options.data, ec)) {
       return fail(ErrorCode::NotFound, fmt::format("--data {}: no such file or folder", options.data));
     }
-    data_symbols = std::async(std::launch::async, [path = options.data] { return backtest::csvSymbols(path); });
   }
   if (symbols.empty() && options.data.empty()) symbols = definition->symbols;
-  auto sortSymbols = [&symbols] {
-    std::sort(symbols.begin(), symbols.end());
-    symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
-  };
-  sortSymbols();
+  std::sort(symbols.begin(), symbols.end());
+  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
 
   const int32_t history_from = daysBefore(options.from, options.history_days);
   const int64_t load_from = fromExchangeTime(history_from, 0, 0);
@@ -141,14 +135,14 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   Host host(*dir);
   host.setNow(play_to);  // a provider shows no bar after its clock
   auto opened = host.open(config, options, data_config.dump(), library);
-  if (!opened) return std::unexpected(opened.error());  // (after the listing ends: the future waits for it)
-  if (data_symbols.valid()) {
-    try {
-      symbols = data_symbols.get();
-    } catch (const std::exception& e) {
-      return fail(ErrorCode::Io, fmt::format("--data {}: listing its symbols: {}", options.data, e.what()));
+  if (!opened) return std::unexpected(opened.error());
+  if (symbols.empty() && !options.data.empty()) {
+    auto listed = host.data().symbols();
+    if (!listed) {
+      return fail(ErrorCode::InvalidArgument, fmt::format("--data {}: {}; name the symbols with --symbols",
+                                                          options.data, listed.error().message));
     }
-    sortSymbols();
+    symbols = std::move(*listed);
   }
   if (symbols.empty() && !options.data.empty()) {
     return fail(ErrorCode::InvalidArgument, fmt::format("--data {}: no bars found", options.data));

@@ -21,8 +21,6 @@
 
 namespace th::backtest {
 
-// The symbols in a CSV file or folder (both replay formats, plain or gzip).
-std::vector<std::string> csvSymbols(const std::string& path);
 // 1-minute bars of `symbol` starting in [from_ns, to_ns), oldest first;
 // `expected` (a guess, 0 for none) saves growing the list bar by bar.
 [[nodiscard]] Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string& symbol,

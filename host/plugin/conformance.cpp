@@ -294,6 +294,16 @@ void Checker::runData(int64_t at_ns) {
     auto instrument = expect(plugin_.lookup(symbol_), "lookup");
     return fmt::format("{} on {} tick {}", instrument.symbol, instrument.exchange, instrument.tick_size);
   });
+  step("symbols", [&]() -> std::string {
+    if (std::find(plugin_.info().functions.begin(), plugin_.info().functions.end(), "symbols") ==
+        plugin_.info().functions.end()) {
+      throw Skipped("no symbols function (a backtest needs --symbols)");
+    }
+    auto symbols = expect(plugin_.symbols(), "symbols");
+    require(std::binary_search(symbols.begin(), symbols.end(), symbol_),
+            fmt::format("{} is not among the {} symbol(s) listed", symbol_, symbols.size()));
+    return fmt::format("{} symbol(s), {} among them", symbols.size(), symbol_);
+  });
   step("history", [&] {
     th_history_request request{
         sizeof(th_history_request),        symbol_.c_str(), static_cast<uint32_t>(symbol_.size()),

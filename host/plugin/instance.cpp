@@ -1,6 +1,7 @@
 // Plugin instances, the host API table they call back into, and the registry.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "plugin/plugin.h"
@@ -256,7 +257,7 @@ Result<void> PluginInstance::unsubscribe(std::string_view symbol, uint32_t strea
   return {};
 }
 
-// history, option_chain and lookup are concurrent by the ABI: no call lock,
+// history, option_chain, lookup and symbols are concurrent by the ABI: no call lock,
 // only the lifetime lock that keeps destroy() out while one runs.
 Result<void> PluginInstance::history(const th_history_request& request,
                                      const std::function<void(const th_bar&)>& sink) {
@@ -292,6 +293,21 @@ Result<th_instrument> PluginInstance::lookup(std::string_view symbol) {
   out.struct_size = sizeof out;
   TH_PLUGIN_CALL("lookup",
                  library_->data().lookup(instance_, symbol.data(), static_cast<uint32_t>(symbol.size()), &out, e, n));
+  return out;
+}
+
+Result<std::vector<std::string>> PluginInstance::symbols() {
+  std::shared_lock lifetime(lifetime_mutex_);
+  if (!library_->data().symbols) {
+    return fail(ErrorCode::Unavailable, fmt::format("plugin '{}' cannot list its symbols", id_));
+  }
+  std::vector<std::string> out;
+  auto sink = [](void* c, const char* symbol, uint32_t length) {
+    if (symbol) static_cast<std::vector<std::string>*>(c)->emplace_back(symbol, length);
+  };
+  TH_PLUGIN_CALL("symbols", library_->data().symbols(instance_, sink, &out, e, n));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

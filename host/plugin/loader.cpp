@@ -155,6 +155,7 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
     info.functions = {"connect", "disconnect", "subscribe", "unsubscribe", "history"};
     if (d.option_chain) info.functions.push_back("option_chain");
     if (d.lookup) info.functions.push_back("lookup");
+    if (d.symbols) info.functions.push_back("symbols");
   } else if (descriptor.kind == TH_KIND_BROKER) {
     if (!descriptor.broker) return std::unexpected(loadError(path, "broker plugin without a broker function table"));
     if (descriptor.broker->struct_size < kMinBrokerSize) {

@@ -128,6 +128,9 @@ class PluginInstance {
   [[nodiscard]] Result<void> optionChain(std::string_view underlying, int64_t as_of_ns,
                                          const std::function<void(const th_option_quote&)>& sink);
   [[nodiscard]] Result<th_instrument> lookup(std::string_view symbol);
+  // Every symbol the provider has bars for, sorted, each once. Unavailable
+  // when the plugin cannot list them (no `symbols` function: ABI 1.2).
+  [[nodiscard]] Result<std::vector<std::string>> symbols();
 
   // Broker calls. A status other than TH_OK comes back as the error, with
   // the plugin's status in `plugin_status` when the caller needs it.
@@ -150,7 +153,7 @@ class PluginInstance {
   std::unique_ptr<PluginCallbackContext> context_;
   th_plugin* instance_ = nullptr;
   mutable std::mutex call_mutex_;
-  // history, option_chain and lookup run concurrently with everything (the
+  // history, option_chain, lookup and symbols run concurrently with everything (the
   // ABI allows it) but never with destroy().
   mutable std::shared_mutex lifetime_mutex_;
   mutable std::mutex state_mutex_;

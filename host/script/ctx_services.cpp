@@ -59,7 +59,7 @@ void StrategyService::publishSignal(StrategyEntry& entry, nlohmann::json signal)
     host_.batch().put(Family::Meta, std::string(kChecklistPrefix) + key, jsonText(signal));
   }
   auto text = jsonText(signal);
-  recent_signals_.push_front(signal);
+  recent_signals_.push_front(std::move(signal));
   if (recent_signals_.size() > 1000) recent_signals_.pop_back();
   host_.batch().journal(static_cast<uint16_t>(JournalKind::Signal), now, text);
   host_.notify(fmt::format(R"({{"type":"signal","signal":{}}})", text));

@@ -50,21 +50,23 @@ std::string orbDay() {
   return day.csv();
 }
 
-// Without --symbols a backtest plays every symbol of the data: each one,
-// however the file orders them (interleaved, grouped, one appearing late).
-TEST(Backtest, EverySymbolOfTheDataIsFoundInEitherFormat) {
+// Without --symbols a backtest plays every symbol of the data, as the
+// replay plugin lists them (replay_test holds the listing to every layout).
+TEST(Backtest, WithoutSymbolsEverySymbolOfTheDataIsPlayed) {
   test::TempDir dir;
-  std::ofstream(dir / "native.csv") << "ts_ms,symbol,open,high,low,close,volume\n"
-                                    << "0,SPY,1,1,1,1,1\n0,QQQ,1,1,1,1,1\n60000,SPY,1,1,1,1,1\n60000,QQQ,1,1,1,1,1\n"
-                                    << "120000,SPY,1,1,1,1,1\n120000,IWM,1,1,1,1,1\n120000,QQQ,1,1,1,1,1\n"
-                                    << "180000,SPY,1,1,1,1,1\n180000,QQQ,1,1,1,1,1\n240000,AAPL,1,1,1,1,1";
-  EXPECT_EQ(backtest::csvSymbols(dir / "native.csv"),
-            (std::vector<std::string>{"AAPL", "IWM", "QQQ", "SPY"}));
-  std::filesystem::create_directory(dir / "flat");
-  std::ofstream(std::filesystem::path(dir / "flat") / "day.csv") << "ticker,volume,open,close,high,low,window_start,transactions\n"
-                                          << "AMD,1,1,1,1,1,0,1\nAMD,1,1,1,1,1,60000000000,1\n"
-                                          << "MSFT,1,1,1,1,1,0,1\nZ,1,1,1,1,1,0,1\nMSFT,1,1,1,1,1,60000000000,1\n";
-  EXPECT_EQ(backtest::csvSymbols(dir / "flat"), (std::vector<std::string>{"AMD", "MSFT", "Z"}));
+  std::filesystem::create_directory(dir / "data");
+  std::ofstream(dir / "data/spy.csv") << orbDay();
+  auto qqq = orbDay();
+  for (size_t at = 0; (at = qqq.find(",SPY,", at)) != std::string::npos;) qqq.replace(at, 5, ",QQQ,");
+  std::ofstream(dir / "data/qqq.csv") << qqq;
+  auto o = options("orb");
+  o.data = dir / "data";
+  o.from = o.to = 20261116;
+  auto report = run(o);
+  EXPECT_EQ(report["symbols"], Json::array({"QQQ", "SPY"}));
+  ASSERT_EQ(report["trades"].size(), 2u) << report.dump();
+  EXPECT_EQ(report["trades"][0]["symbol"], "QQQ");
+  EXPECT_EQ(report["trades"][1]["symbol"], "SPY");
 }
 
 TEST(Backtest, OrbOnAHandBuiltDayTradesExactlyAsTheRulesSay) {

@@ -2,6 +2,7 @@
 // must name the file and the reason, and a good plugin must load.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -81,6 +82,26 @@ TEST(PluginLoader, PluginsOwnCreateErrorThroughRegistry) {
   EXPECT_NE(result.error().message.find("config key 'endpoint' is required"), std::string::npos)
       << result.error().message;
   EXPECT_TRUE(registry.all().empty());
+}
+
+// A data table of ABI 1.2 may list its symbols; one built against 1.1 ends
+// before that slot, and the host reads nothing past a table's size.
+TEST(PluginLoader, SymbolListIsOfferedOnlyInsideTheTablesSize) {
+  NullSink sink;
+  PluginRegistry registry(sink);
+  auto current = registry.add("current", testPlugin("twin_a"), "{}");
+  ASSERT_TRUE(current) << current.error().message;
+  auto listed = (*current)->symbols();
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(*listed, std::vector<std::string>{"GHOST"});
+  auto old = registry.add("old", testPlugin("broken_old_minor"), "{}");
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ((*old)->info().abi_minor, 1);
+  const auto& functions = (*old)->info().functions;
+  EXPECT_EQ(std::find(functions.begin(), functions.end(), "symbols"), functions.end());
+  auto none = (*old)->symbols();
+  ASSERT_FALSE(none) << "read a function past the end of a 1.1 table";
+  EXPECT_EQ(none.error().message, "plugin 'old' cannot list its symbols");
 }
 
 TEST(PluginLoader, DuplicateIdIsRefused) {

@@ -38,7 +38,21 @@ static th_status create(const char* config, uint32_t len, const th_host_api* hos
 }
 static void destroy(th_plugin* p) { (void)p; }
 
-static const th_data_api data_api = {sizeof(th_data_api), noop, noop, noop_sub, noop_sub, noop_history, NULL, NULL};
+static th_status list_symbols(th_plugin* p, th_symbol_sink sink, void* sc, char* e, uint32_t c) {
+  (void)p, (void)e, (void)c;
+  sink(sc, "GHOST", 5);
+  return TH_OK;
+}
+
+#ifdef BROKEN_OLD_MINOR
+/* Built as a 1.1 plugin would be: its table ends before `symbols` (1.2). The
+ * function after the end must never be called. */
+static const th_data_api data_api = {offsetof(th_data_api, symbols), noop, noop, noop_sub, noop_sub, noop_history,
+                                     NULL, NULL, list_symbols};
+#else
+static const th_data_api data_api = {sizeof(th_data_api), noop, noop, noop_sub, noop_sub, noop_history, NULL, NULL,
+                                     list_symbols};
+#endif
 
 #ifdef BROKEN_NO_ENTRY
 /* Exports something, but not th_plugin_entry. */
@@ -68,6 +82,9 @@ TH_EXPORT th_status th_plugin_entry(const th_host_api* host, th_plugin_descripto
 #ifdef BROKEN_ABI_MAJOR
   d.abi_major = TH_ABI_VERSION_MAJOR + 1;
   d.abi_minor = 0;
+#endif
+#ifdef BROKEN_OLD_MINOR
+  d.abi_minor = 1;
 #endif
 #ifdef BROKEN_SMALL_DESCRIPTOR
   /* Claims a descriptor that ends before the function table pointers. */

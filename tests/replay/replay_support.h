@@ -93,6 +93,19 @@ class Replay {
     return api().unsubscribe(instance_, symbol.data(), static_cast<uint32_t>(symbol.size()), streams, err_,
                              sizeof err_);
   }
+  // The symbols as the plugin lists them (ABI 1.2), in its order.
+  std::vector<std::string> symbols(th_status& status) {
+    std::vector<std::string> out;
+    if (!api().symbols) {
+      status = TH_ERR_NOT_SUPPORTED;
+      return out;
+    }
+    auto sink = [](void* c, const char* symbol, uint32_t length) {
+      static_cast<std::vector<std::string>*>(c)->emplace_back(symbol, length);
+    };
+    status = api().symbols(instance_, sink, &out, err_, sizeof err_);
+    return out;
+  }
   th_status lookup(const std::string& symbol, th_instrument& out) {
     out = {};
     out.struct_size = sizeof out;

@@ -308,6 +308,34 @@ TEST(ReplaySymbols, FilterKeepsOnlyTheListedSymbols) {
   EXPECT_EQ(replay.subscribe("QQQ"), TH_ERR_NOT_FOUND);
 }
 
+// A backtest without --symbols plays what this lists: every symbol of the
+// files, once, however a file orders them (interleaved, grouped, one
+// appearing late), in either format, and only those a filter keeps.
+TEST(ReplaySymbols, ListsEverySymbolOfTheFilesOnce) {
+  TempDir dir;
+  std::ofstream(dir.file("native.csv")) << "ts_ms,symbol,open,high,low,close,volume\n"
+                                        << "0,SPY,1,1,1,1,1\n0,QQQ,1,1,1,1,1\n60000,SPY,1,1,1,1,1\n60000,QQQ,1,1,1,1,1\n"
+                                        << "120000,SPY,1,1,1,1,1\n120000,IWM,1,1,1,1,1\n120000,QQQ,1,1,1,1,1\n"
+                                        << "180000,SPY,1,1,1,1,1\n180000,QQQ,1,1,1,1,1\n240000,AAPL,1,1,1,1,1\n";
+  std::filesystem::create_directory(dir.file("flat"));
+  std::ofstream(dir.file("flat/day.csv")) << "ticker,volume,open,close,high,low,window_start,transactions\n"
+                                          << "AMD,1,1,1,1,1,0,1\nAMD,1,1,1,1,1,60000000000,1\n"
+                                          << "MSFT,1,1,1,1,1,0,1\nZ,1,1,1,1,1,0,1\nMSFT,1,1,1,1,1,60000000000,1\n";
+  auto sorted = [](std::vector<std::string> symbols) {
+    std::sort(symbols.begin(), symbols.end());
+    return symbols;
+  };
+  th_status status = TH_ERR_INTERNAL;
+  Replay native(json{{"files", {dir.file("native.csv")}}});
+  EXPECT_EQ(sorted(native.symbols(status)), (std::vector<std::string>{"AAPL", "IWM", "QQQ", "SPY"}));
+  EXPECT_EQ(status, TH_OK) << native.error();
+  Replay flat(json{{"files", {dir.file("flat")}}});
+  EXPECT_EQ(sorted(flat.symbols(status)), (std::vector<std::string>{"AMD", "MSFT", "Z"}));
+  EXPECT_EQ(status, TH_OK) << flat.error();
+  Replay filtered(json{{"files", {dir.file("native.csv")}}, {"symbols", {"QQQ", "AAPL"}}});
+  EXPECT_EQ(sorted(filtered.symbols(status)), (std::vector<std::string>{"AAPL", "QQQ"}));
+}
+
 TEST(ReplaySymbols, FilterNamingAnAbsentSymbolIsAnError) {
   CreateResult result = tryCreate(json{{"files", {fixture("merge")}}, {"symbols", {"SPY", "SPYY"}}});
   EXPECT_EQ(result.status, TH_ERR_INVALID_ARGUMENT);

@@ -150,6 +150,10 @@ class DataProvider : public PluginBase {
   virtual void lookup(std::string_view, th_instrument&) {
     throw Error(TH_ERR_NOT_SUPPORTED, "this provider has no instrument lookup");
   }
+  // Each symbol the provider has bars for, once (ABI 1.2).
+  virtual void symbols(th_symbol_sink, void*) {
+    throw Error(TH_ERR_NOT_SUPPORTED, "this provider cannot list its symbols");
+  }
 };
 
 class Broker : public PluginBase {
@@ -256,11 +260,19 @@ struct DataAdapter {
       return TH_OK;
     });
   }
+  static th_status symbols(th_plugin* p, th_symbol_sink sink, void* sc, char* e, uint32_t c) {
+    return guard(e, c, [&] {
+      if (!sink) throw Error(TH_ERR_INVALID_ARGUMENT, "symbols: sink is required");
+      self<T>(p)->symbols(sink, sc);
+      return TH_OK;
+    });
+  }
   // Optional functions are offered (non-NULL) only when T overrides them:
   // a provider without option chains must say so by leaving the slot empty.
   static constexpr bool kHasOptionChain =
       !std::is_same_v<decltype(&T::optionChain), decltype(&DataProvider::optionChain)>;
   static constexpr bool kHasLookup = !std::is_same_v<decltype(&T::lookup), decltype(&DataProvider::lookup)>;
+  static constexpr bool kHasSymbols = !std::is_same_v<decltype(&T::symbols), decltype(&DataProvider::symbols)>;
   static const th_data_api* table() {
     static const th_data_api api = {sizeof(th_data_api),
                                     connect,
@@ -269,7 +281,8 @@ struct DataAdapter {
                                     unsubscribe,
                                     history,
                                     kHasOptionChain ? optionChain : nullptr,
-                                    kHasLookup ? lookup : nullptr};
+                                    kHasLookup ? lookup : nullptr,
+                                    kHasSymbols ? symbols : nullptr};
     return &api;
   }
 };

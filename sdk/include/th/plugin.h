@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define TH_ABI_VERSION_MAJOR 1
-#define TH_ABI_VERSION_MINOR 1
+#define TH_ABI_VERSION_MINOR 2
 
 #if defined(_WIN32)
 #define TH_EXPORT __declspec(dllexport)
@@ -353,6 +353,7 @@ typedef void (*th_option_sink)(void* sink_ctx, const th_option_quote* option);
 typedef void (*th_order_sink)(void* sink_ctx, const th_order_state* order);
 typedef void (*th_position_sink)(void* sink_ctx, const th_position* position);
 typedef void (*th_fill_sink)(void* sink_ctx, const th_fill* fill);
+typedef void (*th_symbol_sink)(void* sink_ctx, const char* symbol, uint32_t symbol_len);
 
 /* Data provider (kind TH_KIND_DATA). All functions required unless noted. */
 typedef struct th_data_api {
@@ -384,6 +385,12 @@ typedef struct th_data_api {
   /* Describe a symbol. May be NULL. Concurrent. */
   th_status (*lookup)(th_plugin* p, const char* symbol, uint32_t symbol_len, th_instrument* out,
                       char* err, uint32_t err_cap); /* 1.0 */
+  /* Every symbol the provider has bars for, each once, in any order, through
+   * `sink`. May be NULL: the provider cannot list them (a live feed serves
+   * any symbol asked for). A backtest without --symbols plays them all.
+   * Concurrent, like history. */
+  th_status (*symbols)(th_plugin* p, th_symbol_sink sink, void* sink_ctx, char* err,
+                       uint32_t err_cap); /* 1.2 */
 } th_data_api;
 
 /* Broker (kind TH_KIND_BROKER). All functions required unless noted. */
