@@ -1,6 +1,7 @@
 // The bars a backtest plays, through a data plugin's history call.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <system_error>
 #include <thread>

@@ -121,7 +121,6 @@ class PositionBook {
                                                    size_t fill_id_capacity = kDefaultFillIdCapacity);
 
  private:
-
   // Lets seenFill() look up a string_view without building a string.
   struct FillIdHash {
     using is_transparent = void;

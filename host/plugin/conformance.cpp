@@ -297,7 +297,7 @@ void Checker::runData(int64_t at_ns) {
   step("symbols", [&]() -> std::string {
     if (std::find(plugin_.info().functions.begin(), plugin_.info().functions.end(), "symbols") ==
         plugin_.info().functions.end()) {
-      throw Skipped("no symbols function (a backtest needs --symbols)");
+      throw Skipped("no symbols function");
     }
     auto symbols = expect(plugin_.symbols(), "symbols");
     require(std::binary_search(symbols.begin(), symbols.end(), symbol_),

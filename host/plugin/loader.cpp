@@ -147,6 +147,8 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
     }
     std::memcpy(&plugin->data_, descriptor.data, std::min<size_t>(descriptor.data->struct_size, sizeof plugin->data_));
     auto& d = plugin->data_;
+    // A table that ends inside a later field has not got it.
+    if (!TH_HAS_FIELD(th_data_api, &d, symbols)) d.symbols = nullptr;
     if (!d.connect || !d.disconnect || !d.subscribe || !d.unsubscribe || !d.history) {
       return std::unexpected(loadError(
           path, "data table lacks a required function (connect, disconnect, subscribe, unsubscribe, history)"));

@@ -192,7 +192,7 @@ Result<void> StrategyService::prepare(const StrategyEntry& entry, WarmupSnapshot
 
 // What a new instance starts from: the state the strategy has now (the
 // running instance's, else the stored one), the bars the running version saw
-// (else the host's history), its open orders and positions.
+// (else the chart's), its open orders and positions.
 Result<void> StrategyService::fillSnapshot(const StrategyEntry& entry, WarmupSnapshot& snapshot) {
   if (entry.instance) {
     auto state = entry.instance->state();
@@ -209,21 +209,28 @@ Result<void> StrategyService::fillSnapshot(const StrategyEntry& entry, WarmupSna
     }
   }
   const auto& def = snapshot.definition;
-  // The new version warms up on as many bars as it asks for: the last ones
-  // the running version saw, when it kept that many of that timeframe, else
-  // the chart's.
+  // The new version warms up on as many bars as it asks for, per symbol it
+  // trades: the last ones the running version saw when it is running (its
+  // bars are current) and kept that many of that timeframe, else the chart's.
   const size_t wanted = def.runtime.warmup_bars;
-  if (!entry.recent.empty() && entry.definition.timeframe == def.timeframe &&
-      wanted <= entry.definition.runtime.warmup_bars) {
-    for (const auto& [symbol, bars] : entry.recent) {
-      const auto skip = static_cast<std::ptrdiff_t>(bars.size() > wanted ? bars.size() - wanted : 0);
-      snapshot.bars.insert(snapshot.bars.end(), bars.begin() + skip, bars.end());
+  const bool kept_current =
+      entry.instance && entry.status == StrategyStatus::Running && entry.definition.timeframe == def.timeframe;
+  std::vector<std::string> symbols;
+  if (wanted > 0) {
+    symbols = def.symbols;
+    for (const auto& symbol : entry.extra_symbols) {
+      if (std::find(symbols.begin(), symbols.end(), symbol) == symbols.end()) symbols.push_back(symbol);
     }
-  } else if (wanted > 0) {
-    for (const auto& symbol : def.symbols) {
-      for (const auto& candle : host_.history(symbol, def.timeframe, def.runtime.warmup_bars)) {
-        snapshot.bars.push_back(toBar(symbol, candle, def.timeframe));
-      }
+  }
+  for (const auto& symbol : symbols) {
+    auto kept = kept_current ? entry.recent.find(symbol) : entry.recent.end();
+    if (kept != entry.recent.end() && kept->second.size() >= wanted) {
+      snapshot.bars.insert(snapshot.bars.end(), kept->second.end() - static_cast<std::ptrdiff_t>(wanted),
+                           kept->second.end());
+      continue;
+    }
+    for (const auto& candle : host_.history(symbol, def.timeframe, wanted)) {
+      snapshot.bars.push_back(toBar(symbol, candle, def.timeframe));
     }
   }
   std::stable_sort(snapshot.bars.begin(), snapshot.bars.end(),

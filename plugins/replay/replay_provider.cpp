@@ -179,7 +179,7 @@ void ReplayProvider::lookup(std::string_view symbol, th_instrument& out) {
 
 // The files' symbols (those the `symbols` setting kept): the store holds
 // every one of them and never changes after load.
-void ReplayProvider::symbols(th_symbol_sink sink, void* sink_ctx) {
+void ReplayProvider::listSymbols(th_symbol_sink sink, void* sink_ctx) {
   for (uint32_t index = 0; index < store_.symbolCount(); ++index) {
     const std::string& symbol = store_.symbol(index);
     sink(sink_ctx, symbol.data(), static_cast<uint32_t>(symbol.size()));

@@ -33,7 +33,7 @@ class ReplayProvider final : public DataProvider {
   void unsubscribe(std::string_view symbol, uint32_t streams) override;
   void history(const th_history_request& request, th_bar_sink sink, void* sink_ctx) override;
   void lookup(std::string_view symbol, th_instrument& out) override;
-  void symbols(th_symbol_sink sink, void* sink_ctx) override;
+  void listSymbols(th_symbol_sink sink, void* sink_ctx) override;
 
  private:
   // The playback thread's body.

@@ -1,6 +1,7 @@
 // Hot reload and rollback: state, orders and timers carry over; failures
 // leave the running version alone; and under a replay at full speed every
 // event is handled exactly once, by exactly one version.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -87,27 +88,33 @@ TEST(StrategyReload, TheNewVersionTakesStateOrdersAndTimers) {
   EXPECT_EQ(swaps(h).size(), 1u);
 }
 
-TEST(StrategyReload, AVersionThatWarmsUpOnNoBarsLeavesTheNextOneTheChartsBars) {
+// A new version warms up on as many bars as it asks for: those the running
+// version kept when it kept that many, else the chart's.
+TEST(StrategyReload, EachVersionWarmsUpOnTheBarsItAsksFor) {
   StrategyHarness h;
+  auto version = [&](const std::string& number, int warmup) {
+    h.write("s", StrategyHarness::yaml("s", number, fmt::format("runtime: {{warmup_bars: {}}}\n", warmup)), script());
+    auto reloaded = h.reload("s");
+    ASSERT_TRUE(reloaded) << reloaded.error().message;
+  };
   h.write("s", StrategyHarness::yaml("s", "1.0.0", "runtime: {warmup_bars: 0}\n"), script());
   h.start();
   h.minutes("SPY", 3);
-  h.write("s", StrategyHarness::yaml("s", "1.1.0", "runtime: {warmup_bars: 2}\n"), script());
-  ASSERT_TRUE(h.reload("s"));
+  version("1.1.0", 2);  // 1.0.0 kept none: the chart's last two
   h.minutes("SPY", 4);
-  // Back to none, then a version that wants bars again: the chart's last
-  // three, not the two 1.1.0 kept before 1.2.0 stopped keeping any.
-  h.write("s", StrategyHarness::yaml("s", "1.2.0", "runtime: {warmup_bars: 0}\n"), script());
-  ASSERT_TRUE(h.reload("s"));
+  version("1.2.0", 5);  // 1.1.0 kept two: the chart's last five
+  h.minutes("SPY", 1);
+  version("1.3.0", 5);  // 1.2.0 saw one bar: the chart's again
   h.minutes("SPY", 5);
-  h.write("s", StrategyHarness::yaml("s", "1.3.0", "runtime: {warmup_bars: 3}\n"), script());
-  ASSERT_TRUE(h.reload("s"));
+  version("1.4.0", 3);  // 1.3.0 kept five: its last three
+  version("1.5.0", 0);
+  h.minutes("SPY", 2);
+  version("1.6.0", 4);  // 1.5.0 kept none (what 1.4.0 kept is gone)
   auto recorded = swaps(h);
-  ASSERT_EQ(recorded.size(), 3u);
-  EXPECT_EQ(recorded[0]["warmup_bars"], 2) << "1.1.0 warms up on the chart's last two bars";
-  EXPECT_EQ(recorded[1]["warmup_bars"], 0);
-  EXPECT_EQ(recorded[2]["warmup_bars"], 3) << "1.3.0 warms up on the chart's last three bars";
-  EXPECT_EQ(h.state("s")["n"], 12) << "every bar counted once, by the version running then";
+  std::vector<int> warmups;
+  for (const auto& swap : recorded) warmups.push_back(swap["warmup_bars"].get<int>());
+  EXPECT_EQ(warmups, (std::vector<int>{2, 5, 5, 3, 0, 4}));
+  EXPECT_EQ(h.state("s")["n"], 15) << "every bar counted once, by the version running then";
 }
 
 TEST(StrategyReload, FailedReloadsLeaveTheRunningVersionTrading) {

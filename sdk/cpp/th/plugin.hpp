@@ -150,8 +150,8 @@ class DataProvider : public PluginBase {
   virtual void lookup(std::string_view, th_instrument&) {
     throw Error(TH_ERR_NOT_SUPPORTED, "this provider has no instrument lookup");
   }
-  // Each symbol the provider has bars for, once (ABI 1.2).
-  virtual void symbols(th_symbol_sink, void*) {
+  // Each symbol the provider has bars for, once: the ABI's `symbols` (1.2).
+  virtual void listSymbols(th_symbol_sink, void*) {
     throw Error(TH_ERR_NOT_SUPPORTED, "this provider cannot list its symbols");
   }
 };
@@ -263,7 +263,7 @@ struct DataAdapter {
   static th_status symbols(th_plugin* p, th_symbol_sink sink, void* sc, char* e, uint32_t c) {
     return guard(e, c, [&] {
       if (!sink) throw Error(TH_ERR_INVALID_ARGUMENT, "symbols: sink is required");
-      self<T>(p)->symbols(sink, sc);
+      self<T>(p)->listSymbols(sink, sc);
       return TH_OK;
     });
   }
@@ -272,7 +272,8 @@ struct DataAdapter {
   static constexpr bool kHasOptionChain =
       !std::is_same_v<decltype(&T::optionChain), decltype(&DataProvider::optionChain)>;
   static constexpr bool kHasLookup = !std::is_same_v<decltype(&T::lookup), decltype(&DataProvider::lookup)>;
-  static constexpr bool kHasSymbols = !std::is_same_v<decltype(&T::symbols), decltype(&DataProvider::symbols)>;
+  static constexpr bool kHasSymbols =
+      !std::is_same_v<decltype(&T::listSymbols), decltype(&DataProvider::listSymbols)>;
   static const th_data_api* table() {
     static const th_data_api api = {sizeof(th_data_api),
                                     connect,
