@@ -7,16 +7,18 @@
 #include <thread>
 
 #include "backtest/backtest_internal.h"
+#include <th/memory.hpp>
 
 namespace th::backtest {
 
 Result<std::vector<Candle>> loadBars(PluginInstance& provider, const std::string& symbol, int64_t from_ns,
                                      int64_t to_ns, size_t expected) {
   std::vector<Candle> bars;
-  bars.reserve(expected);
+  reserveLarge(bars, std::max<size_t>(expected, 4096));
   th_history_request request{sizeof(th_history_request), symbol.data(), static_cast<uint32_t>(symbol.size()),
                              from_ns, to_ns, kNsPerMinute};
   auto ok = provider.history(request, [&](const th_bar& b) {
+    if (bars.size() == bars.capacity()) reserveLarge(bars, bars.size() * 2);
     bars.push_back(Candle{b.start_ns, b.open, b.high, b.low, b.close, b.volume,
                           static_cast<uint32_t>(b.trade_count), kCandleFinal});
   });

@@ -12,6 +12,7 @@
 
 #include "backtest/backtest_internal.h"
 #include "chart/chart_hub.h"
+#include <th/memory.hpp>
 #include "core/time.h"
 
 namespace th::backtest {
@@ -95,7 +96,7 @@ void Host::setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play
     total += bars_[s].size() - next[s];
     if (next[s] < bars_[s].size()) heads.emplace(bars_[s][next[s]].start_ns, s);
   }
-  order_.reserve(total);
+  reserveLarge(order_, total);
   while (!heads.empty()) {
     const auto [start, s] = heads.top();
     heads.pop();

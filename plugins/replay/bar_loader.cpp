@@ -4,6 +4,7 @@
 #include "line_reader.hpp"
 #include "text.hpp"
 
+#include <th/memory.hpp>
 #include <th/plugin.hpp>
 
 #include <fcntl.h>
@@ -69,6 +70,7 @@ std::string expectedHeaders() { return concat("expected '", kNativeHeader, "' or
 
 // Parses and checks the data lines of one stretch of a file, in order.
 // Failures throw through failAt with `path` and the line number given.
+// After a sample of lines it reserves each symbol's room for `bytes` of them.
 class SliceParser {
  public:
   SliceParser(const std::string& path, CsvFormat format, const SymbolFilter& filter, size_t bytes)
@@ -143,7 +145,7 @@ class SliceParser {
     for (SymbolSeen& seen : symbols_) {
       if (!seen.kept) continue;
       const double share = static_cast<double>(seen.lines) / kSampleLines;
-      seen.bars.reserve(static_cast<size_t>(share * lines * 1.02) + 16);
+      reserveLarge(seen.bars, static_cast<size_t>(share * lines * 1.02) + 16);
     }
   }
 
@@ -188,11 +190,12 @@ bool collect(std::vector<SliceParser>& slices, BarStoreBuilder& builder) {
     }
     size_t total = 0;
     for (const SymbolSeen* part : parts) total += part->bars.size();
-    std::vector<StoredBar> bars;
-    bars.reserve(total);
-    for (SymbolSeen* part : parts) {
-      bars.insert(bars.end(), part->bars.begin(), part->bars.end());
-      part->bars = {};
+    // The first slice reserved room for the whole file: the rest goes after it in place.
+    std::vector<StoredBar> bars = std::move(parts.front()->bars);
+    reserveLarge(bars, total);
+    for (size_t i = 1; i < parts.size(); ++i) {
+      bars.insert(bars.end(), parts[i]->bars.begin(), parts[i]->bars.end());
+      parts[i]->bars = {};
     }
     builder.append(index, std::move(bars));
   }
@@ -289,7 +292,8 @@ bool loadSliced(const std::string& path, std::string_view text, const SymbolFilt
   }
   std::vector<SliceParser> slices;
   slices.reserve(pieces.size());
-  for (auto piece : pieces) slices.emplace_back(path, format, filter, piece.size());
+  // The first slice reserves for the whole body, so the others can be appended to it.
+  for (auto piece : pieces) slices.emplace_back(path, format, filter, slices.empty() ? body.size() : piece.size());
   std::vector<std::exception_ptr> errors(pieces.size());
   auto run = [&](size_t i) {
     try {
