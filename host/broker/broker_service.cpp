@@ -203,7 +203,7 @@ Result<void> BrokerService::load() {
         failure = Error{ErrorCode::Corruption, fmt::format("store: fills: {}: {}", f.fill_id, booked.error().message)};
         return false;
       }
-      prices_[f.symbol] = f.price;
+      prices_[f.symbol].price = f.price;
     } catch (const std::exception& e) {
       failure = Error{ErrorCode::Corruption, fmt::format("store: fills: record {}: {}", fromBigEndian(key), e.what())};
       return false;
@@ -635,7 +635,7 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
   }
   ++stats_.fills;
   host_.batch().put(Family::Fills, bigEndian(next_fill_key_++), fillJson(broker_id, fill));
-  prices_[fill.symbol] = fill.price;
+  prices_[fill.symbol].price = fill.price;
   if (!order) {
     spdlog::warn("fill {} from '{}' is for order {}, unknown to this host; booked as manual", event.fill_id, broker_id,
                  event.client_order_id);
@@ -678,12 +678,26 @@ void BrokerService::mark(std::string_view symbol, double price) {
   if (!all_marked_ && !marked_.contains(symbol)) marked_.emplace(symbol);
   auto it = prices_.find(symbol);
   if (it == prices_.end()) {
-    prices_.emplace(std::string(symbol), price);
-  } else {
-    if (it->second == price) return;
-    it->second = price;
+    it = prices_.emplace(std::string(symbol), LastPrice{}).first;
+  } else if (it->second.price == price) {
+    return;
   }
-  for (auto& [id, positions] : books_) positions.mark(symbol, price);
+  LastPrice& last = it->second;
+  last.price = price;
+  // The same as marking each book, without looking the symbol up in each.
+  if (const uint64_t shape = booksShape(); last.shape != shape) {
+    last.positions.clear();
+    for (auto& [id, book] : books_) book.positionsIn(symbol, last.positions);
+    last.shape = shape;
+  }
+  for (Position* position : last.positions) position->last_price = price;
+}
+
+uint64_t BrokerService::booksShape() const {
+  // Shapes only grow and are never shared, so the sum changes whenever one does.
+  uint64_t sum = books_.size();
+  for (const auto& [id, book] : books_) sum += book.shape();
+  return sum;
 }
 
 void BrokerService::tick() {

@@ -269,7 +269,15 @@ class BrokerService final : private RiskView {
   // order, so they are held by pointer (orders_ is a map: stable addresses).
   std::map<std::string, const Order*, std::less<>> open_;
   std::map<std::string, PositionBook, std::less<>> books_;                  // by broker
-  std::map<std::string, double, TextLess> prices_;                          // last price by symbol
+  // The last price by symbol, and the positions a mark of it sets: looked up
+  // on every bar, so found once per shape of the books.
+  struct LastPrice {
+    double price = 0;
+    uint64_t shape = 0;  // booksShape() when `positions` was found
+    std::vector<Position*> positions;
+  };
+  std::map<std::string, LastPrice, TextLess> prices_;
+  uint64_t booksShape() const;
   std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker
   std::string checking_broker_;  // whose account the risk check reads
   // Symbols marked since the start; loss limits wait for every open position.

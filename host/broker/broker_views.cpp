@@ -74,7 +74,7 @@ std::vector<const Order*> BrokerService::orders(const OrderFilter& filter) const
 
 double BrokerService::lastPrice(std::string_view symbol) const {
   auto it = prices_.find(symbol);
-  return it == prices_.end() ? 0 : it->second;
+  return it == prices_.end() ? 0 : it->second.price;
 }
 
 std::string BrokerService::ordersJson(const OrderFilter& filter) const {

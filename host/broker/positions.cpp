@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -177,6 +178,7 @@ Result<FillResult> PositionBook::apply(const FillInput& fill) {
   if (auto ok = matchesPosition(fill, account); !ok) return std::unexpected(ok.error());
   if (auto ok = matchesPosition(fill, strategy); !ok) return std::unexpected(ok.error());
 
+  if (!account || !strategy) shape_.renew();
   book(positionFor(account_, fill), fill);
   auto strategy_it = strategies_.find(fill.strategy);
   if (strategy_it == strategies_.end()) strategy_it = strategies_.emplace(fill.strategy, PositionMap{}).first;
@@ -191,6 +193,18 @@ void PositionBook::mark(std::string_view symbol, double price) {
   for (auto& [name, positions] : strategies_) {
     if (auto it = positions.find(symbol); it != positions.end()) it->second.last_price = price;
   }
+}
+
+void PositionBook::positionsIn(std::string_view symbol, std::vector<Position*>& out) {
+  if (auto it = account_.find(symbol); it != account_.end()) out.push_back(&it->second);
+  for (auto& [name, positions] : strategies_) {
+    if (auto it = positions.find(symbol); it != positions.end()) out.push_back(&it->second);
+  }
+}
+
+uint64_t PositionBook::Shape::next() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 const Position* PositionBook::strategyPosition(std::string_view strategy, std::string_view symbol) const {

@@ -96,6 +96,12 @@ class PositionBook {
   // position in the symbol. Prices that are not finite and positive are
   // ignored: one bad print must not turn the account's P&L into NaN.
   void mark(std::string_view symbol, double price);
+  // Every position in the symbol (the account's, then each strategy's), to
+  // mark many times over: the pointers stay valid while shape() is unchanged.
+  void positionsIn(std::string_view symbol, std::vector<Position*>& out);
+  // Changes whenever a position is added or the book is copied, moved or
+  // assigned; never repeats a value, across all books.
+  uint64_t shape() const { return shape_.value(); }
 
   // nullptr when the strategy (or account) never traded the symbol. Flat
   // positions stay, with their realised P&L and commissions.
@@ -127,6 +133,23 @@ class PositionBook {
     size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
   };
 
+  // A number from a process-wide sequence, renewed on every copy and move.
+  class Shape {
+   public:
+    Shape() : value_(next()) {}
+    Shape(const Shape&) : value_(next()) {}
+    Shape& operator=(const Shape&) {
+      value_ = next();
+      return *this;
+    }
+    void renew() { value_ = next(); }
+    uint64_t value() const { return value_; }
+
+   private:
+    static uint64_t next();
+    uint64_t value_;
+  };
+
   void rememberFill(std::string fill_id);
 
   size_t fill_id_capacity_;
@@ -135,6 +158,7 @@ class PositionBook {
   // Oldest first, so the oldest id is forgotten when the capacity is reached.
   std::deque<std::string> fill_id_order_;
   std::unordered_set<std::string, FillIdHash, std::equal_to<>> fill_ids_;
+  Shape shape_;
 };
 
 }  // namespace th

@@ -24,6 +24,7 @@
 
 #include "broker/order.h"
 #include "broker/positions.h"
+#include "core/text.h"
 #include "script/definition.h"
 #include "script/lua_engine.h"
 #include "script/strategy_service.h"
@@ -164,7 +165,7 @@ class StrategyInstance {
   bool skipsBar(const BarEvent& bar) const {
     if (skip_until_.empty()) return false;
     for (const auto& [symbol, until_ns] : skip_until_) {
-      if (bar.start_ns < until_ns && symbol == bar.symbol.view()) return true;
+      if (bar.start_ns < until_ns && sameText(symbol, bar.symbol.view())) return true;
     }
     return false;
   }

@@ -137,9 +137,8 @@ bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, 
   // (Both lists are members, reused: this runs on every market event.)
   std::vector<size_t>& queue = match_queue_;
   queue.clear();
-  for (size_t index : open_) {
-    if (state_.orders[index].symbol == event.symbol) queue.push_back(index);
-  }
+  open_.withKey(OpenOrders::key(event.symbol), queue);
+  std::erase_if(queue, [&](size_t index) { return state_.orders[index].symbol != event.symbol; });
   size_t known = state_.orders.size();
   if (queue.empty()) return false;
   std::vector<size_t>& exits_done = exits_done_;  // a leg of each entry whose legs were judged on this event

@@ -132,7 +132,7 @@ void PaperBroker::requireConnected(const char* operation) const {
 void PaperBroker::indexOrder(size_t index) {
   const Order& order = state_.orders[index];
   by_client_id_[order.client_order_id] = index;
-  if (order.isOpen()) open_.insert(index);
+  if (order.isOpen()) open_.insert(index, order.symbol);
   next_expiry_ns_ = INT64_MIN;
   if (order.leg != kNoLeg) legs_[order.parent].push_back(index);
 }
@@ -413,7 +413,7 @@ void PaperBroker::saveOrRestore(size_t index, const std::optional<Order>& before
   } catch (...) {
     if (before) {
       state_.orders[index] = *before;
-      if (before->isOpen()) open_.insert(index);
+      if (before->isOpen()) open_.insert(index, before->symbol);
       next_expiry_ns_ = INT64_MIN;
     } else {
       by_client_id_.erase(state_.orders[index].client_order_id);

@@ -19,11 +19,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -34,25 +36,41 @@
 
 namespace th::paper {
 
-// Indices of the open orders, ascending (submit order). A sorted array: it
-// is walked on every market event and holds a few hundred at most.
+// Indices of the open orders, ascending (submit order), each with a hash of
+// its symbol. A sorted array: it is walked on every market event and holds a
+// few hundred at most; the hashes let that walk skip other symbols' orders
+// without comparing their names.
 class OpenOrders {
  public:
-  void insert(size_t index) {
+  static uint64_t key(std::string_view symbol) { return std::hash<std::string_view>{}(symbol); }
+
+  void insert(size_t index, std::string_view symbol) {
     auto at = std::lower_bound(indices_.begin(), indices_.end(), index);
-    if (at == indices_.end() || *at != index) indices_.insert(at, index);
+    if (at != indices_.end() && *at == index) return;
+    keys_.insert(keys_.begin() + (at - indices_.begin()), key(symbol));
+    indices_.insert(at, index);
   }
   void erase(size_t index) {
     auto at = std::lower_bound(indices_.begin(), indices_.end(), index);
-    if (at != indices_.end() && *at == index) indices_.erase(at);
+    if (at == indices_.end() || *at != index) return;
+    keys_.erase(keys_.begin() + (at - indices_.begin()));
+    indices_.erase(at);
   }
   bool contains(size_t index) const { return std::binary_search(indices_.begin(), indices_.end(), index); }
   size_t size() const { return indices_.size(); }
   std::vector<size_t>::const_iterator begin() const { return indices_.begin(); }
   std::vector<size_t>::const_iterator end() const { return indices_.end(); }
+  // The open orders whose symbol hashes to `symbol_key` (a superset of the
+  // symbol's: compare the names), ascending, into `out`.
+  void withKey(uint64_t symbol_key, std::vector<size_t>& out) const {
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i] == symbol_key) out.push_back(indices_[i]);
+    }
+  }
 
  private:
   std::vector<size_t> indices_;
+  std::vector<uint64_t> keys_;  // key(symbol) of each, in the same order
 };
 
 class PaperBroker final : public Broker {
@@ -127,7 +145,13 @@ class PaperBroker final : public Broker {
   // expiry check. Reset whenever an order opens or changes.
   int64_t next_expiry_ns_ = INT64_MIN;
   std::vector<size_t> match_queue_, exits_done_, open_legs_;  // matchOrders' and matchExits' working lists
-  std::map<std::string, std::vector<size_t>, std::less<>> legs_;  // entry client id → its legs' indices
+  // Entry client id → its legs' indices; looked up on every market event
+  // of a symbol with open legs, so hashed.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_map<std::string, std::vector<size_t>, IdHash, std::equal_to<>> legs_;
 };
 
 }  // namespace th::paper
