@@ -625,5 +625,37 @@ TEST(BrokerService, EmulatedBracketMeasuresOffsetsFromTheFillAndExitsAtItsTime) 
   EXPECT_DOUBLE_EQ(accountQty(h.oms(), "AAPL"), 0) << "the time exit is sent once";
 }
 
+// The service marks each symbol's positions from a list it keeps between
+// marks; a position that opens later, a second strategy's, and the books a
+// restart reads back must all be marked too.
+TEST(BrokerService, MarksReachPositionsOpenedAfterTheSymbolWasFirstMarked) {
+  OmsHarness h;
+  h.quote("SPY", 99.99, 100.01);  // marked while nothing is held
+  h.quote("SPY", 99.99, 100.01);
+  ASSERT_TRUE(h.oms().submit(intent("SPY", OrderSide::Buy, 10)));
+  h.pump();
+  h.quote("SPY", 99.99, 100.01);  // fills at the ask
+  ASSERT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 10);
+  h.quote("SPY", 104.99, 105.01);
+  EXPECT_DOUBLE_EQ(h.oms().book().accountPosition("SPY")->last_price, 105.00);
+  EXPECT_NEAR(h.oms().book().accountSummary().unrealised, (105.00 - 100.01) * 10, 1e-9);
+
+  OrderIntent other = intent("SPY", OrderSide::Buy, 5);
+  other.strategy = "s2";
+  ASSERT_TRUE(h.oms().submit(other));
+  h.pump();
+  h.quote("SPY", 104.99, 105.01);
+  ASSERT_NE(h.oms().book().strategyPosition("s2", "SPY"), nullptr);
+  h.quote("SPY", 109.99, 110.01);
+  EXPECT_DOUBLE_EQ(h.oms().book().strategyPosition("s2", "SPY")->last_price, 110.00);
+  EXPECT_DOUBLE_EQ(h.oms().book().strategyPosition("s1", "SPY")->last_price, 110.00);
+
+  h.restart();
+  h.quote("SPY", 119.99, 120.01);
+  EXPECT_DOUBLE_EQ(h.oms().book().accountPosition("SPY")->last_price, 120.00);
+  EXPECT_DOUBLE_EQ(h.oms().book().strategyPosition("s2", "SPY")->last_price, 120.00);
+  EXPECT_NEAR(h.oms().book().accountSummary().unrealised, (120.00 - 100.01) * 10 + (120.00 - 105.01) * 5, 1e-6);
+}
+
 }  // namespace
 }  // namespace th::test
