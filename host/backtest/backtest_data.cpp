@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <queue>
 #include <system_error>
 #include <thread>
 
@@ -61,6 +62,61 @@ Result<std::map<std::string, std::vector<Candle>>> loadAllBars(PluginInstance& p
     out.emplace(symbols[i], std::move(*loaded[i]));
   }
   return out;
+}
+
+std::vector<std::pair<int64_t, uint32_t>> playOrder(const std::vector<std::vector<Candle>>& bars,
+                                                  const std::vector<size_t>& first_played) {
+  std::vector<std::pair<int64_t, uint32_t>> order;
+  // Each symbol's bars are in time order; symbols are sorted by name, so
+  // (start, index) is (start, symbol): the replay plugin's order.
+  size_t total = 0;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  bool on_minutes = true;
+  for (uint32_t s = 0; s < bars.size(); ++s) {
+    for (size_t i = first_played[s]; i < bars[s].size(); ++i) {
+      on_minutes = on_minutes && bars[s][i].start_ns % kNsPerMinute == 0;
+    }
+    if (first_played[s] == bars[s].size()) continue;
+    total += bars[s].size() - first_played[s];
+    first = std::min(first, bars[s][first_played[s]].start_ns);
+    last = std::max(last, bars[s].back().start_ns);
+  }
+  reserveLarge(order, total);
+  if (total == 0) return order;
+  const uint64_t minutes = (static_cast<uint64_t>(last) - static_cast<uint64_t>(first)) / kNsPerMinute + 1;
+  if (on_minutes && minutes <= 4 * total + 1024) {
+    // Bars start on whole minutes: counted per minute, each goes straight
+    // to its place, symbol by symbol in name order.
+    std::vector<uint32_t> place(minutes + 1, 0);
+    for (uint32_t s = 0; s < bars.size(); ++s) {
+      for (size_t i = first_played[s]; i < bars[s].size(); ++i) {
+        ++place[static_cast<size_t>((bars[s][i].start_ns - first) / kNsPerMinute) + 1];
+      }
+    }
+    for (size_t m = 1; m <= minutes; ++m) place[m] += place[m - 1];
+    order.resize(total);
+    for (uint32_t s = 0; s < bars.size(); ++s) {
+      for (size_t i = first_played[s]; i < bars[s].size(); ++i) {
+        const int64_t start = bars[s][i].start_ns;
+        order[place[static_cast<size_t>((start - first) / kNsPerMinute)]++] = {start, s};
+      }
+    }
+    return order;
+  }
+  // Otherwise through a heap of the next bar of each symbol.
+  using Head = std::pair<int64_t, uint32_t>;
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
+  std::vector<size_t> next = first_played;
+  for (uint32_t s = 0; s < bars.size(); ++s) {
+    if (next[s] < bars[s].size()) heads.emplace(bars[s][next[s]].start_ns, s);
+  }
+  while (!heads.empty()) {
+    const auto [start, s] = heads.top();
+    heads.pop();
+    order.emplace_back(start, s);
+    if (++next[s] < bars[s].size()) heads.emplace(bars[s][next[s]].start_ns, s);
+  }
+  return order;
 }
 
 }  // namespace th::backtest

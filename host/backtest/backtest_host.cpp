@@ -8,11 +8,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <queue>
 
 #include "backtest/backtest_internal.h"
 #include "chart/chart_hub.h"
-#include <th/memory.hpp>
 #include "core/time.h"
 
 namespace th::backtest {
@@ -85,24 +83,7 @@ void Host::setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play
     first_played_.push_back(first);
     bars_.push_back(std::move(list));
   }
-  // Each symbol's bars are in time order: merged through a heap of the next
-  // bar of each. Symbols are sorted by name, so (start, index) is (start,
-  // symbol): the replay plugin's order.
-  using Head = std::pair<int64_t, uint32_t>;
-  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
-  std::vector<size_t> next = first_played_;
-  size_t total = 0;
-  for (uint32_t s = 0; s < bars_.size(); ++s) {
-    total += bars_[s].size() - next[s];
-    if (next[s] < bars_[s].size()) heads.emplace(bars_[s][next[s]].start_ns, s);
-  }
-  reserveLarge(order_, total);
-  while (!heads.empty()) {
-    const auto [start, s] = heads.top();
-    heads.pop();
-    order_.emplace_back(start, s);
-    if (++next[s] < bars_[s].size()) heads.emplace(bars_[s][next[s]].start_ns, s);
-  }
+  order_ = playOrder(bars_, first_played_);
 }
 
 Result<void> Host::startStrategies(StrategyOptions options) {

@@ -32,6 +32,12 @@ namespace th::backtest {
                                                                              int64_t from_ns, int64_t to_ns,
                                                                              size_t threads);
 
+// Every bar of `bars` (one time-ordered list per symbol, symbols in name
+// order) from each symbol's `first_played` on, as (start, symbol index) in
+// (start, symbol) order: the order a backtest plays them.
+[[nodiscard]] std::vector<std::pair<int64_t, uint32_t>> playOrder(const std::vector<std::vector<Candle>>& bars,
+                                                                  const std::vector<size_t>& first_played);
+
 // The host of one backtest: the store, the plugins, the broker and strategy
 // services, and the clock, all driven by play() on the calling thread.
 class Host final : public BrokerServiceHost, public StrategyHost, public PluginEventSink {

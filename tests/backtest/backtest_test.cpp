@@ -241,5 +241,51 @@ TEST(Backtest, BadInputIsRefusedWithWhatIsWrong) {
   EXPECT_EQ(empty.error().message, "no bars of SPY between 2026-11-18 and 2026-11-18 in " + good);
 }
 
+// A backtest plays the bars of all symbols in (start, symbol) order, from
+// each symbol's first played bar. Bars on whole minutes are placed by a count
+// per minute, others merged through a heap: both must give that order, the
+// order a plain sort gives, with a symbol's repeated start kept twice.
+TEST(Backtest, BarsArePlayedInStartThenSymbolOrder) {
+  constexpr int64_t kMinute = 60'000'000'000;
+  auto candles = [](std::vector<int64_t> starts) {
+    std::vector<Candle> out;
+    for (int64_t start : starts) out.push_back(Candle{start, 1, 1, 1, 1, 1, 0, kCandleFinal});
+    return out;
+  };
+  auto sorted = [](const std::vector<std::vector<Candle>>& bars, const std::vector<size_t>& first) {
+    std::vector<std::pair<int64_t, uint32_t>> all;
+    for (uint32_t s = 0; s < bars.size(); ++s) {
+      for (size_t i = first[s]; i < bars[s].size(); ++i) all.emplace_back(bars[s][i].start_ns, s);
+    }
+    std::sort(all.begin(), all.end());
+    return all;
+  };
+  const int64_t t0 = 1'763'649'000 * int64_t{1'000'000'000};
+  // Gaps, a symbol that starts late, one that ends early, one with nothing
+  // left to play, a repeated start, and history before the first played bar.
+  std::vector<std::vector<Candle>> bars = {
+      candles({t0 - kMinute, t0, t0 + kMinute, t0 + 5 * kMinute, t0 + 5 * kMinute}),
+      candles({t0 + 2 * kMinute, t0 + 3 * kMinute}),
+      candles({t0 - 2 * kMinute}),
+      candles({t0, t0 + 5 * kMinute, t0 + 400 * kMinute})};
+  std::vector<size_t> first = {1, 0, 1, 0};
+  auto order = backtest::playOrder(bars, first);
+  EXPECT_EQ(order, sorted(bars, first));
+  ASSERT_EQ(order.size(), 9u);
+  EXPECT_EQ(order[0], std::make_pair(t0, uint32_t{0}));
+  EXPECT_EQ(order[1], std::make_pair(t0, uint32_t{3}));
+
+  // Starts off the minute grid (seconds) take the heap.
+  bars[1] = candles({t0 + 90'000'000'000, t0 + 5 * kMinute});
+  auto uneven = backtest::playOrder(bars, first);
+  EXPECT_EQ(uneven, sorted(bars, first));
+  EXPECT_EQ(uneven[3], std::make_pair(t0 + 90'000'000'000, uint32_t{1}));
+
+  // Two bars years apart: too sparse to count per minute.
+  std::vector<std::vector<Candle>> sparse = {candles({t0, t0 + 600'000 * kMinute}), candles({t0 + kMinute})};
+  EXPECT_EQ(backtest::playOrder(sparse, {0, 0}), sorted(sparse, {0, 0}));
+  EXPECT_TRUE(backtest::playOrder({candles({t0})}, {1}).empty());
+}
+
 }  // namespace
 }  // namespace th
