@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -22,20 +23,33 @@ inline std::string jsonText(const nlohmann::json& value, int indent = -1) {
 // A quoted, escaped JSON string.
 inline std::string jsonString(std::string_view text) { return jsonText(nlohmann::json(std::string(text))); }
 
-// Appends `text` as a quoted JSON string, exactly as jsonString writes it.
-inline void appendJsonString(std::string& out, std::string_view text) {
-  // Printable ASCII other than the quote and backslash is written as is;
-  // anything else goes through the library, so escapes and replacements
-  // are exactly jsonString's.
+// Printable ASCII other than the quote and backslash: JSON writes it as is.
+inline bool plainJsonText(std::string_view text) {
   for (char c : text) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-      out += jsonString(text);
-      return;
-    }
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
   }
-  out += '"';
-  out += text;
-  out += '"';
+  return true;
+}
+
+// Appends `before`, `text` as a quoted JSON string exactly as jsonString
+// writes it, then `after` (each 0 for none), growing `out` once.
+inline void appendJsonString(std::string& out, std::string_view text, char before = 0, char after = 0) {
+  if (!plainJsonText(text)) {
+    // Escapes and replacements go through the library, so they are jsonString's.
+    if (before) out += before;
+    out += jsonString(text);
+    if (after) out += after;
+    return;
+  }
+  const size_t at = out.size();
+  out.resize(at + text.size() + 2 + (before != 0) + (after != 0));
+  char* p = out.data() + at;
+  if (before) *p++ = before;
+  *p++ = '"';
+  if (!text.empty()) std::memcpy(p, text.data(), text.size());
+  p += text.size();
+  *p++ = '"';
+  if (after) *p = after;
 }
 
 // Appends `value` as jsonText prints a number: the shortest form that reads
@@ -107,9 +121,7 @@ class JsonObjectWriter {
     assert(last_key_.empty() || last_key_ < key);
     last_key_ = key;
 #endif
-    if (out_.size() > 1) out_ += ',';
-    string(key);
-    out_ += ':';
+    appendJsonString(out_, key, out_.size() > 1 ? ',' : 0, ':');
   }
   void string(std::string_view value) { appendJsonString(out_, value); }
 
