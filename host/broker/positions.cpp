@@ -189,10 +189,9 @@ Result<FillResult> PositionBook::apply(const FillInput& fill) {
 
 void PositionBook::mark(std::string_view symbol, double price) {
   if (!positiveFinite(price)) return;
-  if (auto it = account_.find(symbol); it != account_.end()) it->second.last_price = price;
-  for (auto& [name, positions] : strategies_) {
-    if (auto it = positions.find(symbol); it != positions.end()) it->second.last_price = price;
-  }
+  std::vector<Position*> positions;
+  positionsIn(symbol, positions);
+  for (Position* position : positions) position->last_price = price;
 }
 
 void PositionBook::positionsIn(std::string_view symbol, std::vector<Position*>& out) {

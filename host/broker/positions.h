@@ -97,7 +97,8 @@ class PositionBook {
   // ignored: one bad print must not turn the account's P&L into NaN.
   void mark(std::string_view symbol, double price);
   // Every position in the symbol (the account's, then each strategy's), to
-  // mark many times over: the pointers stay valid while shape() is unchanged.
+  // mark many times over: the pointers stay valid while shape() is unchanged
+  // (the broker service marks every bar this way).
   void positionsIn(std::string_view symbol, std::vector<Position*>& out);
   // Changes whenever a position is added or the book is copied, moved or
   // assigned; never repeats a value, across all books.
