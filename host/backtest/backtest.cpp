@@ -134,6 +134,9 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   if (!dir) return std::unexpected(dir.error());
   const auto load_started = std::chrono::steady_clock::now();
   Host host(*dir);
+  // Log lines carry the simulated time once bars play; none before.
+  bool playing = false;
+  RunLog log([&host, &playing] { return playing ? host.nowNs() : 0; }, kMaxLogLines);
   host.setNow(play_to);  // a provider shows no bar after its clock
   auto opened = host.open(config, options, data_config.dump(), library);
   if (!opened) return std::unexpected(opened.error());
@@ -190,6 +193,7 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   }
 
   const auto play_started = std::chrono::steady_clock::now();
+  playing = true;
   if (!host.play(progress)) {
     return fail(ErrorCode::Unavailable,
                 fmt::format("stopped after {} bars; no report written", host.played()));
@@ -217,7 +221,9 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   for (const Order* order : host.brokerService().orders(all)) {
     if (order->role == OrderRole::Group) continue;
     ++report.orders;
-    report.rejected_orders += order->status == OrderStatus::Rejected;
+    if (order->status != OrderStatus::Rejected) continue;
+    ++report.rejected_orders;
+    ++report.rejections[order->reason_code.empty() ? "BROKER" : order->reason_code];
   }
   report.starting_equity = host.startingEquity();
   report.ending_equity = host.equity();
@@ -243,6 +249,8 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
     report.warnings.push_back(fmt::format("the strategy ended {}: {}", final_info.value("status", std::string()),
                                           final_info.value("reason", std::string())));
   }
+  report.log = log.lines();
+  report.log_omitted = log.omitted();
   return report;
 }
 

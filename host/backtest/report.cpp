@@ -222,6 +222,12 @@ std::string reportJson(const BacktestReport& report) {
   for (const auto& point : report.equity) {
     equity.push_back({{"time", formatExchangeTime(point.ts_ns)}, {"equity", rounded(point.equity, 2)}});
   }
+  Json log = Json::array();
+  for (const auto& line : report.log) {
+    log.push_back({{"time", line.time_ns ? Json(formatExchangeTime(line.time_ns)) : Json()},
+                   {"level", line.level},
+                   {"message", line.message}});
+  }
   Json out = {{"strategy", {{"id", report.strategy}, {"version", report.version}, {"sha256", report.sha256},
                             {"params", params}}},
               {"symbols", report.symbols},
@@ -233,13 +239,16 @@ std::string reportJson(const BacktestReport& report) {
               {"signals", report.signals},
               {"orders", report.orders},
               {"rejected_orders", report.rejected_orders},
+              {"rejections", report.rejections},
               {"starting_equity", rounded(report.starting_equity, 2)},
               {"ending_equity", rounded(report.ending_equity, 2)},
               {"metrics", metricsJson(report.overall)},
               {"by_symbol", by_symbol},
               {"trades", trades},
               {"equity", equity},
-              {"warnings", report.warnings}};
+              {"warnings", report.warnings},
+              {"log", log},
+              {"log_omitted", report.log_omitted}};
   return out.dump(1) + "\n";
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backtest/run_log.h"
 #include "chart/candle.h"
 
 namespace th {
@@ -56,6 +57,9 @@ struct PriceSeries {
   std::vector<Candle> bars;
 };
 
+// The most log lines a report keeps; the rest are counted.
+inline constexpr size_t kMaxLogLines = 1000;
+
 struct BacktestReport {
   std::string strategy, version, sha256;
   std::map<std::string, std::string> params;  // every parameter as run, as text
@@ -72,6 +76,11 @@ struct BacktestReport {
   std::map<std::string, BacktestMetrics> by_symbol;
   std::map<std::string, PriceSeries> prices;  // the played minutes per symbol
   std::vector<std::string> warnings;         // callback errors, a fault
+  // The rejected orders by why: the risk service's reason code, or BROKER
+  // for those the broker refused (the paper broker: buying power, a bad price).
+  std::map<std::string, uint64_t> rejections;
+  std::vector<BacktestLogLine> log;  // the run's warnings and errors, the first kMaxLogLines
+  uint64_t log_omitted = 0;          // and how many more there were
   // Wall-clock seconds spent loading the bars and playing them (not in the
   // reports: they would make two runs differ).
   double load_seconds = 0, play_seconds = 0;

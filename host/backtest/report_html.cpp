@@ -150,6 +150,24 @@ std::string reportHtml(const BacktestReport& report) {
   }
   std::string notes;
   for (const auto& w : report.warnings) notes += fmt::format("<p class=\"warn\">{}</p>\n", escape(w));
+  if (!report.rejections.empty()) {
+    std::string why;
+    for (const auto& [reason, count] : report.rejections) {
+      why += fmt::format("{}{} {}", why.empty() ? "" : ", ", escape(reason), count);
+    }
+    notes += fmt::format("<p>Rejected orders: {}.</p>\n", why);
+  }
+  if (!report.log.empty()) {
+    std::string lines;
+    for (const auto& line : report.log) {
+      lines += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td></tr>\n", line.level == "error" ? "warn" : "",
+                           line.time_ns ? formatExchangeTime(line.time_ns) : "", escape(line.message));
+    }
+    const uint64_t total = report.log.size() + report.log_omitted;
+    notes += fmt::format("<details><summary>Log: {} {} (warnings and errors){}</summary>\n<table>\n{}</table></details>\n",
+                         total, total == 1 ? "line" : "lines",
+                         report.log_omitted ? fmt::format(", the first {} shown", report.log.size()) : "", lines);
+  }
   if (report.trades.size() > kMaxTradeCharts) {
     notes += fmt::format("<p>The first {} trades are charted.</p>\n", kMaxTradeCharts);
   }

@@ -143,16 +143,19 @@ const PositionBook& BrokerService::book(std::string_view broker) const {
 
 // ---------------------------------------------------------------- start-up --
 
+std::string BrokerServiceHost::newOrderIdEpoch() const {
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  return "th" + base36(static_cast<uint64_t>(seconds.count()));
+}
+
 Result<void> BrokerService::load() {
   auto epoch = store_.get(Family::Meta, kEpochKey);
   if (!epoch) return std::unexpected(epoch.error());
   if (*epoch) {
     id_epoch_ = **epoch;
   } else {
-    // Fixed when the store is created: a new store next to an old broker
-    // account still never repeats a client order id.
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    id_epoch_ = "th" + base36(static_cast<uint64_t>(seconds.count()));
+    // Fixed when the store is created.
+    id_epoch_ = host_.newOrderIdEpoch();
     host_.batch().put(Family::Meta, kEpochKey, id_epoch_);
   }
   auto next = store_.get(Family::Meta, kNextIdKey);

@@ -100,6 +100,12 @@ class BrokerServiceHost {
   // Whether anyone receives notify() messages now; they are not built otherwise.
   virtual bool listening() const = 0;
   virtual bool regularHours(int64_t ts_ns) const = 0;
+  // The prefix of client order ids for a store that has none yet; kept in
+  // the store from then on. By default "th" and the creation time in base
+  // 36, so a new store beside an old broker account never repeats an id. A
+  // backtest gives a fixed one: its ids (and the log lines naming them) are
+  // then the same on every run.
+  virtual std::string newOrderIdEpoch() const;
 };
 
 struct OrderFilter {

@@ -95,7 +95,8 @@ int backtestCommand(const BacktestCommandOptions& options) {
               << std::flush;
     return true;
   };
-  // The services' start-up lines are for sessions; a backtest says what went wrong.
+  // The services' start-up lines are for sessions. Warnings go to the
+  // report's log (the terminal shows errors and, after the run, a count).
   spdlog::set_level(spdlog::level::warn);
   auto report = runBacktest(run, progress);
   if (bar) std::cerr << "\n";
@@ -116,6 +117,17 @@ int backtestCommand(const BacktestCommandOptions& options) {
         m.profit_factor_defined ? fmt::format("{:.2f}", m.profit_factor) : "-", m.max_drawdown, m.max_drawdown_pct,
         m.sharpe_defined ? fmt::format("{:.2f}", m.sharpe) : "-", report->starting_equity, report->ending_equity,
         options.out, options.html.empty() ? "" : ", " + options.html);
+    if (!report->rejections.empty()) {
+      std::string why;
+      for (const auto& [reason, count] : report->rejections) why += fmt::format(", {} {}", reason, count);
+      std::cout << fmt::format("rejected orders {}: {}\n", report->rejected_orders, why.substr(2));
+    }
+    if (const uint64_t logged = report->log.size() + report->log_omitted; logged > 0) {
+      const auto& first = report->log.front();
+      std::cout << fmt::format("{} log {} (warnings and errors) in {} under \"log\"; the first, at {}: {}\n", logged,
+                               logged == 1 ? "line" : "lines", options.out,
+                               first.time_ns ? formatExchangeTime(first.time_ns) : "start-up", first.message);
+    }
     for (const auto& w : report->warnings) std::cout << "warning: " << w << "\n";
   }
   return 0;

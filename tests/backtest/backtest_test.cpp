@@ -13,6 +13,7 @@
 #include "backtest/backtest.h"
 #include "backtest/backtest_internal.h"
 #include "csv_day.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace th {
@@ -239,6 +240,99 @@ TEST(Backtest, BadInputIsRefusedWithWhatIsWrong) {
   auto empty = runBacktest(later);
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().message, "no bars of SPY between 2026-11-18 and 2026-11-18 in " + good);
+}
+
+// A strategy's warnings, the broker's refusals and errors go to the report's
+// log with the market time they happened at, and the rejected orders are
+// counted by why; the terminal gets a summary instead of the lines. Order
+// ids are the same on every run, so the log is too.
+TEST(Backtest, WarningsAreKeptInTheReportsLogAtTheirMarketTime) {
+  test::TempDir dir;
+  const auto strategies = dir.path() / "strategies";
+  std::filesystem::create_directories(strategies / "noisy");
+  std::ofstream(strategies / "noisy/noisy.yaml")
+      << "schema: 1\nid: noisy\nversion: 1.0.0\nscript: noisy.lua\nsymbols: [SPY]\ntimeframe: 1m\n"
+         "params:\n  chatty: {type: boolean, default: false}\n";
+  std::ofstream(strategies / "noisy/noisy.lua") << R"(
+function on_bar(ctx, bar)
+  if ctx.params.chatty then
+    for i = 1, 3 do ctx:log("warn", "line " .. i) end
+    return
+  end
+  local m = bar.minute_of_day
+  if m == 9 * 60 + 45 then ctx:log("warn", "unusual volume on " .. bar.symbol) end
+  -- Over max_order_quantity: the risk service refuses it.
+  if m == 9 * 60 + 46 then ctx:buy{symbol = bar.symbol, qty = 20000} end
+  -- 200,000 of stock on 100,000 of cash: the paper broker refuses it.
+  if m == 9 * 60 + 47 then ctx:buy{symbol = bar.symbol, qty = 2000} end
+  if m == 9 * 60 + 48 then ctx:log("error", "something is off") end
+end
+)";
+  // The broker, not the risk service, judges buying power here.
+  std::ifstream embedded(std::string(TH_SOURCE_DIR) + "/config/host.yaml");
+  std::string config((std::istreambuf_iterator<char>(embedded)), std::istreambuf_iterator<char>());
+  const std::string check = "check_buying_power: true";
+  ASSERT_NE(config.find(check), std::string::npos);
+  config.replace(config.find(check), check.size(), "check_buying_power: false");
+  std::ofstream(dir / "host.yaml") << config;
+  std::ofstream(dir / "spy.csv") << orbDay();
+
+  auto o = options("noisy");
+  o.strategies_dir = strategies.string();
+  o.config = dir / "host.yaml";
+  o.data = dir / "spy.csv";
+  o.from = o.to = 20261116;
+  auto first = runBacktest(o);
+  ASSERT_TRUE(first) << first.error().message;
+  auto report = Json::parse(reportJson(*first));
+  EXPECT_EQ(report["rejected_orders"], 2);
+  EXPECT_EQ(report["rejections"], Json({{"BROKER", 1}, {"MAX_ORDER_QUANTITY", 1}}));
+  const auto& log = report["log"];
+  ASSERT_EQ(log.size(), 3u) << log.dump(1);
+  EXPECT_EQ(log[0], Json({{"time", "2026-11-16T09:46:00-05:00"},
+                          {"level", "warning"},
+                          {"message", "[strategy noisy 1.0.0] unusual volume on SPY"}}))
+      << "a bar is seen when it has closed: 09:45's at 09:46";
+  EXPECT_EQ(log[1]["time"], "2026-11-16T09:48:00-05:00");
+  EXPECT_EQ(log[1]["level"], "warning");
+  const std::string refused = log[1]["message"];
+  EXPECT_TRUE(refused.starts_with("order bt-20261116-")) << refused;
+  EXPECT_NE(refused.find("not taken by 'paper'"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("insufficient buying power"), std::string::npos) << refused;
+  EXPECT_EQ(log[2], Json({{"time", "2026-11-16T09:49:00-05:00"},
+                          {"level", "error"},
+                          {"message", "[strategy noisy 1.0.0] something is off"}}));
+  EXPECT_EQ(report["log_omitted"], 0);
+  EXPECT_NE(reportHtml(*first).find("Rejected orders: BROKER 1, MAX_ORDER_QUANTITY 1."), std::string::npos);
+
+  auto second = runBacktest(o);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(reportJson(*second), reportJson(*first)) << "order ids, and so the log, are the same on every run";
+
+  // The terminal: the counts and the first line, not every line.
+  test::Process cli({test::tradehostBinary(), "backtest", "--strategy", "noisy", "--strategies", strategies.string(),
+                     "--config", dir / "host.yaml", "--data", dir / "spy.csv", "--from",
+                     "2026-11-16", "--to", "2026-11-16", "--out", dir / "report.json"},
+                    dir / "cli.log");
+  ASSERT_EQ(cli.wait(std::chrono::seconds(60)).value_or(-1), 0) << cli.output();
+  const std::string shown = cli.output();
+  EXPECT_NE(shown.find("rejected orders 2: BROKER 1, MAX_ORDER_QUANTITY 1\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("3 log lines (warnings and errors) in " + dir / "report.json" +
+                       " under \"log\"; the first, at 2026-11-16T09:46:00-05:00: [strategy noisy 1.0.0] unusual "
+                       "volume on SPY\n"),
+            std::string::npos)
+      << shown;
+  EXPECT_EQ(shown.find("[warning]"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("something is off"), std::string::npos) << "errors still show as they happen\n" << shown;
+
+  // A chatty strategy: the first kMaxLogLines lines are kept, the rest counted.
+  o.params["chatty"] = "true";
+  auto chatty = runBacktest(o);
+  ASSERT_TRUE(chatty);
+  auto counted = Json::parse(reportJson(*chatty));
+  EXPECT_EQ(counted["log"].size(), kMaxLogLines);
+  EXPECT_EQ(counted["log_omitted"], 390 * 3 - kMaxLogLines);
+  EXPECT_EQ(counted["log"][0]["time"], "2026-11-16T09:31:00-05:00");
 }
 
 // A backtest plays the bars of all symbols in (start, symbol) order, from
