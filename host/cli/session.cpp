@@ -177,9 +177,17 @@ Result<void> Session::start() {
   }
 
   if (auto started = startStrategies(); !started) return std::unexpected(started.error());
+  // A feed that cannot connect does not stop the session: the brokers'
+  // orders and positions still need it (their reports, the kill switch, the
+  // API). The plugin shows as failed, health as degraded, and the operator
+  // connects it again through the API once the feed is back.
   for (const auto& instance : registry_.all()) {
     if (instance->info().kind != TH_KIND_DATA) continue;
-    if (auto connected = instance->connect(); !connected) return std::unexpected(connected.error());
+    if (auto connected = instance->connect(); !connected) {
+      spdlog::error("{}; the session runs without its data: connect it again with POST /api/v1/plugins/{}/connect",
+                    connected.error().message, instance->id());
+      post(instance->index(), ConnectionEvent{TH_CONN_FAILED, connected.error().message});
+    }
   }
 
   if (auto ok = api_->start(); !ok) return std::unexpected(ok.error());

@@ -3,6 +3,7 @@
 // the API on 127.0.0.1.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "support/http_client.h"
@@ -219,6 +220,65 @@ TEST(HostRun, BrokenPluginInConfigStopsStartupWithTheLoadersReason) {
       dir / "out.log");
   EXPECT_EQ(code, 1);
   EXPECT_NE(out.find("libbroken_abi_major.so: ABI major mismatch"), std::string::npos) << out;
+}
+
+// A feed that cannot connect at start leaves the session running without
+// it: the broker, the API and the other feed work, health says degraded and
+// names the plugin and why, and the operator can try it again.
+TEST(HostRun, AFeedThatCannotConnectLeavesTheSessionRunningDegraded) {
+  test::TempDir dir;
+  {
+    std::ofstream(dir / "host.yaml") << "schema: 1\nclock:\n  mode: simulated\n  start: 2026-11-16T09:29:00\n"
+                                        "plugins:\n  - id: synthetic\n    library: synthetic\n"
+                                        "  - id: paper\n    library: paper\n"
+                                        "    config:\n      state_file: ${var}/paper/account.json\n"
+                                        "  - id: feed\n    library: "
+                                     << TH_TEST_PLUGIN_DIR
+                                     << "/libbroken_connect.so\n"
+                                        "subscriptions:\n  - provider: synthetic\n    symbols: [SPY]\n"
+                                        "    streams: [trades, bars]\n";
+  }
+  HostRun host(dir, "run.log", {"--config", dir / "host.yaml"});
+  const auto port = host.port();
+  EXPECT_NE(host.process().output().find("plugin 'feed' connect failed"), std::string::npos)
+      << host.process().output();
+  auto health = healthOf(port);
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  std::map<std::string, nlohmann::json> plugins;
+  for (const auto& p : health["plugins"]) plugins[p["id"]] = p;
+  ASSERT_EQ(plugins.size(), 3u) << health.dump();
+  EXPECT_EQ(plugins["feed"]["state"], "failed") << health.dump();
+  EXPECT_NE(plugins["feed"].dump().find("cannot reach feed.example.com:443: connection refused"), std::string::npos)
+      << health.dump();
+  EXPECT_EQ(plugins["synthetic"]["state"], "connected");
+  EXPECT_EQ(plugins["paper"]["state"], "connected");
+
+  // The other feed's bars flow, and orders can be placed.
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto page = nlohmann::json::parse(http(port, "GET", "/api/v1/journal?kind=bar&limit=1").body);
+        return page["records"].size() == 1;
+      },
+      30s))
+      << host.process().output();
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer integration-secret"}};
+  // Once past the open (09:29 start), an order is accepted.
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        return http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":1})", auth).status ==
+               201;
+      },
+      30s));
+
+  // Trying the feed again says why it still fails.
+  auto retry = http(port, "POST", "/api/v1/plugins/feed/connect", "", auth);
+  EXPECT_EQ(retry.status, 409) << retry.body;
+  EXPECT_NE(retry.body.find("connection refused"), std::string::npos) << retry.body;
+
+  host.process().signal(SIGTERM);
+  auto code = host.process().wait(30s);
+  ASSERT_TRUE(code) << "host did not stop on SIGTERM";
+  EXPECT_EQ(*code, 0) << host.process().output();
 }
 
 }  // namespace

@@ -44,13 +44,25 @@ static th_status list_symbols(th_plugin* p, th_symbol_sink sink, void* sc, char*
   return TH_OK;
 }
 
+#ifdef BROKEN_CONNECT
+/* Loads and creates, but its feed is never reachable. */
+static th_status unreachable(th_plugin* p, char* e, uint32_t c) {
+  (void)p;
+  snprintf(e, c, "cannot reach feed.example.com:443: connection refused");
+  return TH_ERR_IO;
+}
+#define CONNECT unreachable
+#else
+#define CONNECT noop
+#endif
+
 #ifdef BROKEN_OLD_MINOR
 /* Built as a 1.1 plugin would be: its table ends before `symbols` (1.2). The
  * function after the end must never be called. */
-static const th_data_api data_api = {offsetof(th_data_api, symbols), noop, noop, noop_sub, noop_sub, noop_history,
+static const th_data_api data_api = {offsetof(th_data_api, symbols), CONNECT, noop, noop_sub, noop_sub, noop_history,
                                      NULL, NULL, list_symbols};
 #else
-static const th_data_api data_api = {sizeof(th_data_api), noop, noop, noop_sub, noop_sub, noop_history, NULL, NULL,
+static const th_data_api data_api = {sizeof(th_data_api), CONNECT, noop, noop_sub, noop_sub, noop_history, NULL, NULL,
                                      list_symbols};
 #endif
 
