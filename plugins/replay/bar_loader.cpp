@@ -87,7 +87,9 @@ class SliceParser {
     if (firstBlankLine_ != 0) failAt({path_, firstBlankLine_}, "blank line before the end of the file");
     bytesSeen_ += text.size() + 1;
     ParsedBar bar = parseLine(format_, text, where);
+    const uint32_t before = last_;
     SymbolSeen& seen = symbol(bar.symbol);
+    switches_ += last_ != before;
     if (seen.lines != 0 && bar.minute < seen.lastMinute) {
       failAt(where, concat("'", bar.symbol, "' bar at ", formatMinute(bar.minute), " is earlier than its bar at ",
                            formatMinute(seen.lastMinute), " on line ", std::to_string(seen.lastLine),
@@ -138,9 +140,11 @@ class SliceParser {
   }
 
   void reserveForTheRest() {
-    // A file grouped by symbol (Polygon's, by ticker) shows one symbol in
-    // the sample, which says nothing of the rest: it grows as it goes.
-    if (symbols_.size() < 2) return;
+    // Only a file that interleaves its symbols (by time, then symbol) shows
+    // each symbol's share of the rest in the sample. One grouped by symbol
+    // (Polygon's, by ticker) shows one group, or the end of one and the
+    // start of the next, which says nothing of the rest: it grows as it goes.
+    if (symbols_.size() < 2 || switches_ < kSampleLines / 2) return;
     const double lines = static_cast<double>(bytes_) / static_cast<double>(bytesSeen_) * kSampleLines;
     for (SymbolSeen& seen : symbols_) {
       if (!seen.kept) continue;
@@ -157,6 +161,7 @@ class SliceParser {
   uint64_t dataLines_ = 0;
   uint64_t firstBlankLine_ = 0;
   uint32_t last_ = UINT32_MAX;
+  uint64_t switches_ = 0;  // lines whose symbol differs from the line before's
   std::vector<SymbolSeen> symbols_;
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> index_;
 };
