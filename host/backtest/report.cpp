@@ -194,6 +194,14 @@ BacktestMetrics computeMetrics(const std::vector<BacktestTrade>& trades, const s
   return m;
 }
 
+std::string rejectionsText(const BacktestReport& report) {
+  std::string text;
+  for (const auto& [reason, count] : report.rejections) {
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", reason, count);
+  }
+  return text;
+}
+
 std::string reportJson(const BacktestReport& report) {
   Json params = Json::object();
   for (const auto& [name, value] : report.params) params[name] = value;

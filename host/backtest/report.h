@@ -86,6 +86,9 @@ struct BacktestReport {
   double load_seconds = 0, play_seconds = 0;
 };
 
+// "BROKER 63, COOL_DOWN 67": the rejected orders by reason, for people.
+std::string rejectionsText(const BacktestReport& report);
+
 // Round trips from fills in time order (a fill that crosses zero closes
 // one trade and opens the next); trades still open are closed at
 // `last_prices` with reason "end".

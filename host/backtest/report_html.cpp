@@ -150,13 +150,7 @@ std::string reportHtml(const BacktestReport& report) {
   }
   std::string notes;
   for (const auto& w : report.warnings) notes += fmt::format("<p class=\"warn\">{}</p>\n", escape(w));
-  if (!report.rejections.empty()) {
-    std::string why;
-    for (const auto& [reason, count] : report.rejections) {
-      why += fmt::format("{}{} {}", why.empty() ? "" : ", ", escape(reason), count);
-    }
-    notes += fmt::format("<p>Rejected orders: {}.</p>\n", why);
-  }
+  if (!report.rejections.empty()) notes += fmt::format("<p>Rejected orders: {}.</p>\n", escape(rejectionsText(report)));
   if (!report.log.empty()) {
     std::string lines;
     for (const auto& line : report.log) {

@@ -58,6 +58,5 @@ RunLog::~RunLog() {
 
 std::vector<BacktestLogLine> RunLog::lines() const { return sink_->lines(); }
 uint64_t RunLog::omitted() const { return sink_->omitted(); }
-uint64_t RunLog::count() const { return sink_->lines().size() + sink_->omitted(); }
 
 }  // namespace th

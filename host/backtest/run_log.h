@@ -33,11 +33,9 @@ class RunLog {
 
   std::vector<BacktestLogLine> lines() const;
   uint64_t omitted() const;
-  uint64_t count() const;
-
-  class Sink;
 
  private:
+  class Sink;
   std::shared_ptr<Sink> sink_;
   std::vector<spdlog::level::level_enum> shown_;  // the other sinks' levels, restored at the end
 };

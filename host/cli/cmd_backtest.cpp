@@ -118,9 +118,7 @@ int backtestCommand(const BacktestCommandOptions& options) {
         m.sharpe_defined ? fmt::format("{:.2f}", m.sharpe) : "-", report->starting_equity, report->ending_equity,
         options.out, options.html.empty() ? "" : ", " + options.html);
     if (!report->rejections.empty()) {
-      std::string why;
-      for (const auto& [reason, count] : report->rejections) why += fmt::format(", {} {}", reason, count);
-      std::cout << fmt::format("rejected orders {}: {}\n", report->rejected_orders, why.substr(2));
+      std::cout << fmt::format("rejected orders {}: {}\n", report->rejected_orders, rejectionsText(*report));
     }
     if (const uint64_t logged = report->log.size() + report->log_omitted; logged > 0) {
       const auto& first = report->log.front();
