@@ -178,10 +178,13 @@ void Host::pump() {
         broker_->onOrder("paper", *order);
       } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
         broker_->onFill("paper", *fill);
-        const Order* placed = broker_->find(fill->client_order_id);
-        fills_.push_back({fill->ts_ns, fill->symbol, fill->side == TH_SIDE_SELL ? "sell" : "buy",
-                          placed ? std::string(toString(placed->role)) : "", fill->quantity, fill->price,
-                          fill->commission, fill->multiplier});
+        const Order* placed = fill->client_order_id.empty() ? nullptr : broker_->find(fill->client_order_id);
+        // An option's expiry, exercise or assignment has no order: what it is stands for the role.
+        std::string role = placed                ? std::string(toString(placed->role))
+                           : fill->activity != 0 ? std::string(fillActivityName(fill->activity))
+                                                 : std::string();
+        fills_.push_back({fill->ts_ns, fill->symbol, fill->side == TH_SIDE_SELL ? "sell" : "buy", std::move(role),
+                          fill->quantity, fill->price, fill->commission, fill->multiplier});
       } else {
         continue;
       }

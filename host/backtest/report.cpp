@@ -45,6 +45,8 @@ std::string reasonOf(const std::string& role) {
   if (role == "stop_loss") return "stop";
   if (role == "take_profit") return "target";
   if (role == "time_exit") return "time";
+  // An option held to its expiry.
+  if (role == "expired" || role == "exercised" || role == "assigned") return role;
   return "signal";
 }
 

@@ -26,6 +26,8 @@ using Json = nlohmann::json;
 constexpr std::string_view kEpochKey = "order_id_epoch";
 constexpr std::string_view kNextIdKey = "order_id_next";
 constexpr std::string_view kRiskKey = "risk";
+// What is left of a quantity after whole units are taken from it: rounding.
+constexpr double kQuantityEpsilon = 1e-9;
 
 std::string bigEndian(uint64_t value) {
   std::string key(8, '\0');
@@ -66,8 +68,11 @@ const char* purposeName(OrderPurpose purpose) {
 }
 
 std::string fillJson(const std::string& broker, const FillInput& f) {
-  // Field by field in key order (every fill is stored): jsonText's text.
-  return JsonObjectWriter()
+  // Field by field in key order (every fill is stored): jsonText's text. A
+  // trade has no activity.
+  JsonObjectWriter out;
+  if (f.activity != TH_FILL_TRADE) out.integer("activity", f.activity);
+  return out
       .integer("asset_class", f.asset_class)
       .text("broker", broker)
       .number("commission", f.commission)
@@ -201,12 +206,13 @@ Result<void> BrokerService::load() {
       f.commission = j.at("commission").get<double>();
       f.multiplier = j.at("multiplier").get<double>();
       f.ts_ns = j.at("ts_ns").get<int64_t>();
+      f.activity = j.value("activity", 0);
       auto broker = j.at("broker").get<std::string>();
       if (auto booked = bookFor(broker).apply(f); !booked) {
         failure = Error{ErrorCode::Corruption, fmt::format("store: fills: {}: {}", f.fill_id, booked.error().message)};
         return false;
       }
-      prices_[f.symbol].price = f.price;
+      if (f.price > 0) prices_[f.symbol].price = f.price;
     } catch (const std::exception& e) {
       failure = Error{ErrorCode::Corruption, fmt::format("store: fills: record {}: {}", fromBigEndian(key), e.what())};
       return false;
@@ -553,8 +559,7 @@ void BrokerService::onOrder(const std::string& broker_id, const OrderEvent& even
 }
 
 void BrokerService::onFill(const std::string& broker_id, const FillEvent& event) {
-  PositionBook& positions = bookFor(broker_id);
-  auto it = orders_.find(event.client_order_id);
+  auto it = event.client_order_id.empty() ? orders_.end() : orders_.find(event.client_order_id);
   Order* order = it == orders_.end() ? nullptr : &it->second;
   FillInput fill;
   fill.fill_id = event.fill_id;
@@ -570,35 +575,15 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
                                                                                 ? AssetClass::Option
                                                                                 : AssetClass::Equity);
   fill.ts_ns = event.ts_ns;
-  double realised_before = 0;
-  if (const Position* p = positions.strategyPosition(fill.strategy, fill.symbol)) realised_before = p->realised;
-  auto booked = positions.apply(fill);
-  if (!booked) {
-    spdlog::error("fill {} from '{}' refused: {}", event.fill_id, broker_id, booked.error().message);
-    if (order) journalAction("fill_refused", *order, booked.error().message);
-    return;
-  }
-  if (*booked == FillResult::Duplicate) {
-    ++stats_.duplicate_fills;
-    return;
-  }
-  ++stats_.fills;
-  host_.batch().put(Family::Fills, bigEndian(next_fill_key_++), fillJson(broker_id, fill));
-  prices_[fill.symbol].price = fill.price;
-  if (!order) {
-    spdlog::warn("fill {} from '{}' is for order {}, unknown to this host; booked as manual", event.fill_id, broker_id,
-                 event.client_order_id);
-  }
-  const Position* after = positions.strategyPosition(fill.strategy, fill.symbol);
-  if (after && after->realised != realised_before) {
-    risk_.onClosingFill(fill.strategy, after->realised - realised_before - fill.commission, host_.nowNs());
-    persistRisk();
-  }
-  if (host_.listening()) {
-    host_.notify(fmt::format(
-      R"({{"type":"fill","fill_id":{},"client_order_id":{},"strategy":{},"symbol":{},"side":"{}","quantity":{},"price":{}}})",
-      jsonString(fill.fill_id), jsonString(event.client_order_id), jsonString(fill.strategy), jsonString(fill.symbol),
-      fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price));
+  fill.activity = order ? TH_FILL_TRADE : event.activity;
+  if (fill.activity != TH_FILL_TRADE) {
+    bookSettlement(broker_id, event, fill);
+  } else {
+    if (!bookFill(broker_id, fill, order, event.client_order_id)) return;
+    if (!order) {
+      spdlog::warn("fill {} from '{}' is for order {}, unknown to this host; booked as manual", event.fill_id,
+                   broker_id, event.client_order_id);
+    }
   }
   if (order) {
     if (order->filled_quantity < order->booked_quantity + fill.quantity) {
@@ -620,6 +605,93 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
   }
   checkPnl();
   if (auto* port = broker(broker_id)) refreshAccount(*port);
+}
+
+bool BrokerService::bookFill(const std::string& broker_id, const FillInput& fill, const Order* order,
+                             std::string_view client_order_id) {
+  PositionBook& positions = bookFor(broker_id);
+  double realised_before = 0;
+  if (const Position* p = positions.strategyPosition(fill.strategy, fill.symbol)) realised_before = p->realised;
+  auto booked = positions.apply(fill);
+  if (!booked) {
+    spdlog::error("fill {} from '{}' refused: {}", fill.fill_id, broker_id, booked.error().message);
+    if (order) journalAction("fill_refused", *order, booked.error().message);
+    return false;
+  }
+  if (*booked == FillResult::Duplicate) {
+    ++stats_.duplicate_fills;
+    return false;
+  }
+  ++stats_.fills;
+  host_.batch().put(Family::Fills, bigEndian(next_fill_key_++), fillJson(broker_id, fill));
+  if (fill.price > 0) prices_[fill.symbol].price = fill.price;
+  const Position* after = positions.strategyPosition(fill.strategy, fill.symbol);
+  if (after && after->realised != realised_before) {
+    risk_.onClosingFill(fill.strategy, after->realised - realised_before - fill.commission, host_.nowNs());
+    persistRisk();
+  }
+  if (host_.listening()) {
+    const std::string_view activity =
+      fill.activity != TH_FILL_TRADE ? fillActivityName(fill.activity) : std::string_view();
+    host_.notify(fmt::format(
+      R"({{"type":"fill","fill_id":{},"client_order_id":{},"strategy":{},"symbol":{},"side":"{}","quantity":{},"price":{}{}{}{}}})",
+      jsonString(fill.fill_id), jsonString(client_order_id), jsonString(fill.strategy), jsonString(fill.symbol),
+      fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price, activity.empty() ? "" : R"(,"activity":")",
+      activity, activity.empty() ? "" : "\""));
+  }
+  return true;
+}
+
+void BrokerService::bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill) {
+  PositionBook& positions = bookFor(broker_id);
+  if (positions.seenFill(event.fill_id)) {
+    ++stats_.duplicate_fills;
+    return;
+  }
+  // The holders of the contract, in the strategies' name order, each up to
+  // what it holds (an exercise's shares: its contracts times their
+  // multiplier); what none of them holds is the manual book's. The shares
+  // come before the fill that closes the contract, so the holders still hold it.
+  const bool delivery = !event.contract.empty();
+  const std::string& contract = delivery ? event.contract : event.symbol;
+  const Position* account = positions.accountPosition(contract);
+  const double direction = account && account->quantity < 0 ? -1.0 : 1.0;
+  std::vector<SettlementShare> shares;
+  double left = fill.quantity;
+  for (const std::string& strategy : positions.strategies()) {
+    if (strategy == kManualStrategy || left <= kQuantityEpsilon) continue;
+    const Position* held = positions.strategyPosition(strategy, contract);
+    if (!held || held->quantity * direction <= kQuantityEpsilon) continue;
+    const double take = std::min(left, std::abs(held->quantity) * (delivery ? held->multiplier : 1.0));
+    shares.push_back({strategy, take});
+    left -= take;
+  }
+  if (left > kQuantityEpsilon) shares.push_back({std::string(kManualStrategy), left});
+
+  const std::string_view what = fillActivityName(fill.activity);
+  for (size_t i = 0; i < shares.size(); ++i) {
+    FillInput part = fill;
+    part.strategy = shares[i].strategy;
+    part.quantity = shares[i].quantity;
+    // One fill id a book: the first part keeps the broker's, which is what a repeated report is known by.
+    if (i > 0) part.fill_id = fmt::format("{}/{}", event.fill_id, part.strategy.empty() ? "manual" : part.strategy);
+    if (!bookFill(broker_id, part, nullptr, {})) continue;
+    spdlog::info("{} {}: {} {} {} at {} for {}", contract, what, part.side == TH_SIDE_SELL ? "sold" : "bought",
+                 part.quantity, part.symbol, part.price, part.strategy.empty() ? "manual" : part.strategy);
+  }
+  settlements_[event.fill_id] = std::move(shares);
+  settlement_order_.push_back(event.fill_id);
+  // Strategies hear of a settlement straight after it is booked: a few are enough.
+  constexpr size_t kSettlementsKept = 256;
+  if (settlement_order_.size() > kSettlementsKept) {
+    settlements_.erase(settlement_order_.front());
+    settlement_order_.pop_front();
+  }
+}
+
+const std::vector<BrokerService::SettlementShare>* BrokerService::settlementShares(std::string_view fill_id) const {
+  auto it = settlements_.find(fill_id);
+  return it == settlements_.end() ? nullptr : &it->second;
 }
 
 void BrokerService::mark(std::string_view symbol, double price) {

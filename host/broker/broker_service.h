@@ -36,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -161,6 +162,14 @@ class BrokerService final : private RiskView {
   // Broker reports (core thread, after the session journalled them).
   void onOrder(const std::string& broker, const OrderEvent& event);
   void onFill(const std::string& broker, const FillEvent& event);
+  // An option's expiry, exercise or assignment comes from no order: it is
+  // booked to the strategies that hold the contract. Who got how much of the
+  // settlement fill `fill_id` (nullptr when it is not one of the last few).
+  struct SettlementShare {
+    std::string strategy;
+    double quantity = 0;
+  };
+  const std::vector<SettlementShare>* settlementShares(std::string_view fill_id) const;
   // The last price of a symbol from market data: marks positions, feeds the
   // price collar and notional checks.
   void mark(std::string_view symbol, double price);
@@ -301,6 +310,12 @@ class BrokerService final : private RiskView {
   std::set<std::string, std::less<>> exit_cancels_;
   std::set<std::string, std::less<>> killed_entries_;  // native entries the kill switch canceled
   Stats stats_;
+  // onFill's parts: books one fill on its strategy (false when refused or a
+  // duplicate); splits a settlement among the contract's holders.
+  bool bookFill(const std::string& broker_id, const FillInput& fill, const Order* order, std::string_view client_order_id);
+  void bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill);
+  std::map<std::string, std::vector<SettlementShare>, std::less<>> settlements_;
+  std::deque<std::string> settlement_order_;  // settlements_' keys, oldest first
 };
 
 }  // namespace th

@@ -33,7 +33,10 @@ Result<void> validate(const FillInput& fill) {
     return reject("unknown asset class", fill.asset_class);
   }
   if (!positiveFinite(fill.quantity)) return reject("quantity must be positive", fill.quantity);
-  if (!positiveFinite(fill.price)) return reject("price must be positive", fill.price);
+  // An expired or delivered contract closes at 0; every trade has a price.
+  if (fill.activity != 0 ? !(std::isfinite(fill.price) && fill.price >= 0) : !positiveFinite(fill.price)) {
+    return reject(fill.activity != 0 ? "price must not be negative" : "price must be positive", fill.price);
+  }
   if (!positiveFinite(fill.multiplier)) return reject("multiplier must be positive", fill.multiplier);
   if (!std::isfinite(fill.commission) || fill.commission < 0) {
     return reject("commission must not be negative", fill.commission);

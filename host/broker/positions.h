@@ -49,6 +49,7 @@ struct FillInput {
   double commission = 0;    // account currency, >= 0
   double multiplier = 1;    // 1 for equities, 100 for standard options
   int64_t ts_ns = 0;
+  int32_t activity = 0;     // TH_FILL_*: an expiry closes a contract at price 0
 };
 
 // Invalid fills are not a FillResult: apply() returns them as an Error with

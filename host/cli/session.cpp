@@ -321,6 +321,7 @@ void Session::chartEvent(const Event& event) {
     marker.price = fill->price;
     marker.side = fill->side == TH_SIDE_SELL ? "sell" : "buy";
     marker.text = fmt::format("{} {} @ {}", fill->side == TH_SIDE_SELL ? "SELL" : "BUY", fill->quantity, fill->price);
+    if (fill->activity != TH_FILL_TRADE) marker.text += fmt::format(" ({})", fillActivityName(fill->activity));
     marker.origin = std::string(sourceName(event.source));
     chart_->addMarker(fill->symbol, std::move(marker));
     return;

@@ -21,4 +21,9 @@ std::string_view eventKindName(size_t index) {
   return index < kEventKindCount ? names[index] : "unknown";
 }
 
+std::string_view fillActivityName(int32_t activity) {
+  static constexpr std::string_view names[] = {"trade", "expired", "exercised", "assigned"};
+  return activity >= 0 && activity < static_cast<int32_t>(std::size(names)) ? names[activity] : "unknown";
+}
+
 }  // namespace th

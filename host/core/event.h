@@ -64,6 +64,8 @@ struct FillEvent {
   int32_t asset_class = 0, side = 0;
   double quantity = 0, price = 0, commission = 0, multiplier = 1;
   int64_t ts_ns = 0;
+  int32_t activity = 0;  // TH_FILL_*: an option's expiry, exercise or assignment has no order
+  std::string contract;  // for an exercise's or assignment's shares: the contract that delivered them
 };
 
 struct ConnectionEvent {
@@ -81,6 +83,8 @@ using EventPayload = std::variant<TradeEvent, QuoteEvent, BarEvent, OrderEvent, 
 inline constexpr size_t kEventKindCount = std::variant_size_v<EventPayload>;
 // "trade", "quote", ... for EventPayload::index(), as metrics label them.
 std::string_view eventKindName(size_t index);
+// "trade", "expired", "exercised" or "assigned" for FillEvent::activity.
+std::string_view fillActivityName(int32_t activity);
 
 struct Event {
   uint16_t source = 0;  // index of the plugin instance that produced it; 0 = host

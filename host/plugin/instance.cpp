@@ -128,6 +128,8 @@ FillEvent toFillEvent(const th_fill& f) {
   e.commission = f.commission;
   e.multiplier = f.multiplier;
   e.ts_ns = f.ts_ns;
+  if (TH_HAS_FIELD(th_fill, &f, activity)) e.activity = f.activity;
+  if (TH_HAS_FIELD(th_fill, &f, contract_len)) e.contract = copy(f.contract, f.contract_len);
   return e;
 }
 

@@ -318,9 +318,12 @@ void pushOrder(lua_State* L, const Order& order) {
 }
 
 void pushFill(lua_State* L, const FillEvent& fill) {
-  lua_createtable(L, 0, 9);
+  lua_createtable(L, 0, 11);
   setField(L, "id", fill.fill_id);
-  setField(L, "order_id", fill.client_order_id);
+  // An option's expiry, exercise or assignment comes from no order.
+  if (!fill.client_order_id.empty()) setField(L, "order_id", fill.client_order_id);
+  if (fill.activity != TH_FILL_TRADE) setField(L, "activity", fillActivityName(fill.activity));
+  if (!fill.contract.empty()) setField(L, "contract", fill.contract);
   setField(L, "symbol", fill.symbol);
   setField(L, "side", fill.side == 2 ? std::string_view("sell") : std::string_view("buy"));
   setField(L, "qty", fill.quantity);

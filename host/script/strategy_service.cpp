@@ -606,6 +606,10 @@ void StrategyService::onOrderEvent(const OrderEvent& event, uint64_t sequence) {
 
 void StrategyService::onFillEvent(const FillEvent& event, uint64_t sequence) {
   auto* broker = host_.broker();
+  if (event.activity != TH_FILL_TRADE && event.client_order_id.empty()) {
+    onSettlement(event, sequence);
+    return;
+  }
   const Order* order = broker ? broker->find(event.client_order_id) : nullptr;
   if (!order || order->intent.strategy.empty()) return;
   auto* entry = find(order->intent.strategy);
@@ -614,6 +618,24 @@ void StrategyService::onFillEvent(const FillEvent& event, uint64_t sequence) {
   if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Fill)) return;
   entry->last_sequence = sequence;
   handled(*entry, entry->instance->onFill(event));
+}
+
+// An option's expiry, exercise or assignment: each strategy the broker
+// service booked a part to hears of its part.
+void StrategyService::onSettlement(const FillEvent& event, uint64_t sequence) {
+  auto* broker = host_.broker();
+  const auto* shares = broker ? broker->settlementShares(event.fill_id) : nullptr;
+  if (!shares) return;
+  for (const auto& share : *shares) {
+    auto* entry = share.strategy.empty() ? nullptr : find(share.strategy);
+    if (!entry) continue;
+    ++entry->fills;
+    if (entry->status != StrategyStatus::Running || !entry->instance->has(Callback::Fill)) continue;
+    FillEvent part = event;
+    part.quantity = share.quantity;
+    entry->last_sequence = sequence;
+    handled(*entry, entry->instance->onFill(part));
+  }
 }
 
 void StrategyService::tick() {

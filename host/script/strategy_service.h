@@ -215,6 +215,7 @@ class StrategyService {
   bool inSchedule(StrategyEntry& entry, int64_t ts_ns);
   void onOrderEvent(const OrderEvent& event, uint64_t sequence);
   void onFillEvent(const FillEvent& event, uint64_t sequence);
+  void onSettlement(const FillEvent& event, uint64_t sequence);
   uint64_t addTimer(StrategyEntry& entry, int64_t at_ns, std::string tag, uint64_t id);
   void fireTimers(int64_t now_ns);
   // next_timer_due_ from the running strategies' timers.

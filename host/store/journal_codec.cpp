@@ -46,6 +46,7 @@ class Reader {
     pos_ += n;
     return s;
   }
+  bool done() const { return pos_ >= in_.size(); }
 
  private:
   std::string_view in_;
@@ -153,6 +154,8 @@ std::optional<EncodedEvent> encodeEvent(const Event& event, std::string_view sou
   if (auto* f = std::get_if<FillEvent>(&event.payload)) {
     w.text(f->fill_id).text(f->client_order_id).text(f->broker_order_id).text(f->symbol);
     w.pod(f->asset_class).pod(f->side).pod(f->quantity).pod(f->price).pod(f->commission).pod(f->multiplier);
+    // An expiry's fills carry what they are; a trade's record ends here, as it always did.
+    if (f->activity != 0) w.pod(f->activity).text(f->contract);
     return EncodedEvent{JournalKind::Fill, w.take()};
   }
   if (auto* c = std::get_if<ConnectionEvent>(&event.payload)) {
@@ -229,6 +232,10 @@ std::string journalRecordJson(const JournalRecord& record) {
         j["price"] = r.pod<double>();
         j["commission"] = r.pod<double>();
         j["multiplier"] = r.pod<double>();
+        if (!r.done()) {
+          j["activity"] = fillActivityName(r.pod<int32_t>());
+          if (auto contract = r.text(); !contract.empty()) j["contract"] = contract;
+        }
         break;
       case JournalKind::Connection:
         j["state"] = r.pod<int32_t>();

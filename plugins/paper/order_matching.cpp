@@ -1,6 +1,9 @@
 // The market feed side of the paper broker: each quote, trade or bar updates
-// what the venue knows of its symbol, expires DAY orders past the close, and
-// gives the symbol's open orders their chance to fill.
+// what the venue knows of its symbol, expires DAY orders past the close,
+// settles option contracts past their expiry, and gives the symbol's open
+// orders their chance to fill.
+#include <th/occ.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -74,15 +77,20 @@ void PaperBroker::onBar(const th_bar& bar) {
 void PaperBroker::onMarketEvent(const MarketEvent& event, bool may_fill) {
   if (event.symbol.empty()) return;
   std::lock_guard lock(mutex_);
+  // While disconnected the venue cannot report, so nothing trades, expires
+  // or settles; that resumes with the first event after connect().
+  std::vector<Report> reports;
+  bool changed = false;
+  if (connected_) {
+    changed = expireDayOrders(event.ts_ns, reports);
+    // Before this event moves a mark: the underlying's last price of the expiry day decides.
+    changed = settleExpiredOptions(event.ts_ns, reports) || changed;
+  }
   auto feed = state_.symbols.find(event.symbol);
   if (feed == state_.symbols.end()) feed = state_.symbols.emplace(std::string(event.symbol), SymbolFeed{}).first;
   updateFeed(feed->second, event);
-  // While disconnected the venue cannot report, so nothing trades; orders
-  // resume with the first event after connect().
   if (!connected_) return;
 
-  std::vector<Report> reports;
-  bool changed = expireDayOrders(event.ts_ns, reports);
   if (may_fill) changed = matchOrders(event, feed->second, reports) || changed;
   if (!changed) return;
   // A feed callback has no error channel: a failed save is logged and the
@@ -115,6 +123,90 @@ bool PaperBroker::expireDayOrders(int64_t ts_ns, std::vector<Report>& reports) {
     closeOrder(index, TH_STATUS_EXPIRED, "day order expired at session close", ts_ns, reports);
   }
   return !expired.empty();
+}
+
+// Option contracts held past the close of their expiry day (16:00 ET) are
+// settled at the first market event at or after it, of any symbol, as DAY
+// orders expire: in the money by 0.01 or more against the underlying's last
+// mark, a long contract is exercised and a short one assigned (the shares
+// move at the strike); otherwise it expires worthless. Either way the
+// contract closes at price 0 and its open orders end.
+bool PaperBroker::settleExpiredOptions(int64_t ts_ns, std::vector<Report>& reports) {
+  if (ts_ns < next_settlement_ns_) return false;
+  std::vector<std::string> due;
+  int64_t next = kNever;
+  for (const auto& [symbol, position] : state_.account.positions) {
+    if (position.asset_class != TH_ASSET_OPTION || position.quantity == 0) continue;
+    const auto occ = parseOccSymbol(symbol);
+    if (!occ) continue;  // no expiry to go by
+    const int64_t close = calendar_.closeOn(occ->expiry_yyyymmdd);
+    if (ts_ns >= close) {
+      due.push_back(symbol);
+    } else {
+      next = std::min(next, close);
+    }
+  }
+  next_settlement_ns_ = next;
+  for (const std::string& symbol : due) settleOption(symbol, ts_ns, reports);
+  return !due.empty();
+}
+
+void PaperBroker::settleOption(const std::string& symbol, int64_t ts_ns, std::vector<Report>& reports) {
+  const OccSymbol occ = *parseOccSymbol(symbol);
+  const Position held = state_.account.positions.at(symbol);  // a copy: the fills below change it
+  std::vector<size_t> working;
+  for (size_t index : open_) {
+    if (state_.orders[index].symbol == symbol) working.push_back(index);
+  }
+  for (size_t index : working) {
+    if (open_.contains(index)) closeOrder(index, TH_STATUS_EXPIRED, "the option contract expired", ts_ns, reports);
+  }
+
+  const std::string root(occ.root);
+  const auto underlying = state_.symbols.find(root);
+  const double spot = underlying != state_.symbols.end() ? underlying->second.mark : 0.0;
+  if (!(spot > 0)) {
+    host().log(TH_LOG_WARN, "paper: " + symbol + " expired with no price of " + root +
+                              " seen; settled as out of the money (it expires worthless)");
+  }
+  const double strike = occ.strike();
+  const double in_the_money = !(spot > 0) ? 0.0 : occ.right == TH_OPTION_CALL ? spot - strike : strike - spot;
+  const bool delivers = in_the_money >= 0.01 - 1e-9;
+  const bool held_long = held.quantity > 0;
+  const double contracts = std::abs(held.quantity);
+  const int32_t activity = !delivers ? TH_FILL_EXPIRED : held_long ? TH_FILL_EXERCISED : TH_FILL_ASSIGNED;
+  auto book = [&](Fill fill) {
+    fill.fill_id = nextFillId();
+    fill.activity = activity;
+    fill.ts_ns = ts_ns;
+    state_.account.applyFill(fill);
+    state_.fills.push_back(fill);
+    reports.push_back(std::move(fill));
+  };
+  if (delivers) {
+    // A call delivers shares to its holder; a put takes them.
+    Fill shares;
+    shares.symbol = root;
+    shares.asset_class = TH_ASSET_EQUITY;
+    shares.side = (occ.right == TH_OPTION_CALL) == held_long ? TH_SIDE_BUY : TH_SIDE_SELL;
+    shares.quantity = contracts * held.multiplier;
+    shares.price = strike;
+    shares.multiplier = 1;
+    shares.contract = symbol;
+    book(std::move(shares));
+  }
+  Fill closing;
+  closing.symbol = symbol;
+  closing.asset_class = TH_ASSET_OPTION;
+  closing.side = held_long ? TH_SIDE_SELL : TH_SIDE_BUY;
+  closing.quantity = contracts;
+  closing.price = 0;
+  closing.multiplier = held.multiplier;
+  book(std::move(closing));
+}
+
+std::string PaperBroker::nextFillId() {
+  return "F-" + state_.account_epoch + "-" + std::to_string(state_.next_fill_number++);
 }
 
 bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports) {
@@ -207,7 +299,7 @@ bool PaperBroker::matchOne(size_t index, const MarketEvent& event, const SymbolF
 void PaperBroker::fillOrder(size_t index, double quantity, double price, int64_t ts_ns, std::vector<Report>& reports) {
   Order& order = state_.orders[index];
   Fill fill;
-  fill.fill_id = "F-" + state_.account_epoch + "-" + std::to_string(state_.next_fill_number++);
+  fill.fill_id = nextFillId();
   fill.client_order_id = order.client_order_id;
   fill.broker_order_id = order.broker_order_id;
   fill.symbol = order.symbol;
@@ -219,6 +311,7 @@ void PaperBroker::fillOrder(size_t index, double quantity, double price, int64_t
   fill.multiplier = multiplierFor(order.asset_class);
   fill.ts_ns = ts_ns;
   state_.account.applyFill(fill);
+  if (fill.asset_class == TH_ASSET_OPTION) next_settlement_ns_ = INT64_MIN;  // a contract may be new
 
   const double filled = order.filled_quantity + quantity;
   order.average_fill_price = (order.average_fill_price * order.filled_quantity + price * quantity) / filled;

@@ -49,6 +49,9 @@ th_fill toAbi(const Fill& f) {
   s.commission = f.commission;
   s.multiplier = f.multiplier;
   s.ts_ns = f.ts_ns;
+  s.activity = f.activity;
+  s.contract = f.contract.data();
+  s.contract_len = static_cast<uint32_t>(f.contract.size());
   return s;
 }
 

@@ -125,6 +125,9 @@ class PaperBroker final : public Broker {
   // order_matching.cpp
   void onMarketEvent(const MarketEvent& event, bool may_fill);
   bool expireDayOrders(int64_t ts_ns, std::vector<Report>& reports);
+  bool settleExpiredOptions(int64_t ts_ns, std::vector<Report>& reports);
+  void settleOption(const std::string& symbol, int64_t ts_ns, std::vector<Report>& reports);
+  std::string nextFillId();
   bool matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports);
   bool matchOne(size_t index, const MarketEvent& event, const SymbolFeed& feed, double& units,
                 std::vector<Report>& reports);
@@ -144,6 +147,8 @@ class PaperBroker final : public Broker {
   // No open DAY order expires before this: market events earlier skip the
   // expiry check. Reset whenever an order opens or changes.
   int64_t next_expiry_ns_ = INT64_MIN;
+  // No option position expires before this; reset whenever an option fills.
+  int64_t next_settlement_ns_ = INT64_MIN;
   std::vector<size_t> match_queue_, exits_done_, open_legs_;  // matchOrders' and matchExits' working lists
   // Entry client id → its legs' indices; looked up on every market event
   // of a symbol with open legs, so hashed.

@@ -75,6 +75,8 @@ struct Fill {
   double commission = 0;
   double multiplier = 1;
   int64_t ts_ns = 0;
+  int32_t activity = TH_FILL_TRADE;  // an option's expiry, exercise or assignment: no order
+  std::string contract;              // the contract that delivered an exercise's or assignment's shares
 };
 
 struct Position {

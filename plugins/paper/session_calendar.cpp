@@ -38,4 +38,13 @@ int64_t SessionCalendar::dayOrderExpiry(int64_t submitted_ns) const {
   return kNever;
 }
 
+int64_t SessionCalendar::closeOn(int32_t yyyymmdd) const {
+  using namespace std::chrono;
+  const date::year_month_day ymd{date::year(yyyymmdd / 10000), date::month(static_cast<unsigned>(yyyymmdd / 100 % 100)),
+                                 date::day(static_cast<unsigned>(yyyymmdd % 100))};
+  if (!ymd.ok()) return kNever;
+  const date::sys_seconds close = zone_->to_sys(date::local_days(ymd) + hours(16), date::choose::earliest);
+  return close.time_since_epoch().count() * 1'000'000'000;
+}
+
 }  // namespace th::paper

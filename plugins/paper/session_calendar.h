@@ -22,6 +22,10 @@ class SessionCalendar {
   // the first market event after its 16:00, which is the next session's open.
   int64_t dayOrderExpiry(int64_t submitted_ns) const;
 
+  // 16:00 ET on the day `yyyymmdd` (an option's expiry day), or kNever for a
+  // date that is not one.
+  int64_t closeOn(int32_t yyyymmdd) const;
+
  private:
   const date::time_zone* zone_;
 };

@@ -40,6 +40,8 @@ constexpr Named kTimesInForce[] = {{TH_TIF_DAY, "DAY"}, {TH_TIF_GTC, "GTC"}, {TH
 constexpr Named kStatuses[] = {{TH_STATUS_ACCEPTED, "ACCEPTED"}, {TH_STATUS_PARTIALLY_FILLED, "PARTIALLY_FILLED"},
                                {TH_STATUS_FILLED, "FILLED"},     {TH_STATUS_CANCELED, "CANCELED"},
                                {TH_STATUS_REJECTED, "REJECTED"}, {TH_STATUS_EXPIRED, "EXPIRED"}};
+constexpr Named kActivities[] = {{TH_FILL_EXPIRED, "EXPIRED"}, {TH_FILL_EXERCISED, "EXERCISED"},
+                                 {TH_FILL_ASSIGNED, "ASSIGNED"}};
 
 // A rejected order keeps the values it was submitted with, including ones
 // outside the enum; those are written as plain integers.
@@ -221,24 +223,31 @@ Order orderFrom(const Reader& r) {
 }
 
 Json toJson(const Fill& f) {
-  return {{"fill_id", f.fill_id},
-          {"client_order_id", f.client_order_id},
-          {"broker_order_id", f.broker_order_id},
-          {"symbol", f.symbol},
-          {"asset_class", nameOf(kAssetClasses, f.asset_class)},
-          {"side", nameOf(kSides, f.side)},
-          {"quantity", f.quantity},
-          {"price", f.price},
-          {"commission", f.commission},
-          {"multiplier", f.multiplier},
-          {"ts_ns", f.ts_ns}};
+  Json out = {{"fill_id", f.fill_id},
+              {"client_order_id", f.client_order_id},
+              {"broker_order_id", f.broker_order_id},
+              {"symbol", f.symbol},
+              {"asset_class", nameOf(kAssetClasses, f.asset_class)},
+              {"side", nameOf(kSides, f.side)},
+              {"quantity", f.quantity},
+              {"price", f.price},
+              {"commission", f.commission},
+              {"multiplier", f.multiplier},
+              {"ts_ns", f.ts_ns}};
+  // Only an option's expiry has these: the trades' records read as before.
+  if (f.activity != TH_FILL_TRADE) out["activity"] = nameOf(kActivities, f.activity);
+  if (!f.contract.empty()) out["contract"] = f.contract;
+  return out;
 }
 
 Fill fillFrom(const Reader& r) {
   Fill f;
   f.fill_id = r.nonEmpty("fill_id");
-  f.client_order_id = r.nonEmpty("client_order_id");
-  f.broker_order_id = r.nonEmpty("broker_order_id");
+  if (r.has("activity")) f.activity = r.named("activity", kActivities);
+  if (r.has("contract")) f.contract = r.nonEmpty("contract");
+  // An expiry's fills come from no order.
+  f.client_order_id = f.activity == TH_FILL_TRADE ? r.nonEmpty("client_order_id") : r.string("client_order_id");
+  f.broker_order_id = f.activity == TH_FILL_TRADE ? r.nonEmpty("broker_order_id") : r.string("broker_order_id");
   f.symbol = r.nonEmpty("symbol");
   f.asset_class = r.named("asset_class", kAssetClasses);
   f.side = r.named("side", kSides);
@@ -357,7 +366,7 @@ PaperState stateFrom(const Json& root) {
     if (!fill_ids.insert(f.fill_id).second) {
       throw Corrupt(indexed("fills", i) + ": fill_id '" + f.fill_id + "' appears twice");
     }
-    if (!client_ids.contains(f.client_order_id)) {
+    if (f.activity == TH_FILL_TRADE && !client_ids.contains(f.client_order_id)) {
       throw Corrupt(indexed("fills", i) + ": client_order_id '" + f.client_order_id + "' names no order");
     }
     state.fills.push_back(std::move(f));

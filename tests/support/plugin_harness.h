@@ -50,6 +50,8 @@ struct FillRecord {
   int32_t asset_class, side;
   double quantity, price, commission, multiplier;
   int64_t ts_ns;
+  int32_t activity = TH_FILL_TRADE;
+  std::string contract;
 };
 struct LogRecord {
   int32_t level;
@@ -86,7 +88,9 @@ inline FillRecord toRecord(const th_fill& f) {
           f.price,
           f.commission,
           f.multiplier,
-          f.ts_ns};
+          f.ts_ns,
+          TH_HAS_FIELD(th_fill, &f, activity) ? f.activity : TH_FILL_TRADE,
+          TH_HAS_FIELD(th_fill, &f, contract_len) ? str(f.contract, f.contract_len) : std::string()};
 }
 
 // Records every host callback. Thread-safe: plugins call from their own threads.

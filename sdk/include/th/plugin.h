@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define TH_ABI_VERSION_MAJOR 1
-#define TH_ABI_VERSION_MINOR 2
+#define TH_ABI_VERSION_MINOR 3
 
 #if defined(_WIN32)
 #define TH_EXPORT __declspec(dllexport)
@@ -272,7 +272,26 @@ typedef struct th_fill {
   double commission;            /* 1.0 in account currency, >= 0 */
   double multiplier;            /* 1.0 1 for equities, 100 for standard options */
   int64_t ts_ns;                /* 1.0 */
+  /* 1.3 TH_FILL_*: a trade (0, what every fill of an older plugin reads as),
+   * or something the venue books without an order at an option's expiry. An
+   * activity has an empty client_order_id, commission 0, and reduces or
+   * closes a position that exists; it never opens one in the contract. */
+  int32_t activity;
+  /* 1.3 for the shares an exercise or assignment delivers: the OCC symbol of
+   * the contract that delivered them (empty otherwise). They are reported
+   * before the fill that closes the contract, so the holders of the contract
+   * are known when the shares arrive. */
+  const char* contract;
+  uint32_t contract_len; /* 1.3 */
 } th_fill;
+
+/* th_fill.activity (1.3). At expiry a contract in the money by 0.01 or more
+ * is exercised (held long) or assigned (held short): the shares move at the
+ * strike (symbol = the contract's root, asset TH_ASSET_EQUITY, quantity =
+ * contracts x multiplier, side buy for a long call or a short put, sell for a
+ * long put or a short call), then the contract closes at price 0. Out of the
+ * money it expires: the contract closes at price 0. */
+enum { TH_FILL_TRADE = 0, TH_FILL_EXPIRED = 1, TH_FILL_EXERCISED = 2, TH_FILL_ASSIGNED = 3 };
 
 typedef struct th_position {
   uint32_t struct_size;
