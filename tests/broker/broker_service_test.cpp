@@ -657,5 +657,88 @@ TEST(BrokerService, MarksReachPositionsOpenedAfterTheSymbolWasFirstMarked) {
   EXPECT_NEAR(h.oms().book().accountSummary().unrealised, (120.00 - 100.01) * 10 + (120.00 - 105.01) * 5, 1e-6);
 }
 
+// An option held to its expiry is settled by the broker with fills that come
+// from no order. They are booked to the strategies that hold the contract,
+// not to the manual book, and an assignment's shares with them: the
+// strategy's P&L and the covered-call check see the lots called away.
+TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares) {
+  OmsHarness h(OmsHarness::permissiveRisk(), {{"starting_cash", 200000}});
+  const std::string call = "SPY261116C00500000";  // the 500 call expiring today, Monday 2026-11-16
+  auto fillNow = [&](OrderIntent in) {
+    auto order = h.oms().submit(std::move(in));
+    ASSERT_TRUE(order) << order.error().message;
+    ASSERT_NE(order->status, OrderStatus::Rejected) << order->intent.strategy << " " << order->intent.symbol << ": " << order->reason;
+    h.pump();
+  };
+  // covered_call holds 200 shares and sells 2 calls; the trader holds 100 and sells 1 by hand.
+  h.quote("SPY", 495.00, 495.00);
+  fillNow(intent("SPY", OrderSide::Buy, 200, "covered_call"));
+  fillNow(intent("SPY", OrderSide::Buy, 100, ""));
+  h.quote("SPY", 495.00, 495.00);
+  h.quote(call, 2.00, 2.00);
+  OrderIntent sell = intent(call, OrderSide::Sell, 2, "covered_call");
+  sell.asset_class = AssetClass::Option;
+  fillNow(sell);
+  sell.strategy = "";
+  sell.quantity = 1;
+  fillNow(sell);
+  h.quote(call, 2.00, 2.00);
+  ASSERT_DOUBLE_EQ(accountQty(h.oms(), call), -3);
+  h.quote("SPY", 503.00, 503.00);  // the last price of the day: 3.00 in the money
+
+  h.advance(fromExchangeTime(20261117, 9, 30) - h.nowNs());
+  h.quote("SPY", 504.00, 504.00);  // the first event after the close settles
+
+  const PositionBook& book = h.oms().book();
+  const Position* strategy_call = book.strategyPosition("covered_call", call);
+  const Position* strategy_shares = book.strategyPosition("covered_call", "SPY");
+  ASSERT_NE(strategy_call, nullptr);
+  ASSERT_NE(strategy_shares, nullptr);
+  EXPECT_DOUBLE_EQ(strategy_call->quantity, 0);
+  EXPECT_NEAR(strategy_call->realised, 2 * 2.00 * 100, 1e-9) << "the premium kept";
+  EXPECT_DOUBLE_EQ(strategy_shares->quantity, 0) << "its 200 shares were called away";
+  EXPECT_NEAR(strategy_shares->realised, 200 * (500.00 - 495.00), 1e-9) << "at the strike, not at 503";
+  EXPECT_DOUBLE_EQ(book.strategyPosition("", call)->quantity, 0);
+  EXPECT_DOUBLE_EQ(book.strategyPosition("", "SPY")->quantity, 0);
+  EXPECT_NEAR(book.strategyPosition("", "SPY")->realised, 100 * 5.00, 1e-9);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), call), 0);
+
+  // Stored with what they are, one record a book; the API's listeners hear of them.
+  std::vector<nlohmann::json> settled;
+  ASSERT_TRUE(h.store().scan(Family::Fills, "", [&](std::string_view, std::string_view value) {
+    auto fill = nlohmann::json::parse(value);
+    if (fill.contains("activity")) settled.push_back(fill);
+    return true;
+  }));
+  ASSERT_EQ(settled.size(), 4u);
+  EXPECT_EQ(settled[0]["activity"], TH_FILL_ASSIGNED);
+  EXPECT_EQ(settled[0]["symbol"], "SPY");
+  EXPECT_EQ(settled[0]["strategy"], "covered_call");
+  EXPECT_EQ(settled[0]["quantity"], 200.0);
+  EXPECT_EQ(settled[1]["strategy"], "");
+  EXPECT_EQ(settled[1]["quantity"], 100.0);
+  EXPECT_EQ(settled[1]["fill_id"], settled[0]["fill_id"].get<std::string>() + "/manual");
+  EXPECT_EQ(settled[2]["symbol"], call);
+  EXPECT_EQ(settled[2]["price"], 0.0);
+  const auto* shares = h.oms().settlementShares(settled[0]["fill_id"].get<std::string>());
+  ASSERT_NE(shares, nullptr);
+  ASSERT_EQ(shares->size(), 2u);
+  EXPECT_EQ((*shares)[0].strategy, "covered_call");
+  EXPECT_DOUBLE_EQ((*shares)[0].quantity, 200);
+  const bool heard = std::any_of(h.messages.begin(), h.messages.end(), [](const std::string& m) {
+    return m.find(R"("activity":"assigned")") != std::string::npos;
+  });
+  EXPECT_TRUE(heard);
+
+  // A restart books the stored fills again (a contract closed at 0
+  // included) and the broker's list of fills adds nothing.
+  h.restart();
+  EXPECT_NEAR(h.oms().book().strategyPosition("covered_call", call)->realised, 400, 1e-9);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
+  ASSERT_FALSE(h.reports().empty());
+  EXPECT_EQ(h.reports()[0].fills_added, 0u);
+}
+
 }  // namespace
 }  // namespace th::test
