@@ -132,6 +132,7 @@ void Host::finish() {
 // After each played minute: the clock's timers and the broker's checks,
 // then exposure and the equity curve.
 void Host::sample(int64_t minute_end) {
+  quoteOptions(minute_end);
   strategies_->tick();
   // The broker's P&L checks (loss limits, the day's baseline) every five
   // minutes and at the close: each stores the risk state, which costs more
@@ -155,6 +156,25 @@ void Host::sample(int64_t minute_end) {
   if (minute_end % kCurveStepNs == 0 || minute_end == close_ns_ || curve_.empty()) {
     curve_.push_back({minute_end, equity});
   }
+}
+
+// The bars carry no option quotes: the contracts an order or a position is
+// in are quoted from their chains once a minute, for the paper broker to fill
+// and settle them by and the broker service to mark them.
+void Host::quoteOptions(int64_t ts_ns) {
+  const auto contracts = broker_->optionContractsInPlay();
+  if (contracts.empty()) return;
+  for (const QuoteEvent& quote : contractQuotes(*this, contracts, ts_ns, unquoted_)) {
+    const auto symbol = quote.symbol.view();
+    th_quote q{sizeof(th_quote), symbol.data(), static_cast<uint32_t>(symbol.size()), quote.ts_ns, quote.bid,
+               quote.ask,        quote.bid_size, quote.ask_size};
+    paper_->feedQuote(q);
+    if (quote.bid >= 0 && quote.ask >= quote.bid && quote.ask > 0) {
+      broker_->mark(symbol, (quote.bid + quote.ask) / 2);
+      option_marks_.insert_or_assign(std::string(symbol), (quote.bid + quote.ask) / 2);
+    }
+  }
+  pump();
 }
 
 void Host::pump() {
@@ -209,7 +229,8 @@ bool Host::commitNow(bool) {
 double Host::equity() const { return starting_equity_ + broker_->book().accountSummary().net; }
 
 std::map<std::string, double> Host::lastPrices() const {
-  std::map<std::string, double> out;
+  // An option still held at the end is valued at its last quote's middle.
+  std::map<std::string, double> out(option_marks_.begin(), option_marks_.end());
   for (size_t s = 0; s < symbols_.size(); ++s) {
     if (cursor_[s] > 0) out[symbols_[s]] = bars_[s][cursor_[s] - 1].close;
   }

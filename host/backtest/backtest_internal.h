@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,6 +102,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
  private:
   void pump();
   void sample(int64_t minute_end);
+  void quoteOptions(int64_t ts_ns);
   void commitGroup();
 
   std::string dir_;
@@ -129,6 +131,8 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   size_t since_commit_ = 0;
 
   std::vector<BacktestFill> fills_;
+  std::set<std::string, std::less<>> unquoted_;  // underlyings whose chain could not be had (said once)
+  std::map<std::string, double, std::less<>> option_marks_;  // each quoted contract's last mid
   std::vector<EquityPoint> daily_, curve_, minutes_;  // at closes, every 30 minutes, every minute
   uint64_t played_ = 0, played_minutes_ = 0, exposed_minutes_ = 0, sessions_ = 0;
   int64_t day_end_ns_ = 0, close_ns_ = 0;  // of the exchange day being played

@@ -689,6 +689,18 @@ void BrokerService::bookSettlement(const std::string& broker_id, const FillEvent
   }
 }
 
+std::vector<std::string> BrokerService::optionContractsInPlay() const {
+  std::vector<std::string> out;
+  for (const auto& [id, order] : open_) {
+    if (order->intent.asset_class == AssetClass::Option) out.push_back(order->intent.symbol);
+  }
+  for (const auto& [broker, book] : books_) book.heldContracts(out);
+  if (out.empty()) return out;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 const std::vector<BrokerService::SettlementShare>* BrokerService::settlementShares(std::string_view fill_id) const {
   auto it = settlements_.find(fill_id);
   return it == settlements_.end() ? nullptr : &it->second;

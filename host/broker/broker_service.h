@@ -186,6 +186,8 @@ class BrokerService final : private RiskView {
   [[nodiscard]] Result<void> resume(TradingState to, const std::string& reason);
 
   const Order* find(std::string_view client_order_id) const;
+  // The option contracts an open order or a position is in, sorted, each once.
+  std::vector<std::string> optionContractsInPlay() const;
   std::vector<const Order*> orders(const OrderFilter& filter) const;
   const PositionBook& book(std::string_view broker = {}) const;
   RiskService& risk() { return risk_; }

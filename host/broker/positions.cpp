@@ -216,6 +216,12 @@ const Position* PositionBook::strategyPosition(std::string_view strategy, std::s
 
 const Position* PositionBook::accountPosition(std::string_view symbol) const { return find(account_, symbol); }
 
+void PositionBook::heldContracts(std::vector<std::string>& out) const {
+  for (const auto& [symbol, p] : account_) {
+    if (p.asset_class == TH_ASSET_OPTION && std::abs(p.quantity) > kFlatQuantity) out.push_back(symbol);
+  }
+}
+
 std::vector<Position> PositionBook::strategyPositions(std::string_view strategy) const {
   auto it = strategies_.find(strategy);
   return it == strategies_.end() ? std::vector<Position>{} : list(it->second);

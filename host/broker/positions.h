@@ -109,6 +109,8 @@ class PositionBook {
   // positions stay, with their realised P&L and commissions.
   const Position* strategyPosition(std::string_view strategy, std::string_view symbol) const;
   const Position* accountPosition(std::string_view symbol) const;
+  // The option contracts the account holds (not flat), appended to `out`.
+  void heldContracts(std::vector<std::string>& out) const;
 
   // Sorted by symbol, flat positions included.
   std::vector<Position> strategyPositions(std::string_view strategy) const;

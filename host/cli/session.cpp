@@ -515,6 +515,7 @@ bool Session::commitPending() {
 
 void Session::idle() {
   if (store_failing_) commitPending();
+  quoteOptionsInPlay();
   if (strategies_) {
     // Timers fire here when no event comes; what they did is committed now.
     strategies_->tick();

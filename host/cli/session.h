@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -151,6 +152,7 @@ class Session final : public EventProcessor,
   std::vector<Candle> storedHistory(const std::string& symbol, Timeframe timeframe, size_t count);
   std::string tradingMetrics() const;
   std::string strategyMetrics() const;  // session_strategies.cpp
+  void quoteOptionsInPlay();            // session_strategies.cpp
 
   HostConfig config_;
   std::string plugin_dir_;
@@ -181,6 +183,9 @@ class Session final : public EventProcessor,
   };
   std::map<std::string, PriceTrack, std::less<>> prices_;  // for the status line
   std::chrono::steady_clock::time_point last_chart_tick_;
+  // Options in play are quoted from their chains (quoteOptionsInPlay).
+  int64_t next_option_quotes_ns_ = 0;
+  std::set<std::string, std::less<>> unquoted_;  // underlyings without a chain (said once)
 
   // A copy of the chart hub's counters for /metrics, refreshed on the core thread.
   mutable std::mutex chart_stats_mutex_;

@@ -102,6 +102,30 @@ Result<std::vector<OptionQuote>> Session::optionChain(const std::string& underly
   return pluginOptionChain(*chart_provider_, underlying, clock_->nowNs());
 }
 
+// A simulated broker fills option orders, and settles contracts at their
+// expiry, from market events of the contract; a feed that streams no option
+// quotes (the synthetic market's) gives it none. The contracts an order or a
+// position is in are quoted from their chains every few seconds of market
+// time, through the path a plugin's quote takes (journal, broker, marks).
+void Session::quoteOptionsInPlay() {
+  constexpr int64_t kEveryNs = 5'000'000'000;
+  const int64_t now = clock_->nowNs();
+  if (!broker_ || !chart_provider_ || now < next_option_quotes_ns_) return;
+  next_option_quotes_ns_ = now + kEveryNs;
+  const auto& plugins = registry_.all();
+  const bool simulated = std::any_of(plugins.begin(), plugins.end(), [](const auto& instance) {
+    return instance->wantsMarketFeed() && instance->state() == PluginState::Connected;
+  });
+  if (!simulated) return;
+  const auto contracts = broker_->optionContractsInPlay();
+  if (contracts.empty()) return;
+  for (auto& quote : contractQuotes(*this, contracts, now, unquoted_)) {
+    process(Event{chart_provider_->index(), std::move(quote)});
+  }
+  if (strategies_) strategies_->endGroup();
+  if (!batch_->empty() && !store_failing_) commitPending();
+}
+
 void Session::addMarker(const std::string& symbol, Marker marker) { chart_->addMarker(symbol, std::move(marker)); }
 
 bool Session::postToCore(std::function<void()> task) { return queue_.push(Event{0, TaskEvent{std::move(task)}}); }

@@ -157,4 +157,28 @@ Result<std::vector<OptionQuote>> pluginOptionChain(PluginInstance& provider, std
   return out;
 }
 
+std::vector<QuoteEvent> contractQuotes(StrategyHost& host, const std::vector<std::string>& contracts, int64_t ts_ns,
+                                       std::set<std::string, std::less<>>& warned) {
+  std::map<std::string, std::vector<std::string_view>> by_underlying;
+  for (const std::string& contract : contracts) {
+    if (auto occ = parseOcc(contract)) by_underlying[occ->underlying].push_back(contract);
+  }
+  std::vector<QuoteEvent> out;
+  for (const auto& [underlying, wanted] : by_underlying) {
+    auto chain = host.optionChain(underlying);
+    if (!chain) {
+      if (warned.insert(underlying).second) {
+        spdlog::warn("no option chain of {} to quote {} by: {}", underlying, wanted.front(), chain.error().message);
+      }
+      continue;
+    }
+    for (const OptionQuote& quote : *chain) {
+      if (std::find(wanted.begin(), wanted.end(), quote.symbol) == wanted.end()) continue;
+      const double size = std::max(1.0, quote.open_interest);
+      out.push_back(QuoteEvent{Symbol(quote.symbol), ts_ns, quote.bid, quote.ask, size, size});
+    }
+  }
+  return out;
+}
+
 }  // namespace th

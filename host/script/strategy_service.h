@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -285,5 +286,15 @@ std::string defaultSdkLuaDir();
 // at `as_of_ns`.
 [[nodiscard]] Result<std::vector<OptionQuote>> pluginOptionChain(PluginInstance& provider, std::string_view underlying,
                                                                  int64_t as_of_ns);
+
+// Quotes of option contracts (OCC symbols) from their underlyings' chains as
+// `host` gives them now, at `ts_ns`: what a simulated broker fills option
+// orders and the broker service marks option positions by, when the data
+// feed streams no option quotes (the synthetic market's does not). Each
+// quote's sizes are the contract's open interest, at least 1. A contract its
+// chain lacks gets no quote; an underlying whose chain cannot be had is
+// logged once (its name is kept in `warned`).
+std::vector<QuoteEvent> contractQuotes(StrategyHost& host, const std::vector<std::string>& contracts, int64_t ts_ns,
+                                       std::set<std::string, std::less<>>& warned);
 
 }  // namespace th

@@ -147,12 +147,15 @@ bool PaperBroker::settleExpiredOptions(int64_t ts_ns, std::vector<Report>& repor
     }
   }
   next_settlement_ns_ = next;
-  for (const std::string& symbol : due) settleOption(symbol, ts_ns, reports);
+  for (const std::string& symbol : due) settleOption(symbol, reports);
   return !due.empty();
 }
 
-void PaperBroker::settleOption(const std::string& symbol, int64_t ts_ns, std::vector<Report>& reports) {
+// The fills are dated at the expiry day's close, when the contract ended,
+// whichever later event brought the news.
+void PaperBroker::settleOption(const std::string& symbol, std::vector<Report>& reports) {
   const OccSymbol occ = *parseOccSymbol(symbol);
+  const int64_t ts_ns = calendar_.closeOn(occ.expiry_yyyymmdd);
   const Position held = state_.account.positions.at(symbol);  // a copy: the fills below change it
   std::vector<size_t> working;
   for (size_t index : open_) {

@@ -126,7 +126,7 @@ class PaperBroker final : public Broker {
   void onMarketEvent(const MarketEvent& event, bool may_fill);
   bool expireDayOrders(int64_t ts_ns, std::vector<Report>& reports);
   bool settleExpiredOptions(int64_t ts_ns, std::vector<Report>& reports);
-  void settleOption(const std::string& symbol, int64_t ts_ns, std::vector<Report>& reports);
+  void settleOption(const std::string& symbol, std::vector<Report>& reports);
   std::string nextFillId();
   bool matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports);
   bool matchOne(size_t index, const MarketEvent& event, const SymbolFeed& feed, double& units,

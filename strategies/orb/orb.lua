@@ -189,10 +189,13 @@ function on_bar(ctx, bar)
 end
 
 function on_fill(ctx, fill)
-  local o = ctx:order(fill.order_id)
+  -- A contract held to its expiry is settled with no order: fill.activity
+  -- says how ("expired", "exercised" or "assigned").
+  local o = fill.order_id and ctx:order(fill.order_id)
   local exit = o and o.parent ~= nil
   ctx:mark{symbol = fill.symbol, time = fill.time, price = fill.price, kind = "signal", side = fill.side,
-           text = (exit and ((o.role == "stop_loss" and "stop ") or (o.role == "take_profit" and "target ")
+           text = (fill.activity and (fill.activity .. " ") or
+                   exit and ((o.role == "stop_loss" and "stop ") or (o.role == "take_profit" and "target ")
                              or (o.role == "time_exit" and "time exit ") or "exit ") or "entry ") ..
                   fmt(fill.price)}
 end

@@ -138,6 +138,49 @@ TEST(Backtest, TheSameInputsGiveTheSameReportBytes) {
   EXPECT_NE(reportJson(*other), reportJson(*first));
 }
 
+// ORB's option mode: the bars carry no option quotes, so the contracts an
+// order or a position is in are quoted from the synthetic chain each minute;
+// the paper broker fills the entries and exits by them and settles a
+// contract held to its expiry (here worthless) at that day's close.
+TEST(Backtest, OrbInOptionModeTradesContractsQuotedFromTheirChainAndSettlesThoseHeldToExpiry) {
+  auto o = options("orb");
+  o.synthetic_seed = 7;
+  o.from = 20261116;
+  o.to = 20261120;
+  o.params["instrument"] = "option";
+  auto first = runBacktest(o);
+  ASSERT_TRUE(first) << first.error().message;
+  auto json = Json::parse(reportJson(*first));
+  ASSERT_GT(json["metrics"]["trades"].get<int>(), 5) << "entries fill from the chain's quotes";
+  EXPECT_EQ(json["log"].size(), 0u) << json["log"].dump();
+  int targets = 0, expired = 0;
+  for (const auto& t : json["trades"]) {
+    const std::string symbol = t["symbol"];
+    EXPECT_EQ(symbol.size(), 18u) << "an OCC contract, not the underlying: " << symbol;
+    EXPECT_EQ(t["qty"], 1.0) << "contracts: 1";
+    const std::string reason = t["exit_reason"];
+    if (reason == "target") {
+      ++targets;
+      // tp_premium 0.10 above the fill, less 2 × 0.65 commission, times 100.
+      EXPECT_GE(t["exit_price"].get<double>(), t["entry_price"].get<double>() + 0.10 - 1e-9) << t.dump();
+    }
+    if (reason == "expired") {
+      ++expired;
+      EXPECT_EQ(t["exit_price"], 0.0) << t.dump();
+      EXPECT_NEAR(t["pnl"].get<double>(), -(t["entry_price"].get<double>() * 100 + 0.65), 1e-6) << t.dump();
+      // 0-DTE: it ended at 16:00 of the day it was bought.
+      const std::string entry = t["entry_time"], exit = t["exit_time"];
+      EXPECT_EQ(exit.substr(0, 10), entry.substr(0, 10)) << t.dump();
+      EXPECT_EQ(exit.substr(10), "T16:00:00-05:00") << t.dump();
+    }
+  }
+  EXPECT_GT(targets, 0);
+  EXPECT_GT(expired, 0) << "with seed 7 some contracts are worthless at the time exit, with no bid to sell to";
+  auto second = runBacktest(o);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(reportJson(*first), reportJson(*second));
+}
+
 TEST(Backtest, EveryShippedStrategyGivesBothReportsOnSyntheticAndCsvData) {
   test::TempDir dir;
   auto csv = dir / "spy.csv";

@@ -281,5 +281,69 @@ TEST(HostRun, AFeedThatCannotConnectLeavesTheSessionRunningDegraded) {
   EXPECT_EQ(*code, 0) << host.process().output();
 }
 
+// The synthetic market streams no option quotes: the contracts an order or
+// a position is in are quoted from their chain, so a paper option order
+// fills and the position is marked, as a stock's would be.
+TEST(HostRun, AnOptionOrderFillsAtThePaperBrokerFromItsChainsQuotes) {
+  test::TempDir dir;
+  HostRun host(dir);
+  const auto port = host.port();
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer integration-secret"}};
+  nlohmann::json screen;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto r = http(port, "POST", "/api/v1/strategies/covered_call/request/screen", R"({"symbols":["SPY"]})", auth);
+        if (r.status != 200) return false;
+        screen = nlohmann::json::parse(r.body);
+        return !screen["results"].empty();
+      },
+      30s))
+      << host.process().output();
+  const std::string contract = screen["results"][0]["contract"];
+  const double ask = screen["results"][0]["ask"];
+  nlohmann::json order = {{"symbol", contract}, {"side", "buy"},     {"quantity", 2},
+                          {"type", "limit"},    {"limit_price", ask + 5}};
+  auto placed = http(port, "POST", "/api/v1/orders", order.dump(), auth);
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  const std::string id = nlohmann::json::parse(placed.body)["client_order_id"];
+
+  nlohmann::json filled;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        filled = nlohmann::json::parse(http(port, "GET", "/api/v1/orders/" + id).body);
+        return filled["status"] == "filled";
+      },
+      30s))
+      << filled.dump();
+  EXPECT_EQ(filled["filled_quantity"], 2.0);
+  EXPECT_GT(filled["average_fill_price"].get<double>(), 0.0);
+  EXPECT_LE(filled["average_fill_price"].get<double>(), ask + 5);
+  // Marked at the quotes' middle as they keep coming.
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto positions = nlohmann::json::parse(http(port, "GET", "/api/v1/positions").body);
+        for (const auto& p : positions["account"]) {
+          if (p["symbol"] == contract) return p["quantity"] == 2.0 && p["last_price"].get<double>() > 0;
+        }
+        return false;
+      },
+      30s));
+  // The quotes are in the journal with the feed's other events.
+  bool journalled = false;
+  for (uint64_t from = 1; !journalled;) {
+    auto page = nlohmann::json::parse(
+        http(port, "GET", "/api/v1/journal?kind=quote&limit=10000&from_seq=" + std::to_string(from)).body);
+    if (page["records"].empty()) break;
+    for (const auto& r : page["records"]) journalled = journalled || r.value("symbol", "") == contract;
+    from = page["records"].back()["seq"].get<uint64_t>() + 1;
+  }
+  EXPECT_TRUE(journalled);
+
+  host.process().signal(SIGTERM);
+  auto code = host.process().wait(30s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << host.process().output();
+}
+
 }  // namespace
 }  // namespace th

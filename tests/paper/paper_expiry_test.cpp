@@ -75,7 +75,7 @@ TEST_F(PaperExpiryTest, AShortCallOutOfTheMoneyExpiresWorthlessAtTheFirstEventAf
   EXPECT_DOUBLE_EQ(f.commission, 0);
   EXPECT_DOUBLE_EQ(f.multiplier, 100);
   EXPECT_EQ(f.asset_class, TH_ASSET_OPTION);
-  EXPECT_EQ(f.ts_ns, kWednesdayOpen);
+  EXPECT_EQ(f.ts_ns, kClose) << "dated when the contract ended, not when the news came";
   EXPECT_EQ(f.contract, "");
   EXPECT_DOUBLE_EQ(held(kCall), 0) << "the contract is gone";
   EXPECT_NEAR(account().cash, cash, 1e-9) << "the premium was received at the sale; expiry moves no cash";
