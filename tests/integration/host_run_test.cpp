@@ -286,7 +286,8 @@ TEST(HostRun, AFeedThatCannotConnectLeavesTheSessionRunningDegraded) {
 // fills and the position is marked, as a stock's would be.
 TEST(HostRun, AnOptionOrderFillsAtThePaperBrokerFromItsChainsQuotes) {
   test::TempDir dir;
-  HostRun host(dir);
+  // covered_call's screen names a liquid contract.
+  HostRun host(dir, "run.log", {"--strategies", std::string(TH_SOURCE_DIR) + "/strategies"});
   const auto port = host.port();
   const std::map<std::string, std::string> auth = {{"Authorization", "Bearer integration-secret"}};
   nlohmann::json screen;
