@@ -656,17 +656,18 @@ void BrokerService::bookSettlement(const std::string& broker_id, const FillEvent
   const std::string& contract = delivery ? event.contract : event.symbol;
   const Position* account = positions.accountPosition(contract);
   const double direction = account && account->quantity < 0 ? -1.0 : 1.0;
-  std::vector<SettlementShare> shares;
+  std::vector<SettlementShare> holders;
   double left = fill.quantity;
   for (const std::string& strategy : positions.strategies()) {
     if (strategy == kManualStrategy || left <= kQuantityEpsilon) continue;
     const Position* held = positions.strategyPosition(strategy, contract);
     if (!held || held->quantity * direction <= kQuantityEpsilon) continue;
     const double take = std::min(left, std::abs(held->quantity) * (delivery ? held->multiplier : 1.0));
-    shares.push_back({strategy, take});
+    holders.push_back({strategy, take});
     left -= take;
   }
-  if (left > kQuantityEpsilon) shares.push_back({std::string(kManualStrategy), left});
+  if (left > kQuantityEpsilon) holders.push_back({std::string(kManualStrategy), left});
+  std::vector<SettlementShare> shares = delivery ? deliveredFrom(positions, fill, holders) : std::move(holders);
 
   const std::string_view what = fillActivityName(fill.activity);
   for (size_t i = 0; i < shares.size(); ++i) {
@@ -698,6 +699,51 @@ std::vector<std::string> BrokerService::optionContractsInPlay() const {
   if (out.empty()) return out;
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// An exercise's or assignment's shares come first out of (or into) each
+// holder's own position in them; then out of the books that hold them the
+// way the fill closes, the hand-placed book first (shares bought by hand are
+// what calls sold against them deliver), then the strategies in name order;
+// only what is left opens a position, in the holder's book. In name order,
+// the hand-placed book ("") first.
+std::vector<BrokerService::SettlementShare> BrokerService::deliveredFrom(const PositionBook& positions,
+                                                                        const FillInput& fill,
+                                                                        const std::vector<SettlementShare>& holders) {
+  const double closes = fill.side == TH_SIDE_SELL ? 1.0 : -1.0;  // the sign of a position the fill reduces
+  std::map<std::string, double, std::less<>> spare;             // per book: what the fill can still reduce
+  auto spareOf = [&](const std::string& book) -> double& {
+    auto [it, added] = spare.try_emplace(book, 0.0);
+    if (added) {
+      if (const Position* p = positions.strategyPosition(book, fill.symbol)) it->second = std::max(0.0, p->quantity * closes);
+    }
+    return it->second;
+  };
+  std::map<std::string, double, std::less<>> parts;
+  std::vector<SettlementShare> rest;
+  for (const SettlementShare& holder : holders) {
+    double& own = spareOf(holder.strategy);
+    const double take = std::min(own, holder.quantity);
+    own -= take;
+    if (take > kQuantityEpsilon) parts[holder.strategy] += take;
+    if (holder.quantity - take > kQuantityEpsilon) rest.push_back({holder.strategy, holder.quantity - take});
+  }
+  const std::vector<std::string> books = positions.strategies();
+  for (SettlementShare& holder : rest) {
+    for (const std::string& book : books) {
+      if (holder.quantity <= kQuantityEpsilon) break;
+      double& available = spareOf(book);
+      const double take = std::min(available, holder.quantity);
+      if (take <= kQuantityEpsilon) continue;
+      available -= take;
+      holder.quantity -= take;
+      parts[book] += take;
+    }
+    if (holder.quantity > kQuantityEpsilon) parts[holder.strategy] += holder.quantity;
+  }
+  std::vector<SettlementShare> out;
+  for (auto& [book, quantity] : parts) out.push_back({book, quantity});
   return out;
 }
 

@@ -316,6 +316,8 @@ class BrokerService final : private RiskView {
   // duplicate); splits a settlement among the contract's holders.
   bool bookFill(const std::string& broker_id, const FillInput& fill, const Order* order, std::string_view client_order_id);
   void bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill);
+  static std::vector<SettlementShare> deliveredFrom(const PositionBook& positions, const FillInput& fill,
+                                                    const std::vector<SettlementShare>& holders);
   std::map<std::string, std::vector<SettlementShare>, std::less<>> settlements_;
   std::deque<std::string> settlement_order_;  // settlements_' keys, oldest first
 };

@@ -659,8 +659,9 @@ TEST(BrokerService, MarksReachPositionsOpenedAfterTheSymbolWasFirstMarked) {
 
 // An option held to its expiry is settled by the broker with fills that come
 // from no order. They are booked to the strategies that hold the contract,
-// not to the manual book, and an assignment's shares with them: the
-// strategy's P&L and the covered-call check see the lots called away.
+// not to the manual book. An assignment's shares come out of the holder's
+// own shares first, then out of the shares bought by hand: the strategy's
+// P&L and the covered-call check see the lots called away.
 TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares) {
   OmsHarness h(OmsHarness::permissiveRisk(), {{"starting_cash", 200000}});
   const std::string call = "SPY261116C00500000";  // the 500 call expiring today, Monday 2026-11-16
@@ -670,10 +671,10 @@ TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares
     ASSERT_NE(order->status, OrderStatus::Rejected) << order->intent.strategy << " " << order->intent.symbol << ": " << order->reason;
     h.pump();
   };
-  // covered_call holds 200 shares and sells 2 calls; the trader holds 100 and sells 1 by hand.
+  // covered_call holds 100 shares and sells 2 calls; the trader holds 200 and sells 1 by hand.
   h.quote("SPY", 495.00, 495.00);
-  fillNow(intent("SPY", OrderSide::Buy, 200, "covered_call"));
-  fillNow(intent("SPY", OrderSide::Buy, 100, ""));
+  fillNow(intent("SPY", OrderSide::Buy, 100, "covered_call"));
+  fillNow(intent("SPY", OrderSide::Buy, 200, ""));
   h.quote("SPY", 495.00, 495.00);
   h.quote(call, 2.00, 2.00);
   OrderIntent sell = intent(call, OrderSide::Sell, 2, "covered_call");
@@ -696,11 +697,11 @@ TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares
   ASSERT_NE(strategy_shares, nullptr);
   EXPECT_DOUBLE_EQ(strategy_call->quantity, 0);
   EXPECT_NEAR(strategy_call->realised, 2 * 2.00 * 100, 1e-9) << "the premium kept";
-  EXPECT_DOUBLE_EQ(strategy_shares->quantity, 0) << "its 200 shares were called away";
-  EXPECT_NEAR(strategy_shares->realised, 200 * (500.00 - 495.00), 1e-9) << "at the strike, not at 503";
+  EXPECT_DOUBLE_EQ(strategy_shares->quantity, 0) << "its 100 shares were called away";
+  EXPECT_NEAR(strategy_shares->realised, 100 * (500.00 - 495.00), 1e-9) << "at the strike, not at 503";
   EXPECT_DOUBLE_EQ(book.strategyPosition("", call)->quantity, 0);
-  EXPECT_DOUBLE_EQ(book.strategyPosition("", "SPY")->quantity, 0);
-  EXPECT_NEAR(book.strategyPosition("", "SPY")->realised, 100 * 5.00, 1e-9);
+  EXPECT_DOUBLE_EQ(book.strategyPosition("", "SPY")->quantity, 0) << "the other 100 it owed came from the trader's";
+  EXPECT_NEAR(book.strategyPosition("", "SPY")->realised, 200 * 5.00, 1e-9);
   EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
   EXPECT_DOUBLE_EQ(accountQty(h.oms(), call), 0);
 
@@ -714,18 +715,23 @@ TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares
   ASSERT_EQ(settled.size(), 4u);
   EXPECT_EQ(settled[0]["activity"], TH_FILL_ASSIGNED);
   EXPECT_EQ(settled[0]["symbol"], "SPY");
-  EXPECT_EQ(settled[0]["strategy"], "covered_call");
+  EXPECT_EQ(settled[0]["strategy"], "");
   EXPECT_EQ(settled[0]["quantity"], 200.0);
-  EXPECT_EQ(settled[1]["strategy"], "");
+  EXPECT_EQ(settled[1]["strategy"], "covered_call");
   EXPECT_EQ(settled[1]["quantity"], 100.0);
-  EXPECT_EQ(settled[1]["fill_id"], settled[0]["fill_id"].get<std::string>() + "/manual");
+  EXPECT_EQ(settled[1]["fill_id"], settled[0]["fill_id"].get<std::string>() + "/covered_call");
   EXPECT_EQ(settled[2]["symbol"], call);
+  EXPECT_EQ(settled[2]["strategy"], "covered_call");
+  EXPECT_EQ(settled[2]["quantity"], 2.0);
   EXPECT_EQ(settled[2]["price"], 0.0);
-  const auto* shares = h.oms().settlementShares(settled[0]["fill_id"].get<std::string>());
+  EXPECT_EQ(settled[3]["strategy"], "");
+  EXPECT_EQ(settled[3]["quantity"], 1.0);
+  const auto* shares = h.oms().settlementShares(settled[1]["fill_id"].get<std::string>().substr(
+      0, settled[1]["fill_id"].get<std::string>().find('/')));
   ASSERT_NE(shares, nullptr);
   ASSERT_EQ(shares->size(), 2u);
-  EXPECT_EQ((*shares)[0].strategy, "covered_call");
-  EXPECT_DOUBLE_EQ((*shares)[0].quantity, 200);
+  EXPECT_EQ((*shares)[1].strategy, "covered_call");
+  EXPECT_DOUBLE_EQ((*shares)[1].quantity, 100);
   const bool heard = std::any_of(h.messages.begin(), h.messages.end(), [](const std::string& m) {
     return m.find(R"("activity":"assigned")") != std::string::npos;
   });
