@@ -192,6 +192,7 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
                 fmt::format("strategy {} did not start: {}", options.strategy, info.value("reason", std::string("?"))));
   }
 
+  if (auto held = host.buyHoldings(options.holdings); !held) return std::unexpected(held.error());
   const auto play_started = std::chrono::steady_clock::now();
   playing = true;
   if (!host.play(progress)) {

@@ -31,6 +31,9 @@ struct BacktestOptions {
   std::string data;                        // a CSV file or a folder of them (replay formats)
   std::optional<uint64_t> synthetic_seed;  // instead of data
   std::map<std::string, std::string> params;  // --set name=value
+  // --hold SYMBOL=SHARES: shares the account holds from the start, bought by
+  // hand with market orders at the first played minute (at its open).
+  std::map<std::string, double> holdings;
   // Calendar days of bars before `from` kept as history (ctx:history, daily
   // indicators) without being traded.
   int32_t history_days = 100;

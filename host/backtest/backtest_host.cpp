@@ -158,6 +158,39 @@ void Host::sample(int64_t minute_end) {
   }
 }
 
+Result<void> Host::buyHoldings(const std::map<std::string, double>& holdings) {
+  if (holdings.empty() || order_.empty()) return {};
+  now_ = order_.front().first;  // the orders go at the open of the first played minute
+  for (const auto& [symbol, shares] : holdings) {
+    const auto it = std::lower_bound(symbols_.begin(), symbols_.end(), symbol);
+    const auto s = static_cast<size_t>(it - symbols_.begin());
+    if (it == symbols_.end() || *it != symbol || first_played_[s] >= bars_[s].size()) {
+      return fail(ErrorCode::InvalidArgument,
+                  fmt::format("--hold {}={}: no bar of {} is played", symbol, shares, symbol));
+    }
+    // The last price before the first played bar (else its open) is what the
+    // risk check and the paper broker's buying power go by.
+    const size_t first = first_played_[s];
+    const Candle& before = bars_[s][first > 0 ? first - 1 : first];
+    const double price = first > 0 ? before.close : before.open;
+    th_bar mark{sizeof(th_bar), symbol.data(), static_cast<uint32_t>(symbol.size()), 0, before.start_ns,
+                kNsPerMinute, price, price, price, price, 0, 0, 0};  // not final: it only moves the mark
+    paper_->feedBar(mark);
+    broker_->mark(symbol, price);
+    OrderIntent intent;
+    intent.symbol = symbol;
+    intent.side = OrderSide::Buy;
+    intent.quantity = shares;
+    auto order = broker_->submit(std::move(intent));
+    if (!order) return fail(ErrorCode::InvalidArgument, fmt::format("--hold {}={}: {}", symbol, shares, order.error().message));
+    if (order->status == OrderStatus::Rejected) {
+      return fail(ErrorCode::InvalidArgument, fmt::format("--hold {}={}: refused: {}", symbol, shares, order->reason));
+    }
+  }
+  pump();
+  return {};
+}
+
 // The bars carry no option quotes: the contracts an order or a position is
 // in are quoted from their chains once a minute, for the paper broker to fill
 // and settle them by and the broker service to mark them.

@@ -103,6 +103,13 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   void pump();
   void sample(int64_t minute_end);
   void quoteOptions(int64_t ts_ns);
+
+ public:
+  // --hold: a hand-placed market buy of each at the first played minute,
+  // which fills at that minute's open. Call after setBars, before play.
+  Result<void> buyHoldings(const std::map<std::string, double>& holdings);
+
+ private:
   void commitGroup();
 
   std::string dir_;

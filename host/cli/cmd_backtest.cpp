@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -79,6 +80,18 @@ int backtestCommand(const BacktestCommandOptions& options) {
       return 2;
     }
     run.params[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  for (const auto& item : options.hold) {
+    const auto eq = item.find('=');
+    double shares = 0;
+    const char* end = item.data() + item.size();
+    const bool number = eq != std::string::npos && eq > 0 &&
+                        std::from_chars(item.data() + eq + 1, end, shares).ptr == end && eq + 1 < item.size();
+    if (!number || !(shares > 0) || shares != std::floor(shares)) {
+      std::cerr << fmt::format("tradehost backtest: --hold {}: expected SYMBOL=SHARES, a whole number above 0\n", item);
+      return 2;
+    }
+    run.holdings[item.substr(0, eq)] += shares;
   }
   const bool bar = !options.quiet && isatty(STDERR_FILENO);
   // Ctrl-C stops the backtest between bars, so its temporary store is removed.

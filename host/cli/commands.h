@@ -20,7 +20,8 @@ int runCommand(const RunOptions& options);
 struct BacktestCommandOptions {
   std::string strategy, symbols, from, to, data, out, html, strategies_dir = "strategies", config, plugin_dir;
   std::optional<uint64_t> synthetic_seed;
-  std::vector<std::string> set;  // name=value
+  std::vector<std::string> set;   // name=value
+  std::vector<std::string> hold;  // SYMBOL=SHARES
   bool quiet = false;
 };
 int backtestCommand(const BacktestCommandOptions& options);

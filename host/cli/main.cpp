@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   backtest_cmd->add_option("--out", backtest.out, "The JSON report")->required();
   backtest_cmd->add_option("--html", backtest.html, "The HTML report (self-contained)");
   backtest_cmd->add_option("--set", backtest.set, "A parameter, name=value (repeat for more)");
+  backtest_cmd->add_option("--hold", backtest.hold,
+                           "Shares held from the start, SYMBOL=SHARES, bought at the first minute's open (repeat for more)");
   backtest_cmd->add_option("--strategies", backtest.strategies_dir, "Folder of strategies (default: strategies)");
   backtest_cmd->add_option("--config", backtest.config,
                            "Host configuration for risk limits and paper commissions (default: the embedded one)");

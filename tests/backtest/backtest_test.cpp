@@ -283,6 +283,71 @@ TEST(Backtest, BadInputIsRefusedWithWhatIsWrong) {
   auto empty = runBacktest(later);
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().message, "no bars of SPY between 2026-11-18 and 2026-11-18 in " + good);
+
+  auto unheld = o;
+  unheld.holdings = {{"TSLA", 100}};
+  auto not_played = runBacktest(unheld);
+  ASSERT_FALSE(not_played);
+  EXPECT_EQ(not_played.error().message, "--hold TSLA=100: no bar of TSLA is played");
+  unheld.holdings = {{"SPY", 1000}};
+  auto too_dear = runBacktest(unheld);
+  ASSERT_FALSE(too_dear);
+  EXPECT_NE(too_dear.error().message.find("--hold SPY=1000: refused: "), std::string::npos) << too_dear.error().message;
+  EXPECT_NE(too_dear.error().message.find("exceeds max_order_notional"), std::string::npos) << too_dear.error().message;
+
+  // The command line says what a --hold should look like.
+  auto [code, out] = test::runToEnd({test::tradehostBinary(), "backtest", "--strategy", "orb", "--from", "2026-11-16",
+                                     "--to", "2026-11-16", "--synthetic-seed", "1", "--out", dir / "x.json",
+                                     "--hold", "SPY=lots"},
+                                    dir / "hold.log");
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--hold SPY=lots: expected SYMBOL=SHARES, a whole number above 0"), std::string::npos) << out;
+}
+
+// covered_call sells calls only against shares held: --hold gives the account
+// 200 SPY at the first minute's open. Day one's calls expire worthless, day
+// two's are assigned and the shares called away at the strike; with no
+// shares left, nothing more is sold.
+TEST(Backtest, CoveredCallSellsAgainstHeldSharesUntilTheyAreCalledAway) {
+  auto o = options("covered_call");
+  o.synthetic_seed = 7;
+  o.from = 20261116;
+  o.to = 20261120;
+  o.symbols = {"SPY"};
+  o.params["auto_execute"] = "true";
+  o.holdings = {{"SPY", 200}};
+  auto first = runBacktest(o);
+  ASSERT_TRUE(first) << first.error().message;
+  auto json = Json::parse(reportJson(*first));
+  EXPECT_EQ(json["log"].size(), 0u) << json["log"].dump();
+  std::vector<Json> shares, calls;
+  for (const auto& t : json["trades"]) (t["symbol"] == "SPY" ? shares : calls).push_back(t);
+  ASSERT_EQ(shares.size(), 1u) << json["trades"].dump();
+  EXPECT_EQ(shares[0]["side"], "long");
+  EXPECT_EQ(shares[0]["qty"], 200.0);
+  EXPECT_EQ(shares[0]["entry_time"], "2026-11-16T09:30:00-05:00") << "bought at the first minute's open";
+  ASSERT_EQ(calls.size(), 2u) << json["trades"].dump();
+  for (const auto& c : calls) {
+    EXPECT_EQ(c["side"], "short");
+    EXPECT_EQ(c["qty"], 2.0) << "one contract per 100 shares held";
+    EXPECT_EQ(c["exit_price"], 0.0);
+  }
+  EXPECT_EQ(calls[0]["exit_reason"], "expired");
+  EXPECT_EQ(calls[0]["exit_time"], "2026-11-16T16:00:00-05:00");
+  EXPECT_NEAR(calls[0]["pnl"].get<double>(), calls[0]["entry_price"].get<double>() * 200 - 2 * 0.65, 1e-6)
+      << "the premium kept, less the commission";
+  EXPECT_EQ(calls[1]["exit_reason"], "assigned");
+  EXPECT_EQ(calls[1]["exit_time"], "2026-11-17T16:00:00-05:00");
+  // The shares went at the call's strike (its OCC symbol's last 8 digits, in thousandths).
+  const std::string contract = calls[1]["symbol"];
+  const double strike = std::stod(contract.substr(contract.size() - 8)) / 1000;
+  EXPECT_EQ(shares[0]["exit_reason"], "assigned");
+  EXPECT_EQ(shares[0]["exit_time"], "2026-11-17T16:00:00-05:00");
+  EXPECT_DOUBLE_EQ(shares[0]["exit_price"].get<double>(), strike);
+
+  auto second = runBacktest(o);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(reportJson(*first), reportJson(*second));
 }
 
 // A strategy's warnings, the broker's refusals and errors go to the report's
