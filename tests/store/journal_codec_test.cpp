@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <th/plugin.h>
+
 #include <nlohmann/json.hpp>
 
 #include "store/journal_codec.h"
@@ -47,6 +49,15 @@ TEST(JournalCodec, OrderAndFillEventsKeepTheirIds) {
   auto f = roundTrip(Event{2, fill});
   EXPECT_EQ(f["fill_id"], "F-9");
   EXPECT_EQ(f["multiplier"], 100);
+  EXPECT_FALSE(f.contains("activity")) << "a trade's record is as it always was";
+  // An assignment's shares say what they are and which contract moved them.
+  fill.activity = TH_FILL_ASSIGNED;
+  fill.symbol = "SPY";
+  fill.contract = "SPY261120C00590000";
+  auto settled = roundTrip(Event{2, fill});
+  EXPECT_EQ(settled["activity"], "assigned");
+  EXPECT_EQ(settled["contract"], "SPY261120C00590000");
+  EXPECT_EQ(settled["symbol"], "SPY");
 }
 
 TEST(JournalCodec, TruncatedPayloadIsReportedNotCrashed) {
