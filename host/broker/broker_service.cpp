@@ -26,8 +26,6 @@ using Json = nlohmann::json;
 constexpr std::string_view kEpochKey = "order_id_epoch";
 constexpr std::string_view kNextIdKey = "order_id_next";
 constexpr std::string_view kRiskKey = "risk";
-// What is left of a quantity after whole units are taken from it: rounding.
-constexpr double kQuantityEpsilon = 1e-9;
 
 std::string bigEndian(uint64_t value) {
   std::string key(8, '\0');
@@ -212,7 +210,7 @@ Result<void> BrokerService::load() {
         failure = Error{ErrorCode::Corruption, fmt::format("store: fills: {}: {}", f.fill_id, booked.error().message)};
         return false;
       }
-      if (f.price > 0) prices_[f.symbol].price = f.price;
+      if (f.price > 0 && f.activity == TH_FILL_TRADE) prices_[f.symbol].price = f.price;
     } catch (const std::exception& e) {
       failure = Error{ErrorCode::Corruption, fmt::format("store: fills: record {}: {}", fromBigEndian(key), e.what())};
       return false;
@@ -303,6 +301,9 @@ Result<Order> BrokerService::submit(OrderIntent intent, std::string broker_id, O
 
 Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id, OrderPurpose purpose,
                                       std::string parent_id) {
+  // The padded OCC form names the same contract: it is kept compact, the form
+  // chains, quotes and the broker's settlement of it use.
+  if (intent.symbol.find(' ') != std::string::npos && isOccSymbol(intent.symbol)) std::erase(intent.symbol, ' ');
   if (auto valid = validateIntent(intent); !valid) return std::unexpected(valid.error());
   if (broker_id.empty()) broker_id = default_broker_;
   BrokerPort* port = broker(broker_id);
@@ -624,7 +625,8 @@ bool BrokerService::bookFill(const std::string& broker_id, const FillInput& fill
   }
   ++stats_.fills;
   host_.batch().put(Family::Fills, bigEndian(next_fill_key_++), fillJson(broker_id, fill));
-  if (fill.price > 0) prices_[fill.symbol].price = fill.price;
+  // A settlement's price (the strike, or 0) is not the market's.
+  if (fill.price > 0 && fill.activity == TH_FILL_TRADE) prices_[fill.symbol].price = fill.price;
   const Position* after = positions.strategyPosition(fill.strategy, fill.symbol);
   if (after && after->realised != realised_before) {
     risk_.onClosingFill(fill.strategy, after->realised - realised_before - fill.commission, host_.nowNs());
@@ -640,116 +642,6 @@ bool BrokerService::bookFill(const std::string& broker_id, const FillInput& fill
       activity, activity.empty() ? "" : "\""));
   }
   return true;
-}
-
-void BrokerService::bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill) {
-  PositionBook& positions = bookFor(broker_id);
-  if (positions.seenFill(event.fill_id)) {
-    ++stats_.duplicate_fills;
-    return;
-  }
-  // The holders of the contract, in the strategies' name order, each up to
-  // what it holds (an exercise's shares: its contracts times their
-  // multiplier); what none of them holds is the manual book's. The shares
-  // come before the fill that closes the contract, so the holders still hold it.
-  const bool delivery = !event.contract.empty();
-  const std::string& contract = delivery ? event.contract : event.symbol;
-  const Position* account = positions.accountPosition(contract);
-  const double direction = account && account->quantity < 0 ? -1.0 : 1.0;
-  std::vector<SettlementShare> holders;
-  double left = fill.quantity;
-  for (const std::string& strategy : positions.strategies()) {
-    if (strategy == kManualStrategy || left <= kQuantityEpsilon) continue;
-    const Position* held = positions.strategyPosition(strategy, contract);
-    if (!held || held->quantity * direction <= kQuantityEpsilon) continue;
-    const double take = std::min(left, std::abs(held->quantity) * (delivery ? held->multiplier : 1.0));
-    holders.push_back({strategy, take});
-    left -= take;
-  }
-  if (left > kQuantityEpsilon) holders.push_back({std::string(kManualStrategy), left});
-  std::vector<SettlementShare> shares = delivery ? deliveredFrom(positions, fill, holders) : std::move(holders);
-
-  const std::string_view what = fillActivityName(fill.activity);
-  for (size_t i = 0; i < shares.size(); ++i) {
-    FillInput part = fill;
-    part.strategy = shares[i].strategy;
-    part.quantity = shares[i].quantity;
-    // One fill id a book: the first part keeps the broker's, which is what a repeated report is known by.
-    if (i > 0) part.fill_id = fmt::format("{}/{}", event.fill_id, part.strategy.empty() ? "manual" : part.strategy);
-    if (!bookFill(broker_id, part, nullptr, {})) continue;
-    spdlog::info("{} {}: {} {} {} at {} for {}", contract, what, part.side == TH_SIDE_SELL ? "sold" : "bought",
-                 part.quantity, part.symbol, part.price, part.strategy.empty() ? "manual" : part.strategy);
-  }
-  settlements_[event.fill_id] = std::move(shares);
-  settlement_order_.push_back(event.fill_id);
-  // Strategies hear of a settlement straight after it is booked: a few are enough.
-  constexpr size_t kSettlementsKept = 256;
-  if (settlement_order_.size() > kSettlementsKept) {
-    settlements_.erase(settlement_order_.front());
-    settlement_order_.pop_front();
-  }
-}
-
-std::vector<std::string> BrokerService::optionContractsInPlay() const {
-  std::vector<std::string> out;
-  for (const auto& [id, order] : open_) {
-    if (order->intent.asset_class == AssetClass::Option) out.push_back(order->intent.symbol);
-  }
-  for (const auto& [broker, book] : books_) book.heldContracts(out);
-  if (out.empty()) return out;
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-// An exercise's or assignment's shares come first out of (or into) each
-// holder's own position in them; then out of the books that hold them the
-// way the fill closes, the hand-placed book first (shares bought by hand are
-// what calls sold against them deliver), then the strategies in name order;
-// only what is left opens a position, in the holder's book. In name order,
-// the hand-placed book ("") first.
-std::vector<BrokerService::SettlementShare> BrokerService::deliveredFrom(const PositionBook& positions,
-                                                                        const FillInput& fill,
-                                                                        const std::vector<SettlementShare>& holders) {
-  const double closes = fill.side == TH_SIDE_SELL ? 1.0 : -1.0;  // the sign of a position the fill reduces
-  std::map<std::string, double, std::less<>> spare;             // per book: what the fill can still reduce
-  auto spareOf = [&](const std::string& book) -> double& {
-    auto [it, added] = spare.try_emplace(book, 0.0);
-    if (added) {
-      if (const Position* p = positions.strategyPosition(book, fill.symbol)) it->second = std::max(0.0, p->quantity * closes);
-    }
-    return it->second;
-  };
-  std::map<std::string, double, std::less<>> parts;
-  std::vector<SettlementShare> rest;
-  for (const SettlementShare& holder : holders) {
-    double& own = spareOf(holder.strategy);
-    const double take = std::min(own, holder.quantity);
-    own -= take;
-    if (take > kQuantityEpsilon) parts[holder.strategy] += take;
-    if (holder.quantity - take > kQuantityEpsilon) rest.push_back({holder.strategy, holder.quantity - take});
-  }
-  const std::vector<std::string> books = positions.strategies();
-  for (SettlementShare& holder : rest) {
-    for (const std::string& book : books) {
-      if (holder.quantity <= kQuantityEpsilon) break;
-      double& available = spareOf(book);
-      const double take = std::min(available, holder.quantity);
-      if (take <= kQuantityEpsilon) continue;
-      available -= take;
-      holder.quantity -= take;
-      parts[book] += take;
-    }
-    if (holder.quantity > kQuantityEpsilon) parts[holder.strategy] += holder.quantity;
-  }
-  std::vector<SettlementShare> out;
-  for (auto& [book, quantity] : parts) out.push_back({book, quantity});
-  return out;
-}
-
-const std::vector<BrokerService::SettlementShare>* BrokerService::settlementShares(std::string_view fill_id) const {
-  auto it = settlements_.find(fill_id);
-  return it == settlements_.end() ? nullptr : &it->second;
 }
 
 void BrokerService::mark(std::string_view symbol, double price) {

@@ -515,7 +515,12 @@ bool Session::commitPending() {
 
 void Session::idle() {
   if (store_failing_) commitPending();
-  quoteOptionsInPlay();
+  try {
+    quoteOptionsInPlay();
+  } catch (const std::exception& e) {
+    // Outside the core loop's guard: a failure here must not end the session.
+    spdlog::error("quoting the option contracts in play failed: {}", e.what());
+  }
   if (strategies_) {
     // Timers fire here when no event comes; what they did is committed now.
     strategies_->tick();

@@ -22,7 +22,8 @@ void Session::tradingEvent(const Event& event) {
     broker_->mark(bar->symbol.view(), bar->close);
   } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
     // Options trade rarely: their quotes' middle is the mark.
-    if (quote->bid > 0 && quote->ask >= quote->bid && isOccSymbol(quote->symbol.view())) {
+    // (a contract nobody bids for is marked at half its ask, as a backtest marks it).
+    if (quote->ask > 0 && quote->bid >= 0 && quote->ask >= quote->bid && isOccSymbol(quote->symbol.view())) {
       broker_->mark(quote->symbol.view(), (quote->bid + quote->ask) / 2);
     }
   } else if (auto* order = std::get_if<OrderEvent>(&event.payload)) {

@@ -320,8 +320,7 @@ void pushOrder(lua_State* L, const Order& order) {
 void pushFill(lua_State* L, const FillEvent& fill) {
   lua_createtable(L, 0, 11);
   setField(L, "id", fill.fill_id);
-  // An option's expiry, exercise or assignment comes from no order.
-  if (!fill.client_order_id.empty()) setField(L, "order_id", fill.client_order_id);
+  setField(L, "order_id", fill.client_order_id);  // "" for an option's expiry: no order placed it
   if (fill.activity != TH_FILL_TRADE) setField(L, "activity", fillActivityName(fill.activity));
   if (!fill.contract.empty()) setField(L, "contract", fill.contract);
   setField(L, "symbol", fill.symbol);

@@ -606,11 +606,11 @@ void StrategyService::onOrderEvent(const OrderEvent& event, uint64_t sequence) {
 
 void StrategyService::onFillEvent(const FillEvent& event, uint64_t sequence) {
   auto* broker = host_.broker();
-  if (event.activity != TH_FILL_TRADE && event.client_order_id.empty()) {
+  const Order* order = broker && !event.client_order_id.empty() ? broker->find(event.client_order_id) : nullptr;
+  if (!order && event.activity != TH_FILL_TRADE) {
     onSettlement(event, sequence);
     return;
   }
-  const Order* order = broker ? broker->find(event.client_order_id) : nullptr;
   if (!order || order->intent.strategy.empty()) return;
   auto* entry = find(order->intent.strategy);
   if (!entry) return;

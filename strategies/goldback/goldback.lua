@@ -188,7 +188,7 @@ function on_bar(ctx, bar)
 end
 
 function on_fill(ctx, fill)
-  local o = fill.order_id and ctx:order(fill.order_id)  -- none for an option's expiry
+  local o = not fill.activity and ctx:order(fill.order_id)  -- none for an option's expiry
   local role = o and o.role or "entry"
   local what = ({stop_loss = "stop ", take_profit = "target ", time_exit = "time exit "})[role] or "entry "
   ctx:mark{symbol = fill.symbol, time = fill.time, price = fill.price, kind = "signal", side = fill.side,

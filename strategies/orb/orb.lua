@@ -191,7 +191,7 @@ end
 function on_fill(ctx, fill)
   -- A contract held to its expiry is settled with no order: fill.activity
   -- says how ("expired", "exercised" or "assigned").
-  local o = fill.order_id and ctx:order(fill.order_id)
+  local o = not fill.activity and ctx:order(fill.order_id)
   local exit = o and o.parent ~= nil
   ctx:mark{symbol = fill.symbol, time = fill.time, price = fill.price, kind = "signal", side = fill.side,
            text = (fill.activity and (fill.activity .. " ") or

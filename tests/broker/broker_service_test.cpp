@@ -746,5 +746,42 @@ TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares
   EXPECT_EQ(h.reports()[0].fills_added, 0u);
 }
 
+// What a holder owes beyond its own shares and the trader's opens a short in
+// its own book: another strategy's shares are left to that strategy's own
+// orders. The shares that moved are marked at the market, not at the strike.
+TEST(BrokerService, AnAssignmentNeverTakesAnotherStrategysShares) {
+  OmsHarness h(OmsHarness::permissiveRisk(), {{"starting_cash", 200000}});
+  const std::string call = "SPY261116C00500000";
+  auto fillNow = [&](OrderIntent in) {
+    auto order = h.oms().submit(std::move(in));
+    ASSERT_TRUE(order) << order.error().message;
+    ASSERT_NE(order->status, OrderStatus::Rejected) << order->reason;
+    h.pump();
+  };
+  h.quote("SPY", 495.00, 495.00);
+  fillNow(intent("SPY", OrderSide::Buy, 100, "covered_call"));
+  fillNow(intent("SPY", OrderSide::Buy, 100, "other"));
+  h.quote("SPY", 495.00, 495.00);
+  h.quote(call, 2.00, 2.00);
+  OrderIntent sell = intent(call, OrderSide::Sell, 2, "covered_call");
+  sell.asset_class = AssetClass::Option;
+  fillNow(sell);  // covered by the account's 200 shares
+  h.quote(call, 2.00, 2.00);
+  h.quote("SPY", 503.00, 503.00);
+  h.advance(fromExchangeTime(20261117, 9, 30) - h.nowNs());
+  h.quote("SPY", 504.00, 504.00);
+
+  const PositionBook& book = h.oms().book();
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
+  EXPECT_DOUBLE_EQ(book.strategyPosition("other", "SPY")->quantity, 100) << "not covered_call's to deliver";
+  EXPECT_DOUBLE_EQ(book.strategyPosition("other", "SPY")->realised, 0);
+  const Position* owed = book.strategyPosition("covered_call", "SPY");
+  EXPECT_DOUBLE_EQ(owed->quantity, -100) << "the call it sold beyond its own shares";
+  EXPECT_NEAR(owed->realised, 100 * (500.00 - 495.00), 1e-9);
+  EXPECT_DOUBLE_EQ(owed->last_price, 504.00) << "marked at the market";
+  EXPECT_DOUBLE_EQ(book.strategyPosition("other", "SPY")->last_price, 504.00);
+  EXPECT_NEAR(book.strategySummary("covered_call").unrealised, -100 * (504.00 - 500.00), 1e-9);
+}
+
 }  // namespace
 }  // namespace th::test

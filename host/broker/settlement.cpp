@@ -1,0 +1,154 @@
+// Options at expiry: what a broker books without an order (a contract that
+// expired, was exercised or assigned, and the shares that moved) belongs to
+// the strategies that held the contract. The broker reports the shares
+// first, then the fill that closes the contract (plugin.h, ABI 1.3).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "broker/broker_service.h"
+
+namespace th {
+namespace {
+
+// What is left of a quantity after whole units are taken from it: rounding.
+constexpr double kQuantityEpsilon = 1e-9;
+
+std::string bookName(const std::string& strategy) { return strategy.empty() ? "manual" : strategy; }
+
+}  // namespace
+
+void BrokerService::bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill) {
+  PositionBook& positions = bookFor(broker_id);
+  if (positions.seenFill(event.fill_id)) {
+    ++stats_.duplicate_fills;
+    return;
+  }
+  const bool delivery = !event.contract.empty();
+  const std::string& contract = delivery ? event.contract : event.symbol;
+  const Position* account = positions.accountPosition(contract);
+  // What the ABI allows a settlement to be; anything else is refused, as an invalid fill is.
+  std::string wrong;
+  if (fill.activity < TH_FILL_EXPIRED || fill.activity > TH_FILL_ASSIGNED) {
+    wrong = fmt::format("unknown activity {}", fill.activity);
+  } else if (!account || std::abs(account->quantity) <= kQuantityEpsilon) {
+    wrong = fmt::format("the account holds no {}", contract);
+  } else if (delivery ? fill.asset_class != TH_ASSET_EQUITY || !(fill.price > 0)
+                      : fill.asset_class != TH_ASSET_OPTION || fill.price != 0 ||
+                            (account->quantity > 0) == (fill.side == TH_SIDE_BUY) ||
+                            fill.quantity > std::abs(account->quantity) + kQuantityEpsilon) {
+    wrong = delivery ? "the shares of an exercise or assignment come at the strike"
+                     : "a contract's settlement closes what the account holds, at price 0";
+  }
+  if (!wrong.empty()) {
+    spdlog::error("fill {} from '{}' ({} {}) refused: {}", event.fill_id, broker_id, fillActivityName(fill.activity),
+                  event.symbol, wrong);
+    return;
+  }
+
+  // The holders of the contract, in the strategies' name order, each up to
+  // what it holds (for the shares: its contracts times their multiplier);
+  // what none of them holds is the hand-placed book's.
+  const double direction = account->quantity < 0 ? -1.0 : 1.0;
+  std::vector<SettlementShare> holders;
+  double left = fill.quantity;
+  for (const std::string& strategy : positions.strategies()) {
+    if (strategy == kManualStrategy || left <= kQuantityEpsilon) continue;
+    const Position* held = positions.strategyPosition(strategy, contract);
+    if (!held || held->quantity * direction <= kQuantityEpsilon) continue;
+    const double take = std::min(left, std::abs(held->quantity) * (delivery ? held->multiplier : 1.0));
+    holders.push_back({strategy, take});
+    left -= take;
+  }
+  if (left > kQuantityEpsilon) holders.push_back({std::string(kManualStrategy), left});
+  std::vector<SettlementShare> shares = delivery ? deliveredFrom(positions, fill, holders) : std::move(holders);
+
+  const std::string_view what = fillActivityName(fill.activity);
+  for (size_t i = 0; i < shares.size(); ++i) {
+    FillInput part = fill;
+    part.strategy = shares[i].strategy;
+    part.quantity = shares[i].quantity;
+    // One fill id a book: the first part keeps the broker's, which is what a repeated report is known by.
+    if (i > 0) part.fill_id = fmt::format("{}/{}", event.fill_id, bookName(part.strategy));
+    if (!bookFill(broker_id, part, nullptr, {})) continue;
+    spdlog::info("{} {}: {} {} {} at {} for {}", contract, what, part.side == TH_SIDE_SELL ? "sold" : "bought",
+                 part.quantity, part.symbol, part.price, bookName(part.strategy));
+  }
+  // The shares moved at the strike, but they are worth what the market says.
+  if (delivery) {
+    if (auto price = prices_.find(fill.symbol); price != prices_.end() && price->second.price > 0) {
+      positions.mark(fill.symbol, price->second.price);
+    }
+  }
+  settlements_[event.fill_id] = std::move(shares);
+  settlement_order_.push_back(event.fill_id);
+  // Strategies hear of a settlement straight after it is booked: a few are enough.
+  constexpr size_t kSettlementsKept = 256;
+  if (settlement_order_.size() > kSettlementsKept) {
+    settlements_.erase(settlement_order_.front());
+    settlement_order_.pop_front();
+  }
+}
+
+// An exercise's or assignment's shares come first out of (or into) each
+// holder's own position in them, then out of the hand-placed book's (shares
+// bought by hand are what calls sold against them deliver); what is left
+// opens a position in the holder's book. Another strategy's shares are never
+// touched: its own orders still work on them. The parts come in name order,
+// the hand-placed book ("") first.
+std::vector<BrokerService::SettlementShare> BrokerService::deliveredFrom(const PositionBook& positions,
+                                                                        const FillInput& fill,
+                                                                        const std::vector<SettlementShare>& holders) {
+  const double closes = fill.side == TH_SIDE_SELL ? 1.0 : -1.0;  // the sign of a position the fill reduces
+  std::map<std::string, double, std::less<>> spare;             // per book: what the fill can still reduce
+  auto spareOf = [&](const std::string& book) -> double& {
+    auto [it, added] = spare.try_emplace(book, 0.0);
+    if (added) {
+      if (const Position* p = positions.strategyPosition(book, fill.symbol)) {
+        it->second = std::max(0.0, p->quantity * closes);
+      }
+    }
+    return it->second;
+  };
+  std::map<std::string, double, std::less<>> parts;
+  std::vector<SettlementShare> rest;
+  for (const SettlementShare& holder : holders) {
+    double& own = spareOf(holder.strategy);
+    const double take = std::min(own, holder.quantity);
+    own -= take;
+    if (take > kQuantityEpsilon) parts[holder.strategy] += take;
+    if (holder.quantity - take > kQuantityEpsilon) rest.push_back({holder.strategy, holder.quantity - take});
+  }
+  const std::string manual(kManualStrategy);
+  for (SettlementShare& holder : rest) {
+    double& by_hand = spareOf(manual);
+    const double take = std::min(by_hand, holder.quantity);
+    by_hand -= take;
+    if (take > kQuantityEpsilon) parts[manual] += take;
+    if (holder.quantity - take > kQuantityEpsilon) parts[holder.strategy] += holder.quantity - take;
+  }
+  std::vector<SettlementShare> out;
+  for (auto& [book, quantity] : parts) out.push_back({book, quantity});
+  return out;
+}
+
+const std::vector<BrokerService::SettlementShare>* BrokerService::settlementShares(std::string_view fill_id) const {
+  auto it = settlements_.find(fill_id);
+  return it == settlements_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> BrokerService::optionContractsInPlay() const {
+  std::vector<std::string> out;
+  for (const auto& [id, order] : open_) {
+    if (order->intent.asset_class == AssetClass::Option) out.push_back(order->intent.symbol);
+  }
+  for (const auto& [broker, book] : books_) book.heldContracts(out);
+  if (out.empty()) return out;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace th
