@@ -657,38 +657,53 @@ TEST(BrokerService, MarksReachPositionsOpenedAfterTheSymbolWasFirstMarked) {
   EXPECT_NEAR(h.oms().book().accountSummary().unrealised, (120.00 - 100.01) * 10 + (120.00 - 105.01) * 5, 1e-6);
 }
 
+// Monday 2026-11-16's SPY 500 call, assigned: shares bought at 495 and calls
+// sold at 2.00 by the books a test names, SPY's last price of the day 503
+// (3.00 in the money), and the next morning's first quote, which settles.
+struct AssignedCall {
+  static constexpr const char* kCall = "SPY261116C00500000";
+  AssignedCall() { h.quote("SPY", 495.00, 495.00); }
+  void buyShares(const std::string& book, double shares) {
+    submit(intent("SPY", OrderSide::Buy, shares, book));
+    h.quote("SPY", 495.00, 495.00);
+  }
+  void sellCalls(const std::string& book, double contracts) {
+    h.quote(kCall, 2.00, 2.00);
+    OrderIntent sell = intent(kCall, OrderSide::Sell, contracts, book);
+    sell.asset_class = AssetClass::Option;
+    submit(std::move(sell));
+    h.quote(kCall, 2.00, 2.00);
+  }
+  void settle() {
+    h.quote("SPY", 503.00, 503.00);
+    h.advance(fromExchangeTime(20261117, 9, 30) - h.nowNs());
+    h.quote("SPY", 504.00, 504.00);
+  }
+  void submit(OrderIntent in) {
+    auto order = h.oms().submit(std::move(in));
+    ASSERT_TRUE(order) << order.error().message;
+    ASSERT_NE(order->status, OrderStatus::Rejected) << order->reason;
+    h.pump();
+  }
+  OmsHarness h{OmsHarness::permissiveRisk(), {{"starting_cash", 200000}}};
+};
+
 // An option held to its expiry is settled by the broker with fills that come
 // from no order. They are booked to the strategies that hold the contract,
 // not to the manual book. An assignment's shares come out of the holder's
 // own shares first, then out of the shares bought by hand: the strategy's
 // P&L and the covered-call check see the lots called away.
 TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares) {
-  OmsHarness h(OmsHarness::permissiveRisk(), {{"starting_cash", 200000}});
-  const std::string call = "SPY261116C00500000";  // the 500 call expiring today, Monday 2026-11-16
-  auto fillNow = [&](OrderIntent in) {
-    auto order = h.oms().submit(std::move(in));
-    ASSERT_TRUE(order) << order.error().message;
-    ASSERT_NE(order->status, OrderStatus::Rejected) << order->intent.strategy << " " << order->intent.symbol << ": " << order->reason;
-    h.pump();
-  };
+  AssignedCall day;
+  OmsHarness& h = day.h;
+  const std::string call = AssignedCall::kCall;
   // covered_call holds 100 shares and sells 2 calls; the trader holds 200 and sells 1 by hand.
-  h.quote("SPY", 495.00, 495.00);
-  fillNow(intent("SPY", OrderSide::Buy, 100, "covered_call"));
-  fillNow(intent("SPY", OrderSide::Buy, 200, ""));
-  h.quote("SPY", 495.00, 495.00);
-  h.quote(call, 2.00, 2.00);
-  OrderIntent sell = intent(call, OrderSide::Sell, 2, "covered_call");
-  sell.asset_class = AssetClass::Option;
-  fillNow(sell);
-  sell.strategy = "";
-  sell.quantity = 1;
-  fillNow(sell);
-  h.quote(call, 2.00, 2.00);
+  day.buyShares("covered_call", 100);
+  day.buyShares("", 200);
+  day.sellCalls("covered_call", 2);
+  day.sellCalls("", 1);
   ASSERT_DOUBLE_EQ(accountQty(h.oms(), call), -3);
-  h.quote("SPY", 503.00, 503.00);  // the last price of the day: 3.00 in the money
-
-  h.advance(fromExchangeTime(20261117, 9, 30) - h.nowNs());
-  h.quote("SPY", 504.00, 504.00);  // the first event after the close settles
+  day.settle();
 
   const PositionBook& book = h.oms().book();
   const Position* strategy_call = book.strategyPosition("covered_call", call);
@@ -750,26 +765,12 @@ TEST(BrokerService, AnAssignedCallIsBookedToTheStrategiesThatSoldItWithItsShares
 // its own book: another strategy's shares are left to that strategy's own
 // orders. The shares that moved are marked at the market, not at the strike.
 TEST(BrokerService, AnAssignmentNeverTakesAnotherStrategysShares) {
-  OmsHarness h(OmsHarness::permissiveRisk(), {{"starting_cash", 200000}});
-  const std::string call = "SPY261116C00500000";
-  auto fillNow = [&](OrderIntent in) {
-    auto order = h.oms().submit(std::move(in));
-    ASSERT_TRUE(order) << order.error().message;
-    ASSERT_NE(order->status, OrderStatus::Rejected) << order->reason;
-    h.pump();
-  };
-  h.quote("SPY", 495.00, 495.00);
-  fillNow(intent("SPY", OrderSide::Buy, 100, "covered_call"));
-  fillNow(intent("SPY", OrderSide::Buy, 100, "other"));
-  h.quote("SPY", 495.00, 495.00);
-  h.quote(call, 2.00, 2.00);
-  OrderIntent sell = intent(call, OrderSide::Sell, 2, "covered_call");
-  sell.asset_class = AssetClass::Option;
-  fillNow(sell);  // covered by the account's 200 shares
-  h.quote(call, 2.00, 2.00);
-  h.quote("SPY", 503.00, 503.00);
-  h.advance(fromExchangeTime(20261117, 9, 30) - h.nowNs());
-  h.quote("SPY", 504.00, 504.00);
+  AssignedCall day;
+  OmsHarness& h = day.h;
+  day.buyShares("covered_call", 100);
+  day.buyShares("other", 100);
+  day.sellCalls("covered_call", 2);  // covered by the account's 200 shares
+  day.settle();
 
   const PositionBook& book = h.oms().book();
   EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 0);
