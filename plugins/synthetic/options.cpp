@@ -66,10 +66,27 @@ bool isOccSymbol(std::string_view symbol) { return parseOcc(symbol).has_value();
 
 std::string occSymbol(std::string_view root, int64_t expiry_day, int32_t right, int64_t strike_milli) {
   CivilDate c = civilFromDays(expiry_day);
-  char text[32];
-  std::snprintf(text, sizeof text, "%02d%02d%02d%c%08lld", c.year % 100, c.month, c.day,
-                right == TH_OPTION_CALL ? 'C' : 'P', static_cast<long long>(strike_milli));
-  return std::string(root) + text;
+  // Written digit by digit: a chain names hundreds of contracts, and a
+  // backtest holding one asks for the chain every minute.
+  std::string out;
+  out.reserve(root.size() + 15);
+  out += root;
+  auto two = [&out](int value) {
+    out += static_cast<char>('0' + value / 10 % 10);
+    out += static_cast<char>('0' + value % 10);
+  };
+  two(c.year % 100);
+  two(c.month);
+  two(c.day);
+  out += right == TH_OPTION_CALL ? 'C' : 'P';
+  if (strike_milli < 0 || strike_milli > 99'999'999) {
+    out += std::to_string(strike_milli);  // past the format's 8 digits, as printf would write it
+    return out;
+  }
+  char digits[8];
+  for (int i = 7; i >= 0; --i, strike_milli /= 10) digits[i] = static_cast<char>('0' + strike_milli % 10);
+  out.append(digits, sizeof digits);
+  return out;
 }
 
 BlackScholesValue blackScholes(int32_t right, double spot, double strike, double years, double vol) {
