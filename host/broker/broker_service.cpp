@@ -303,7 +303,7 @@ Result<Order> BrokerService::submitAs(OrderIntent intent, std::string broker_id,
                                       std::string parent_id) {
   // The padded OCC form names the same contract: it is kept compact, the form
   // chains, quotes and the broker's settlement of it use.
-  if (intent.symbol.find(' ') != std::string::npos && isOccSymbol(intent.symbol)) std::erase(intent.symbol, ' ');
+  if (intent.symbol.find(' ') != std::string::npos && isOccSymbol(intent.symbol)) intent.symbol = compactOcc(intent.symbol);
   if (auto valid = validateIntent(intent); !valid) return std::unexpected(valid.error());
   if (broker_id.empty()) broker_id = default_broker_;
   BrokerPort* port = broker(broker_id);

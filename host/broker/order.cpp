@@ -1,9 +1,9 @@
 #include "broker/order.h"
 
 #include <fmt/format.h>
+#include <th/occ.hpp>
 
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <utility>
 
@@ -116,31 +116,12 @@ bool isTerminal(OrderStatus status) {
 
 bool isOpen(OrderStatus status) { return !isTerminal(status); }
 
-bool isOccSymbol(std::string_view symbol) {
-  // Root (1-6, padded with spaces in the strict form), yymmdd, C/P, 8 digits.
-  std::string compact;
-  for (char c : symbol) {
-    if (c != ' ') compact += c;
-  }
-  if (compact.size() < 16 || compact.size() > 21) return false;
-  size_t root = compact.size() - 15;
-  for (size_t i = 0; i < root; ++i) {
-    if (!std::isupper(static_cast<unsigned char>(compact[i])) &&
-        !std::isdigit(static_cast<unsigned char>(compact[i]))) {
-      return false;
-    }
-  }
-  auto digits = [&](size_t from, size_t count) {
-    for (size_t i = from; i < from + count; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(compact[i]))) return false;
-    }
-    return true;
-  };
-  char right = compact[root + 6];
-  if (!digits(root, 6) || (right != 'C' && right != 'P') || !digits(root + 7, 8)) return false;
-  int month = (compact[root + 2] - '0') * 10 + (compact[root + 3] - '0');
-  int day = (compact[root + 4] - '0') * 10 + (compact[root + 5] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+bool isOccSymbol(std::string_view symbol) { return parseOccSymbol(compactOcc(symbol)).has_value(); }
+
+std::string compactOcc(std::string_view symbol) {
+  std::string compact(symbol);
+  std::erase(compact, ' ');
+  return compact;
 }
 
 Result<void> validateIntent(const OrderIntent& intent) {

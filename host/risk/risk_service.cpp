@@ -1,10 +1,10 @@
 #include "risk/risk_service.h"
 
 #include <fmt/format.h>
+#include <th/occ.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -159,22 +159,10 @@ double contractMultiplier(std::string_view symbol, AssetClass asset_class) {
 }
 
 std::optional<OccParts> parseOcc(std::string_view symbol) {
-  if (!isOccSymbol(symbol)) return std::nullopt;
-  // The strict form pads the root to six characters with spaces; the tail
-  // (yymmdd, C/P, 8-digit strike) is always 15 characters.
-  constexpr size_t kTail = 15;
-  std::string compact;
-  for (char c : symbol) {
-    if (c != ' ') compact += c;
-  }
-  OccParts parts;
-  parts.underlying = compact.substr(0, compact.size() - kTail);
-  parts.call = compact[compact.size() - kTail + 6] == 'C';
-  for (size_t i = compact.size() - kTail; i < compact.size() - kTail + 6; ++i) {
-    parts.expiry = parts.expiry * 10 + (compact[i] - '0');
-  }
-  parts.expiry += 20000000;
-  return parts;
+  const std::string compact = compactOcc(symbol);
+  const auto occ = parseOccSymbol(compact);
+  if (!occ) return std::nullopt;
+  return OccParts{std::string(occ->root), occ->right == TH_OPTION_CALL, occ->expiry_yyyymmdd};
 }
 
 RiskService::RiskService(RiskConfig config) : config_(std::move(config)) {}

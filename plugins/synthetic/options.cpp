@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <th/occ.hpp>
 #include <th/plugin.h>
 
 #include <algorithm>
@@ -19,16 +20,6 @@ constexpr double kMinYears = 60.0 / kSecondsPerYear;  // one minute: keeps expir
 double normalCdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 double normalPdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * std::numbers::pi); }
 
-bool allDigits(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-int64_t digitsValue(std::string_view text) {
-  int64_t value = 0;
-  for (char c : text) value = value * 10 + (c - '0');
-  return value;
-}
-
 // Volatility smile: base volatility, a little higher for short expiries, with
 // a skew (puts below spot dearer) and curvature in standardised
 // log-moneyness x. Moneyness is measured against at least a day of
@@ -46,20 +37,15 @@ double smileVol(const Config& config, double base, double spot, double strike, d
 }  // namespace
 
 std::optional<OccContract> parseOcc(std::string_view symbol) {
-  // Root (1-6) + YYMMDD (6) + right (1) + strike (8).
-  if (symbol.size() < 16 || symbol.size() > 21) return std::nullopt;
-  std::string_view root = symbol.substr(0, symbol.size() - 15);
-  std::string_view date = symbol.substr(symbol.size() - 15, 6);
-  char right = symbol[symbol.size() - 9];
-  std::string_view strike = symbol.substr(symbol.size() - 8);
-  bool root_ok =
-      std::all_of(root.begin(), root.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); });
-  if (!root_ok || !allDigits(date) || !allDigits(strike) || (right != 'C' && right != 'P')) return std::nullopt;
+  const std::optional<OccSymbol> occ = parseOccSymbol(symbol);
+  if (!occ) return std::nullopt;
+  // The SDK's parser checks the digits; a day that does not exist (02-30) is refused here.
   char text[11];
-  std::snprintf(text, sizeof text, "20%.2s-%.2s-%.2s", date.data(), date.data() + 2, date.data() + 4);
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d", occ->expiry_yyyymmdd / 10000, occ->expiry_yyyymmdd / 100 % 100,
+                occ->expiry_yyyymmdd % 100);
   std::optional<int64_t> day = parseDate(text);
   if (!day) return std::nullopt;
-  return OccContract{std::string(root), *day, right == 'C' ? TH_OPTION_CALL : TH_OPTION_PUT, digitsValue(strike)};
+  return OccContract{std::string(occ->root), *day, occ->right, occ->strike_milli};
 }
 
 bool isOccSymbol(std::string_view symbol) { return parseOcc(symbol).has_value(); }
