@@ -202,9 +202,9 @@ void Host::quoteOptions(int64_t ts_ns) {
     th_quote q{sizeof(th_quote), symbol.data(), static_cast<uint32_t>(symbol.size()), quote.ts_ns, quote.bid,
                quote.ask,        quote.bid_size, quote.ask_size};
     paper_->feedQuote(q);
-    if (quote.bid >= 0 && quote.ask >= quote.bid && quote.ask > 0) {
-      broker_->mark(symbol, (quote.bid + quote.ask) / 2);
-      option_marks_.insert_or_assign(std::string(symbol), (quote.bid + quote.ask) / 2);
+    if (const auto mark = optionMark(quote)) {
+      broker_->mark(symbol, *mark);
+      option_marks_.insert_or_assign(std::string(symbol), *mark);
     }
   }
   pump();

@@ -633,13 +633,12 @@ bool BrokerService::bookFill(const std::string& broker_id, const FillInput& fill
     persistRisk();
   }
   if (host_.listening()) {
-    const std::string_view activity =
-      fill.activity != TH_FILL_TRADE ? fillActivityName(fill.activity) : std::string_view();
+    const std::string activity =
+      fill.activity != TH_FILL_TRADE ? fmt::format(R"(,"activity":"{}")", fillActivityName(fill.activity)) : "";
     host_.notify(fmt::format(
-      R"({{"type":"fill","fill_id":{},"client_order_id":{},"strategy":{},"symbol":{},"side":"{}","quantity":{},"price":{}{}{}{}}})",
+      R"({{"type":"fill","fill_id":{},"client_order_id":{},"strategy":{},"symbol":{},"side":"{}","quantity":{},"price":{}{}}})",
       jsonString(fill.fill_id), jsonString(client_order_id), jsonString(fill.strategy), jsonString(fill.symbol),
-      fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price, activity.empty() ? "" : R"(,"activity":")",
-      activity, activity.empty() ? "" : "\""));
+      fill.side == TH_SIDE_SELL ? "sell" : "buy", fill.quantity, fill.price, activity));
   }
   return true;
 }

@@ -522,11 +522,12 @@ void Session::idle() {
     spdlog::error("quoting the option contracts in play failed: {}", e.what());
   }
   if (strategies_) {
-    // Timers fire here when no event comes; what they did is committed now.
+    // Timers fire here when no event comes.
     strategies_->tick();
     strategies_->endGroup();
-    if (!batch_->empty() && !store_failing_) commitPending();
   }
+  // What the timers and the option quotes did is committed now.
+  if (!batch_->empty() && !store_failing_) commitPending();
   auto now = std::chrono::steady_clock::now();
   if (chart_ && now - last_chart_tick_ >= std::chrono::milliseconds(100)) {
     // Closing minutes the clock has passed and noticing silence need no

@@ -119,11 +119,10 @@ void Session::quoteOptionsInPlay() {
   if (!simulated) return;
   const auto contracts = broker_->optionContractsInPlay();
   if (contracts.empty()) return;
+  // idle() commits them with its group.
   for (auto& quote : contractQuotes(*this, contracts, now, unquoted_)) {
     process(Event{chart_provider_->index(), std::move(quote)});
   }
-  if (strategies_) strategies_->endGroup();
-  if (!batch_->empty() && !store_failing_) commitPending();
 }
 
 void Session::addMarker(const std::string& symbol, Marker marker) { chart_->addMarker(symbol, std::move(marker)); }

@@ -21,10 +21,9 @@ void Session::tradingEvent(const Event& event) {
   } else if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
     broker_->mark(bar->symbol.view(), bar->close);
   } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
-    // Options trade rarely: their quotes' middle is the mark.
-    // (a contract nobody bids for is marked at half its ask, as a backtest marks it).
-    if (quote->ask > 0 && quote->bid >= 0 && quote->ask >= quote->bid && isOccSymbol(quote->symbol.view())) {
-      broker_->mark(quote->symbol.view(), (quote->bid + quote->ask) / 2);
+    // Options trade rarely: their quotes mark them (as a backtest's do).
+    if (isOccSymbol(quote->symbol.view())) {
+      if (const auto mark = optionMark(*quote)) broker_->mark(quote->symbol.view(), *mark);
     }
   } else if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
     auto* instance = registry_.at(event.source);

@@ -157,6 +157,11 @@ Result<std::vector<OptionQuote>> pluginOptionChain(PluginInstance& provider, std
   return out;
 }
 
+std::optional<double> optionMark(const QuoteEvent& quote) {
+  if (!(quote.ask > 0) || quote.bid < 0 || quote.ask < quote.bid) return std::nullopt;
+  return (quote.bid + quote.ask) / 2;
+}
+
 std::vector<QuoteEvent> contractQuotes(StrategyHost& host, const std::vector<std::string>& contracts, int64_t ts_ns,
                                        std::set<std::string, std::less<>>& warned) {
   std::map<std::string, std::vector<std::string_view>> by_underlying;

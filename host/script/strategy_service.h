@@ -296,5 +296,9 @@ std::string defaultSdkLuaDir();
 // logged once (its name is kept in `warned`).
 std::vector<QuoteEvent> contractQuotes(StrategyHost& host, const std::vector<std::string>& contracts, int64_t ts_ns,
                                        std::set<std::string, std::less<>>& warned);
+// What an option contract is marked at from a quote: its middle, also when
+// nobody bids (a worthless contract is marked at half its ask); nothing for
+// a crossed or empty quote.
+std::optional<double> optionMark(const QuoteEvent& quote);
 
 }  // namespace th

@@ -46,6 +46,15 @@ class PaperExpiryTest : public PaperTest {
       return out;
     });
   }
+  // The settlement fill `f` moves `quantity` of `symbol` at `price` to `side`, as `activity`.
+  static void expectSettled(const FillRecord& f, const std::string& symbol, int32_t activity, int32_t side,
+                            double quantity, double price) {
+    EXPECT_EQ(f.symbol, symbol);
+    EXPECT_EQ(f.activity, activity) << symbol;
+    EXPECT_EQ(f.side, side) << symbol;
+    EXPECT_DOUBLE_EQ(f.quantity, quantity) << symbol;
+    EXPECT_DOUBLE_EQ(f.price, price) << symbol;
+  }
   double held(const std::string& symbol) {
     for (const auto& p : positions()) {
       if (p.symbol == symbol) return p.quantity;
@@ -66,12 +75,8 @@ TEST_F(PaperExpiryTest, AShortCallOutOfTheMoneyExpiresWorthlessAtTheFirstEventAf
   auto settled = settlements();
   ASSERT_EQ(settled.size(), 1u);
   const FillRecord& f = settled[0];
-  EXPECT_EQ(f.symbol, kCall);
-  EXPECT_EQ(f.activity, TH_FILL_EXPIRED);
+  expectSettled(f, kCall, TH_FILL_EXPIRED, TH_SIDE_BUY, 2, 0);  // a short contract is bought back
   EXPECT_EQ(f.client_order_id, "") << "a settlement comes from no order";
-  EXPECT_EQ(f.side, TH_SIDE_BUY) << "a short contract is closed by buying it back";
-  EXPECT_DOUBLE_EQ(f.quantity, 2);
-  EXPECT_DOUBLE_EQ(f.price, 0);
   EXPECT_DOUBLE_EQ(f.commission, 0);
   EXPECT_DOUBLE_EQ(f.multiplier, 100);
   EXPECT_EQ(f.asset_class, TH_ASSET_OPTION);
@@ -95,19 +100,11 @@ TEST_F(PaperExpiryTest, AShortCallInTheMoneyIsAssignedAndTheSharesGoAtTheStrike)
   auto settled = settlements();
   ASSERT_EQ(settled.size(), 2u);
   // The shares first, so the host knows who held the contract that delivered them.
-  EXPECT_EQ(settled[0].symbol, "SPY");
+  expectSettled(settled[0], "SPY", TH_FILL_ASSIGNED, TH_SIDE_SELL, 200, 500.00);
   EXPECT_EQ(settled[0].asset_class, TH_ASSET_EQUITY);
-  EXPECT_EQ(settled[0].activity, TH_FILL_ASSIGNED);
-  EXPECT_EQ(settled[0].side, TH_SIDE_SELL);
-  EXPECT_DOUBLE_EQ(settled[0].quantity, 200);
-  EXPECT_DOUBLE_EQ(settled[0].price, 500.00);
   EXPECT_DOUBLE_EQ(settled[0].multiplier, 1);
   EXPECT_EQ(settled[0].contract, kCall);
-  EXPECT_EQ(settled[1].symbol, kCall);
-  EXPECT_EQ(settled[1].activity, TH_FILL_ASSIGNED);
-  EXPECT_EQ(settled[1].side, TH_SIDE_BUY);
-  EXPECT_DOUBLE_EQ(settled[1].quantity, 2);
-  EXPECT_DOUBLE_EQ(settled[1].price, 0);
+  expectSettled(settled[1], kCall, TH_FILL_ASSIGNED, TH_SIDE_BUY, 2, 0);
   EXPECT_TRUE(positions().empty()) << "the shares were called away and the contract is gone";
   EXPECT_NEAR(account().cash, cash + 200 * 500.00, 1e-6) << "the shares were sold at the strike, not at 504";
 }
@@ -121,13 +118,9 @@ TEST_F(PaperExpiryTest, ALongPutInTheMoneyIsExercisedAndSellsSharesAtTheStrike) 
   bar("SPY", kWednesdayOpen, 497, 498, 496, 497.5);
   auto settled = settlements();
   ASSERT_EQ(settled.size(), 2u);
-  EXPECT_EQ(settled[0].symbol, "SPY");
-  EXPECT_EQ(settled[0].activity, TH_FILL_EXERCISED);
-  EXPECT_EQ(settled[0].side, TH_SIDE_SELL) << "a put's holder delivers the shares";
-  EXPECT_DOUBLE_EQ(settled[0].quantity, 100);
-  EXPECT_DOUBLE_EQ(settled[0].price, 500.00);
-  EXPECT_EQ(settled[1].symbol, kPut);
-  EXPECT_EQ(settled[1].side, TH_SIDE_SELL) << "a long contract is closed by selling it";
+  // A put's holder delivers the shares; a long contract is closed by selling it.
+  expectSettled(settled[0], "SPY", TH_FILL_EXERCISED, TH_SIDE_SELL, 100, 500.00);
+  expectSettled(settled[1], kPut, TH_FILL_EXERCISED, TH_SIDE_SELL, 1, 0);
   EXPECT_DOUBLE_EQ(held("SPY"), -100) << "no shares were held: the exercise leaves them short";
   EXPECT_DOUBLE_EQ(held(kPut), 0);
   EXPECT_NEAR(account().cash, cash + 100 * 500.00, 1e-6);
