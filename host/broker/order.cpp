@@ -116,7 +116,11 @@ bool isTerminal(OrderStatus status) {
 
 bool isOpen(OrderStatus status) { return !isTerminal(status); }
 
-bool isOccSymbol(std::string_view symbol) { return parseOccSymbol(compactOcc(symbol)).has_value(); }
+bool isOccSymbol(std::string_view symbol) {
+  // Asked of every quote a session marks: the compact form needs no copy.
+  if (symbol.find(' ') == std::string_view::npos) return parseOccSymbol(symbol).has_value();
+  return parseOccSymbol(compactOcc(symbol)).has_value();
+}
 
 std::string compactOcc(std::string_view symbol) {
   std::string compact(symbol);
