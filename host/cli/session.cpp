@@ -75,6 +75,11 @@ Result<void> Session::start() {
   batch_.emplace(store_->batch());
   spdlog::info("store {} opened; journal continues after sequence {}", store_dir, store_->lastSequence());
 
+  auto data = DataService::create(config_.data);
+  if (!data) return std::unexpected(data.error());
+  data_ = std::move(*data);
+  if (auto resumed = resumeSimulatedClock(); !resumed) return resumed;
+
   nlohmann::json started = {{"version", TRADEHOST_VERSION},
                             {"config", config_.source},
                             {"clock", config_.simulated ? "simulated" : "live"},
@@ -82,10 +87,6 @@ Result<void> Session::start() {
                             {"speed", config_.speed}};
   journalHostRecord(static_cast<uint16_t>(JournalKind::HostStarted), jsonText(started));
   if (auto committed = store_->commit(*batch_); !committed) return std::unexpected(committed.error());
-
-  auto data = DataService::create(config_.data);
-  if (!data) return std::unexpected(data.error());
-  data_ = std::move(*data);
 
   for (const auto& plugin : config_.plugins) {
     auto path = resolvePluginPath(plugin.library, plugin_dir_);
@@ -194,6 +195,36 @@ Result<void> Session::start() {
   spdlog::info("API listening on http://{}:{} (health: /api/v1/health, metrics: /metrics, events: ws /ws){}",
                config_.api_host, api_->port(),
                token_.empty() ? "; TRADEHOST_TOKEN unset: mutating endpoints disabled" : "");
+  return {};
+}
+
+// A simulated clock paced against the wall clock starts at clock.start only
+// on a store that has not been past it. A store that has (an earlier run in
+// the same --var) keeps its positions, orders and strategy state, so time
+// carries on from the newest time its journal holds: the same day is not
+// played twice and the journal never goes back in time. When that time is
+// outside the regular session, the clock starts a minute before the next
+// open, as the shipped clock.start does.
+Result<void> Session::resumeSimulatedClock() {
+  if (!config_.simulated || config_.speed <= 0) return {};  // at speed 0 time comes from the events
+  constexpr size_t kLastRecords = 256;
+  const uint64_t last = store_->lastSequence();
+  if (last == 0) return {};
+  auto records = store_->readJournal(last > kLastRecords ? last - kLastRecords + 1 : 1, kLastRecords);
+  if (!records) return std::unexpected(records.error());
+  int64_t ended = 0;
+  for (const auto& record : *records) ended = std::max(ended, record.ts_ns);
+  const int64_t configured = config_.clock_start_ns ? config_.clock_start_ns : clock_->nowNs();
+  if (ended <= clock_->nowNs()) return {};
+  int64_t resume = ended;
+  const auto& calendar = data_->calendar();
+  if (!calendar.isOpen(resume)) {
+    if (auto next = calendar.nextSession(resume)) resume = std::max(resume, next->open_ns - kNsPerMinute);
+  }
+  spdlog::info("simulated clock resumes at {}: the store's journal ends at {}, after clock.start {} (a new --var "
+               "starts at clock.start)",
+               formatExchangeTime(resume), formatExchangeTime(ended), formatExchangeTime(configured));
+  clock_ = std::make_unique<SimulatedClock>(resume, config_.speed);
   return {};
 }
 

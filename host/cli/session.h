@@ -120,6 +120,8 @@ class Session final : public EventProcessor,
 
  private:
   void journalHostRecord(uint16_t kind, const std::string& json);
+  // A simulated clock moves past what an earlier run in the same store saw.
+  [[nodiscard]] Result<void> resumeSimulatedClock();
   // Commits the pending batch; on success pushes the group's messages to
   // WebSocket clients. Core thread only.
   bool commitPending();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "support/http_client.h"
@@ -346,5 +347,50 @@ TEST(HostRun, AnOptionOrderFillsAtThePaperBrokerFromItsChainsQuotes) {
   EXPECT_EQ(*code, 0) << host.process().output();
 }
 
+
+// The same --var run twice, as `scripts/demo` is: the second run keeps the
+// first's positions and strategy state, so its simulated clock carries on
+// after the first's last record instead of playing the same day again. The
+// first run passes the 16:00 close (2 s at 12,000× is 6.7 hours from 09:29),
+// so the second starts a minute before the next day's open and the
+// strategies trade that day.
+TEST(HostRun, ASecondRunInTheSameVarCarriesOnTheDayAfterTheFirst) {
+  test::TempDir dir;
+  auto journal = [&](const std::string& kind) {
+    auto [code, out] = test::runToEnd(
+        {test::tradehostBinary(), "journal", "--var", dir.str(), "--kind", kind, "--limit", "100000"},
+        dir / "journal.log");
+    EXPECT_EQ(code, 0) << out;
+    std::vector<nlohmann::json> records;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+    return records;
+  };
+  for (int round = 0; round < 2; ++round) {
+    test::Process run({test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--duration", "2s",
+                       "--speed", "12000", "--strategies", std::string(TH_SOURCE_DIR) + "/strategies"},
+                      dir / ("run" + std::to_string(round) + ".log"), {kToken});
+    auto code = run.wait(60s);
+    ASSERT_TRUE(code) << run.output();
+    ASSERT_EQ(*code, 0) << run.output();
+    if (round == 1) {
+      EXPECT_NE(run.output().find("simulated clock resumes at 2026-11-17T09:29:00-05:00"), std::string::npos)
+          << run.output();
+    }
+  }
+  const auto started = journal("host_started");
+  const auto stopped = journal("host_stopped");
+  ASSERT_EQ(started.size(), 2u);
+  ASSERT_EQ(stopped.size(), 2u);
+  EXPECT_EQ(started[0]["data"]["clock_start"].get<std::string>().substr(0, 10), "2026-11-16");
+  EXPECT_GT(stopped[0]["ts"].get<std::string>(), "2026-11-16T21:00:00Z") << "the first run passed the close";
+  EXPECT_EQ(started[1]["data"]["clock_start"], "2026-11-17T09:29:00-05:00");
+  EXPECT_GE(started[1]["ts"].get<std::string>(), stopped[0]["ts"].get<std::string>()) << "time never goes back";
+  std::map<std::string, int> orders_by_day;
+  for (const auto& record : journal("order_request")) ++orders_by_day[record["ts"].get<std::string>().substr(0, 10)];
+  EXPECT_GT(orders_by_day["2026-11-16"], 0);
+  EXPECT_GT(orders_by_day["2026-11-17"], 0) << "the strategies trade the second run's day";
+  EXPECT_EQ(orders_by_day.size(), 2u);
+}
 }  // namespace
 }  // namespace th
