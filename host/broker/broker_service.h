@@ -44,9 +44,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <th/plugin.h>
+#include <th/symbol_map.hpp>
 
 #include "broker/order.h"
 #include "broker/positions.h"
@@ -293,12 +295,12 @@ class BrokerService final : private RiskView {
     uint64_t shape = 0;  // booksShape() when `positions` was found
     std::vector<Position*> positions;
   };
-  std::map<std::string, LastPrice, TextLess> prices_;
+  SymbolMap<LastPrice> prices_;
   uint64_t booksShape() const;
   std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker
   std::string checking_broker_;  // whose account the risk check reads
   // Symbols marked since the start; loss limits wait for every open position.
-  std::set<std::string, TextLess> marked_;
+  std::unordered_set<std::string, SymbolHash, SymbolEqual> marked_;
   bool all_marked_ = false;
   std::string stored_risk_;  // the risk state as last put in the store
   std::vector<const Order*> unwritten_;  // deferred order records (orders_ never drops one)

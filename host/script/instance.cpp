@@ -209,13 +209,13 @@ Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyServi
 StrategyInstance::~StrategyInstance() = default;
 
 void StrategyInstance::skipBars(std::string_view symbol, int64_t until_ns) {
-  auto it = std::find_if(skip_until_.begin(), skip_until_.end(), [&](const auto& s) { return s.first == symbol; });
+  auto it = std::find_if(skip_until_.begin(), skip_until_.end(), [&](const Skip& s) { return s.symbol == symbol; });
   if (until_ns <= 0) {
     if (it != skip_until_.end()) skip_until_.erase(it);
   } else if (it != skip_until_.end()) {
-    it->second = until_ns;
+    it->until_ns = until_ns;
   } else {
-    skip_until_.emplace_back(std::string(symbol), until_ns);
+    skip_until_.push_back({SymbolHash{}(symbol), until_ns, std::string(symbol)});
   }
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <th/symbol_map.hpp>
 
 #include "broker/order.h"
 #include "broker/positions.h"
@@ -164,8 +165,10 @@ class StrategyInstance {
   void skipBars(std::string_view symbol, int64_t until_ns);
   bool skipsBar(const BarEvent& bar) const {
     if (skip_until_.empty()) return false;
-    for (const auto& [symbol, until_ns] : skip_until_) {
-      if (bar.start_ns < until_ns && sameText(symbol, bar.symbol.view())) return true;
+    const auto symbol = bar.symbol.view();
+    const uint64_t key = SymbolHash{}(symbol);
+    for (const auto& skip : skip_until_) {
+      if (skip.key == key && bar.start_ns < skip.until_ns && sameText(skip.symbol, symbol)) return true;
     }
     return false;
   }
@@ -187,7 +190,12 @@ class StrategyInstance {
   WarmupSnapshot* snapshot_ = nullptr;
   Watchdog* watchdog_ = nullptr;
   uint64_t calls_ = 0;
-  std::vector<std::pair<std::string, int64_t>> skip_until_;  // symbol → no bars starting before
+  struct Skip {
+    uint64_t key;  // SymbolHash of the symbol: most bars are told apart without comparing names
+    int64_t until_ns;  // no bars starting before
+    std::string symbol;
+  };
+  std::vector<Skip> skip_until_;
 };
 
 // The ctx bindings, one file per area; each adds its functions to the

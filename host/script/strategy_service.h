@@ -41,6 +41,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <th/symbol_map.hpp>
 
 #include "broker/broker_service.h"
 #include "core/text.h"
@@ -244,7 +245,7 @@ class StrategyService {
   std::unique_ptr<PeriodMap> periods_;
   std::map<std::string, std::unique_ptr<StrategyEntry>, std::less<>> entries_;
   // symbol → the strategies that receive its data, so dispatch is one lookup.
-  std::map<std::string, std::vector<StrategyEntry*>, TextLess> by_symbol_;
+  SymbolMap<std::vector<StrategyEntry*>> by_symbol_;
   std::map<std::string, nlohmann::json, std::less<>> checklists_;  // "SYMBOL/long" → record
   std::deque<nlohmann::json> recent_signals_;
   std::atomic<uint64_t> next_timer_{1};

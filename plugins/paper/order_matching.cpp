@@ -86,12 +86,16 @@ void PaperBroker::onMarketEvent(const MarketEvent& event, bool may_fill) {
     // Before this event moves a mark: the underlying's last price of the expiry day decides.
     changed = settleExpiredOptions(event.ts_ns, reports) || changed;
   }
-  auto feed = state_.symbols.find(event.symbol);
-  if (feed == state_.symbols.end()) feed = state_.symbols.emplace(std::string(event.symbol), SymbolFeed{}).first;
-  updateFeed(feed->second, event);
+  auto slot = feeds_.find(event.symbol);
+  if (slot == feeds_.end()) {
+    auto& feed = state_.symbols.try_emplace(std::string(event.symbol)).first->second;
+    slot = feeds_.emplace(std::string(event.symbol), FeedSlot{&feed, OpenOrders::key(event.symbol)}).first;
+  }
+  SymbolFeed& feed = *slot->second.feed;
+  updateFeed(feed, event);
   if (!connected_) return;
 
-  if (may_fill) changed = matchOrders(event, feed->second, reports) || changed;
+  if (may_fill && open_.size() > 0) changed = matchOrders(event, slot->second.key, feed, reports) || changed;
   if (!changed) return;
   // A feed callback has no error channel: a failed save is logged and the
   // next change saves again. The fills happened; the host must hear of them.
@@ -212,7 +216,8 @@ std::string PaperBroker::nextFillId() {
   return "F-" + state_.account_epoch + "-" + std::to_string(state_.next_fill_number++);
 }
 
-bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports) {
+bool PaperBroker::matchOrders(const MarketEvent& event, uint64_t symbol_key, const SymbolFeed& feed,
+                              std::vector<Report>& reports) {
   // Liquidity the event offers each side, shared by the orders in submit
   // order (time priority); -1 until first needed.
   double available[2] = {-1, -1};
@@ -232,7 +237,7 @@ bool PaperBroker::matchOrders(const MarketEvent& event, const SymbolFeed& feed, 
   // (Both lists are members, reused: this runs on every market event.)
   std::vector<size_t>& queue = match_queue_;
   queue.clear();
-  open_.withKey(OpenOrders::key(event.symbol), queue);
+  open_.withKey(symbol_key, queue);
   std::erase_if(queue, [&](size_t index) { return state_.orders[index].symbol != event.symbol; });
   size_t known = state_.orders.size();
   if (queue.empty()) return false;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <th/plugin.hpp>
+#include <th/symbol_map.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -42,7 +43,7 @@ namespace th::paper {
 // without comparing their names.
 class OpenOrders {
  public:
-  static uint64_t key(std::string_view symbol) { return std::hash<std::string_view>{}(symbol); }
+  static uint64_t key(std::string_view symbol) { return SymbolHash{}(symbol); }
 
   void insert(size_t index, std::string_view symbol) {
     auto at = std::lower_bound(indices_.begin(), indices_.end(), index);
@@ -128,7 +129,8 @@ class PaperBroker final : public Broker {
   bool settleExpiredOptions(int64_t ts_ns, std::vector<Report>& reports);
   void settleOption(const std::string& symbol, std::vector<Report>& reports);
   std::string nextFillId();
-  bool matchOrders(const MarketEvent& event, const SymbolFeed& feed, std::vector<Report>& reports);
+  // `symbol_key` is OpenOrders::key(event.symbol).
+  bool matchOrders(const MarketEvent& event, uint64_t symbol_key, const SymbolFeed& feed, std::vector<Report>& reports);
   bool matchOne(size_t index, const MarketEvent& event, const SymbolFeed& feed, double& units,
                 std::vector<Report>& reports);
   void fillOrder(size_t index, double quantity, double price, int64_t ts_ns, std::vector<Report>& reports);
@@ -142,6 +144,13 @@ class PaperBroker final : public Broker {
   mutable std::mutex mutex_;
   bool connected_ = false;
   PaperState state_;
+  // Each symbol's feed in state_.symbols (a map: its nodes stay put) and the
+  // OpenOrders key of the symbol, found by hash on every market event.
+  struct FeedSlot {
+    SymbolFeed* feed;
+    uint64_t key;
+  };
+  SymbolMap<FeedSlot> feeds_;
   std::map<std::string, size_t, std::less<>> by_client_id_;  // every order ever seen → index in state_.orders
   OpenOrders open_;
   // No open DAY order expires before this: market events earlier skip the
