@@ -645,10 +645,10 @@ bool BrokerService::bookFill(const std::string& broker_id, const FillInput& fill
 
 void BrokerService::mark(std::string_view symbol, double price) {
   if (!(price > 0) || !std::isfinite(price)) return;
-  if (!all_marked_ && !marked_.contains(symbol)) marked_.emplace(symbol);
+  if (!all_marked_) marked_.try_emplace(symbol, true);
   auto it = prices_.find(symbol);
   if (it == prices_.end()) {
-    it = prices_.emplace(std::string(symbol), LastPrice{}).first;
+    it = prices_.try_emplace(symbol).first;
   } else if (it->second.price == price) {
     return;
   }

@@ -44,7 +44,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include <th/plugin.h>
@@ -300,7 +299,7 @@ class BrokerService final : private RiskView {
   std::map<std::string, th_account, std::less<>> accounts_;                 // last account snapshot by broker
   std::string checking_broker_;  // whose account the risk check reads
   // Symbols marked since the start; loss limits wait for every open position.
-  std::unordered_set<std::string, SymbolHash, SymbolEqual> marked_;
+  SymbolMap<bool> marked_;
   bool all_marked_ = false;
   std::string stored_risk_;  // the risk state as last put in the store
   std::vector<const Order*> unwritten_;  // deferred order records (orders_ never drops one)

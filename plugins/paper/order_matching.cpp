@@ -89,7 +89,7 @@ void PaperBroker::onMarketEvent(const MarketEvent& event, bool may_fill) {
   auto slot = feeds_.find(event.symbol);
   if (slot == feeds_.end()) {
     auto& feed = state_.symbols.try_emplace(std::string(event.symbol)).first->second;
-    slot = feeds_.emplace(std::string(event.symbol), FeedSlot{&feed, OpenOrders::key(event.symbol)}).first;
+    slot = feeds_.try_emplace(event.symbol, FeedSlot{&feed, OpenOrders::key(event.symbol)}).first;
   }
   SymbolFeed& feed = *slot->second.feed;
   updateFeed(feed, event);

@@ -97,7 +97,7 @@ PaperBroker::PaperBroker(Host host, std::string_view config_json)
     file_.save(state_);
   }
   for (size_t i = 0; i < state_.orders.size(); ++i) indexOrder(i);
-  for (auto& [symbol, feed] : state_.symbols) feeds_.emplace(symbol, FeedSlot{&feed, OpenOrders::key(symbol)});
+  for (auto& [symbol, feed] : state_.symbols) feeds_.try_emplace(symbol, FeedSlot{&feed, OpenOrders::key(symbol)});
   if (!file_.persistent()) {
     host.log(TH_LOG_WARN, "paper: no state_file configured; account '" + state_.account_id +
                               "' lives in memory only and is lost when the plugin stops");
