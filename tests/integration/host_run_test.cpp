@@ -351,7 +351,7 @@ TEST(HostRun, AnOptionOrderFillsAtThePaperBrokerFromItsChainsQuotes) {
 // The same --var run twice, as `scripts/demo` is: the second run keeps the
 // first's positions and strategy state, so its simulated clock carries on
 // after the first's last record instead of playing the same day again. The
-// first run passes the 16:00 close (2 s at 12,000× is 6.7 hours from 09:29),
+// first run passes the 16:00 close (3 s at 9,000× is 7.5 hours from 09:29),
 // so the second starts a minute before the next day's open and the
 // strategies trade that day.
 TEST(HostRun, ASecondRunInTheSameVarCarriesOnTheDayAfterTheFirst) {
@@ -367,8 +367,8 @@ TEST(HostRun, ASecondRunInTheSameVarCarriesOnTheDayAfterTheFirst) {
     return records;
   };
   for (int round = 0; round < 2; ++round) {
-    test::Process run({test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--duration", "2s",
-                       "--speed", "12000", "--strategies", std::string(TH_SOURCE_DIR) + "/strategies"},
+    test::Process run({test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--duration", "3s",
+                       "--speed", "9000", "--strategies", std::string(TH_SOURCE_DIR) + "/strategies"},
                       dir / ("run" + std::to_string(round) + ".log"), {kToken});
     auto code = run.wait(60s);
     ASSERT_TRUE(code) << run.output();
