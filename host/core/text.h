@@ -31,13 +31,4 @@ struct TextLess {
   }
 };
 
-// a == b, compared inline, for the same reason.
-inline bool sameText(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace th

@@ -168,7 +168,7 @@ class StrategyInstance {
     const auto symbol = bar.symbol.view();
     const uint64_t key = SymbolHash{}(symbol);
     for (const auto& skip : skip_until_) {
-      if (skip.key == key && bar.start_ns < skip.until_ns && sameText(skip.symbol, symbol)) return true;
+      if (skip.key == key && bar.start_ns < skip.until_ns && sameSymbol(skip.symbol, symbol)) return true;
     }
     return false;
   }

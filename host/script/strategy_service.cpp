@@ -434,6 +434,11 @@ void StrategyService::overlayLimits(RiskLimits& base, const RiskLimits& overlay)
 }
 
 void StrategyService::reindex() {
+  if (dispatching_ > 0) {
+    reindex_pending_ = true;
+    return;
+  }
+  reindex_pending_ = false;
   by_symbol_.clear();
   for (const auto& [id, entry] : entries_) {
     if (!entry->instance) continue;
@@ -463,6 +468,14 @@ void StrategyService::stop() {
 
 void StrategyService::onEvent(const Event& event, uint64_t sequence) {
   if (!started_) return;
+  // by_symbol_'s lists are walked below: a reindex waits until the walk is over.
+  struct Dispatching {
+    StrategyService& service;
+    explicit Dispatching(StrategyService& s) : service(s) { ++service.dispatching_; }
+    ~Dispatching() {
+      if (--service.dispatching_ == 0 && service.reindex_pending_) service.reindex();
+    }
+  } dispatching(*this);
   int64_t ts = event.timestamp();
   if (next_timer_due_ <= ts) fireTimers(ts);
   if (auto* bar = std::get_if<BarEvent>(&event.payload)) {

@@ -209,6 +209,8 @@ class StrategyService {
                                             const std::vector<std::variant<BarEvent, TradeEvent, QuoteEvent>>& items);
   void queueForReload(StrategyEntry& entry, std::variant<BarEvent, TradeEvent, QuoteEvent> item);
   static void overlayLimits(RiskLimits& base, const RiskLimits& overlay);
+  // Rebuilds by_symbol_; while onEvent walks one of its lists (a strategy
+  // subscribing or faulting in a callback), after onEvent returns.
   void reindex();
   void loadChecklists();  // at start, from the store (ctx_services.cpp)
   void handled(StrategyEntry& entry, const Result<void>& result);
@@ -259,6 +261,8 @@ class StrategyService {
     bool trading = false;
   } day_;
   bool started_ = false;
+  int dispatching_ = 0;           // onEvent calls under way
+  bool reindex_pending_ = false;  // reindex() asked for meanwhile
   uint64_t last_swap_pause_us_ = 0;
   // Versions put in the batch of the current group, not yet committed.
   std::vector<std::pair<uint64_t, nlohmann::json>> unsaved_versions_;

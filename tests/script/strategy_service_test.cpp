@@ -385,5 +385,36 @@ TEST(StrategyService, ABrokenStrategyIsListedWithItsErrorAndTheOthersRun) {
   EXPECT_EQ(h.state("counter")["n"], 2);
 }
 
+
+// ctx:subscribe inside on_bar adds to the strategies a symbol reaches while
+// that symbol's bar is still being handed out: the strategies after the
+// subscriber still get the bar, once, and the new symbol's bars reach the
+// subscriber from then on.
+TEST(StrategyService, ASubscribeDuringOnBarLeavesTheBarsDeliveryWhole) {
+  StrategyHarness h;
+  h.write("a_subscriber", StrategyHarness::yaml("a_subscriber"), R"(
+function on_bar(ctx, bar)
+  ctx.state.bars = ctx.state.bars or {}
+  ctx.state.bars[bar.symbol] = (ctx.state.bars[bar.symbol] or 0) + 1
+  if bar.symbol == "SPY" then
+    ctx.state.n = (ctx.state.n or 0) + 1
+    ctx:subscribe("NEW" .. ctx.state.n)  -- a new symbol on every bar
+  end
+end
+)");
+  h.write("b_counter", StrategyHarness::yaml("b_counter"), kCounter);
+  h.write("c_counter", StrategyHarness::yaml("c_counter"), kCounter);
+  h.start();
+  h.minutes("SPY", 40);
+  h.minutes("NEW7", 2);
+  EXPECT_EQ(h.state("b_counter")["n"], 40);
+  EXPECT_EQ(h.state("b_counter")["repeats"], 0);
+  EXPECT_EQ(h.state("c_counter")["n"], 40);
+  EXPECT_EQ(h.state("c_counter")["repeats"], 0);
+  const auto bars = h.state("a_subscriber")["bars"];
+  EXPECT_EQ(bars["SPY"], 40) << bars.dump();
+  EXPECT_EQ(bars["NEW7"], 2) << bars.dump();
+}
+
 }  // namespace
 }  // namespace th::test

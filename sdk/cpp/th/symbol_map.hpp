@@ -42,6 +42,7 @@ struct SymbolHash {
   }
 };
 
+// a == b, compared inline: a call to memcmp costs more than comparing a symbol.
 inline bool sameSymbol(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -92,9 +93,7 @@ class SymbolMap {
   T& operator[](std::string_view symbol) { return try_emplace(symbol).first->second; }
 
  private:
-  size_t indexOf(std::string_view symbol) const {
-    return slots_.empty() ? entries_.size() : indexOf(symbol, SymbolHash{}(symbol));
-  }
+  size_t indexOf(std::string_view symbol) const { return indexOf(symbol, SymbolHash{}(symbol)); }
   size_t indexOf(std::string_view symbol, size_t hash) const {
     if (slots_.empty()) return entries_.size();
     const size_t mask = slots_.size() - 1;
