@@ -278,6 +278,7 @@ class BenchHost final : public BrokerServiceHost, public PluginEventSink {
   void notify(std::string) override {}
   bool listening() const override { return false; }  // no WebSocket clients in a benchmark
   bool regularHours(int64_t) const override { return true; }
+  void serviceFill(FillEvent) override {}  // no strategies to hand it to
 
   // PluginEventSink
   void post(uint16_t source, EventPayload&& payload) override {

@@ -230,7 +230,7 @@ void Host::pump() {
       if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
         broker_->onOrder("paper", *order);
       } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
-        broker_->onFill("paper", *fill);
+        if (event.source != 0) broker_->onFill("paper", *fill);  // else the broker service booked it
         const Order* placed = fill->client_order_id.empty() ? nullptr : broker_->find(fill->client_order_id);
         // An option's expiry, exercise or assignment has no order: what it is stands for the role.
         std::string role = placed                ? std::string(toString(placed->role))
@@ -336,6 +336,12 @@ bool Host::postToCore(std::function<void()> task) {
 void Host::post(uint16_t, EventPayload&& payload) {
   std::lock_guard lock(events_mutex_);
   events_.push_back(Event{paper_ ? paper_->index() : uint16_t{0}, std::move(payload)});
+  pending_.store(true, std::memory_order_release);
+}
+
+void Host::serviceFill(FillEvent fill) {
+  std::lock_guard lock(events_mutex_);
+  events_.push_back(Event{0, std::move(fill)});  // the host's: pump() books it with no broker
   pending_.store(true, std::memory_order_release);
 }
 

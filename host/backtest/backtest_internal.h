@@ -84,6 +84,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   void notify(std::string) override {}
   bool listening() const override { return false; }
   bool regularHours(int64_t ts_ns) const override { return calendar().isOpen(ts_ns); }
+  void serviceFill(FillEvent fill) override;
   // The same client order ids on every run, so the report's log is too.
   std::string newOrderIdEpoch() const override { return "bt"; }
   BrokerService* broker() override { return broker_.get(); }

@@ -672,6 +672,7 @@ uint64_t BrokerService::booksShape() const {
 
 void BrokerService::tick() {
   emulateTimeExits();
+  offsetExpiredContracts();
   checkPnl();
 }
 

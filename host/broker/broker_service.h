@@ -102,6 +102,12 @@ class BrokerServiceHost {
   // Whether anyone receives notify() messages now; they are not built otherwise.
   virtual bool listening() const = 0;
   virtual bool regularHours(int64_t ts_ns) const = 0;
+  // A fill the service booked on its own, no broker having reported it (two
+  // books' opposite positions in an expired contract closed against each
+  // other, activity kFillOffset): the host journals it and hands it to the
+  // strategies as it does a broker's fill, with source 0 (the host) so that
+  // no broker books it again.
+  virtual void serviceFill(FillEvent fill) = 0;
   // The prefix of client order ids for a store that has none yet; kept in
   // the store from then on. By default "th" and the creation time in base
   // 36, so a new store beside an old broker account never repeats an id. A
@@ -174,7 +180,8 @@ class BrokerService final : private RiskView {
   // The last price of a symbol from market data: marks positions, feeds the
   // price collar and notional checks.
   void mark(std::string_view symbol, double price);
-  // Periodic (the session's idle tick): loss limits on marked P&L.
+  // Periodic (the session's idle tick): loss limits on marked P&L, and
+  // expired contracts held both ways across books closed against each other.
   void tick();
 
   // The kill switch: HALTED, every open order canceled, optionally every
@@ -319,8 +326,13 @@ class BrokerService final : private RiskView {
   void bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill);
   static std::vector<SettlementShare> deliveredFrom(const PositionBook& positions, const FillInput& fill,
                                                     const std::vector<SettlementShare>& holders);
+  void rememberSettlement(const std::string& fill_id, std::vector<SettlementShare> shares);
   std::map<std::string, std::vector<SettlementShare>, std::less<>> settlements_;
   std::deque<std::string> settlement_order_;  // settlements_' keys, oldest first
+  // Expired contracts that two books hold both ways (settlement.cpp).
+  void offsetExpiredContracts();
+  void offsetContract(const std::string& broker_id, const std::string& contract, int64_t now_ns);
+  int64_t next_offset_check_ns_ = 0;
 };
 
 }  // namespace th

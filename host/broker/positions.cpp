@@ -222,6 +222,14 @@ void PositionBook::heldContracts(std::vector<std::string>& out) const {
   }
 }
 
+void PositionBook::contractsInBooks(std::vector<std::string>& out) const {
+  for (const auto& [strategy, positions] : strategies_) {
+    for (const auto& [symbol, p] : positions) {
+      if (p.asset_class == TH_ASSET_OPTION && std::abs(p.quantity) > kFlatQuantity) out.push_back(symbol);
+    }
+  }
+}
+
 std::vector<Position> PositionBook::strategyPositions(std::string_view strategy) const {
   auto it = strategies_.find(strategy);
   return it == strategies_.end() ? std::vector<Position>{} : list(it->second);

@@ -111,6 +111,10 @@ class PositionBook {
   const Position* accountPosition(std::string_view symbol) const;
   // The option contracts the account holds (not flat), appended to `out`.
   void heldContracts(std::vector<std::string>& out) const;
+  // The option contracts any strategy's book (the hand-placed one included)
+  // holds, flat in the account or not, appended to `out` (a symbol once per
+  // book that holds it).
+  void contractsInBooks(std::vector<std::string>& out) const;
 
   // Sorted by symbol, flat positions included.
   std::vector<Position> strategyPositions(std::string_view strategy) const;

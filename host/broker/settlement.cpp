@@ -1,20 +1,26 @@
 // Options at expiry: what a broker books without an order (a contract that
 // expired, was exercised or assigned, and the shares that moved) belongs to
 // the strategies that held the contract. The broker reports the shares
-// first, then the fill that closes the contract (plugin.h, ABI 1.3).
+// first, then the fill that closes the contract (plugin.h, ABI 1.3). And
+// what no broker settles: a contract held both ways across books.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+
+#include <th/occ.hpp>
 
 #include <algorithm>
 #include <cmath>
 
 #include "broker/broker_service.h"
+#include "core/time.h"
 
 namespace th {
 namespace {
 
 // What is left of a quantity after whole units are taken from it: rounding.
 constexpr double kQuantityEpsilon = 1e-9;
+constexpr int64_t kMinuteNs = 60'000'000'000;
 
 std::string bookName(const std::string& strategy) { return strategy.empty() ? "manual" : strategy; }
 
@@ -82,14 +88,116 @@ void BrokerService::bookSettlement(const std::string& broker_id, const FillEvent
       positions.mark(fill.symbol, price->second.price);
     }
   }
-  settlements_[event.fill_id] = std::move(shares);
-  settlement_order_.push_back(event.fill_id);
+  rememberSettlement(event.fill_id, std::move(shares));
+}
+
+void BrokerService::rememberSettlement(const std::string& fill_id, std::vector<SettlementShare> shares) {
+  settlements_[fill_id] = std::move(shares);
+  settlement_order_.push_back(fill_id);
   // Strategies hear of a settlement straight after it is booked: a few are enough.
   constexpr size_t kSettlementsKept = 256;
   if (settlement_order_.size() > kSettlementsKept) {
     settlements_.erase(settlement_order_.front());
     settlement_order_.pop_front();
   }
+}
+
+// A contract two books hold both ways (a strategy short the calls the trader
+// bought back by hand) is flat in the account, so the broker settles nothing
+// at its expiry, yet each book still holds its side. Once the contract has
+// expired the two sides are closed against each other at what it was worth
+// at the end: its intrinsic value at the underlying's last price, to the
+// cent (0 out of the money). Each book's P&L is then what the contract made
+// it, and no shares move in a book that did not move in the account. What
+// the account still holds is the broker's to settle (bookSettlement gives it
+// to the strategies first), so the side the account is on is offset from the
+// hand-placed book first, then the strategies in name order; either way
+// round the books end as the account does.
+void BrokerService::offsetExpiredContracts() {
+  const int64_t now = host_.nowNs();
+  if (now < next_offset_check_ns_) return;
+  next_offset_check_ns_ = now + kMinuteNs;  // a contract expires at 16:00: a minute late is soon enough
+  for (auto& [broker_id, positions] : books_) {
+    std::vector<std::string> contracts;
+    positions.contractsInBooks(contracts);
+    if (contracts.empty()) continue;
+    std::sort(contracts.begin(), contracts.end());
+    contracts.erase(std::unique(contracts.begin(), contracts.end()), contracts.end());
+    for (const std::string& contract : contracts) offsetContract(broker_id, contract, now);
+  }
+}
+
+void BrokerService::offsetContract(const std::string& broker_id, const std::string& contract, int64_t now_ns) {
+  const auto occ = parseOccSymbol(contract);
+  if (!occ) return;
+  // 16:00 New York on the expiry day (after an early close as well).
+  const int64_t expired_at = fromExchangeTime(occ->expiry_yyyymmdd, 16, 0);
+  if (now_ns < expired_at) return;
+  PositionBook& positions = bookFor(broker_id);
+  struct Held {
+    std::string book;
+    double quantity;  // contracts, > 0
+    double multiplier;
+  };
+  std::vector<Held> longs, shorts;
+  double long_total = 0, short_total = 0;
+  for (const std::string& book : positions.strategies()) {  // sorted: the hand-placed book ("") first
+    const Position* p = positions.strategyPosition(book, contract);
+    if (!p || std::abs(p->quantity) <= kQuantityEpsilon) continue;
+    (p->quantity > 0 ? longs : shorts).push_back({book, std::abs(p->quantity), p->multiplier});
+    (p->quantity > 0 ? long_total : short_total) += std::abs(p->quantity);
+  }
+  const double both = std::min(long_total, short_total);
+  if (both <= kQuantityEpsilon) return;
+
+  const std::string root(occ->root);
+  const double spot = lastPrice(root);
+  const double strike = occ->strike();
+  const double in_the_money = !(spot > 0) ? 0.0 : occ->right == TH_OPTION_CALL ? spot - strike : strike - spot;
+  const double value = std::max(0.0, std::round(in_the_money * 100) / 100);
+  if (!(spot > 0)) {
+    spdlog::warn("{} expired held both ways with no price of {} seen; its sides are closed against each other at 0",
+                 contract, root);
+  }
+  std::vector<std::string> parts;
+  auto close = [&](const std::vector<Held>& side, int32_t fill_side) {
+    double left = both;
+    for (const Held& held : side) {
+      if (left <= kQuantityEpsilon) break;
+      const double take = std::min(left, held.quantity);
+      left -= take;
+      FillInput fill;
+      // Unique, should the same book ever be offset in the contract again (a late report of an older trade).
+      fill.fill_id = fmt::format("{}/offset/{}/{}", contract, bookName(held.book), now_ns);
+      fill.strategy = held.book;
+      fill.symbol = contract;
+      fill.asset_class = TH_ASSET_OPTION;
+      fill.side = fill_side;
+      fill.quantity = take;
+      fill.price = value;
+      fill.multiplier = held.multiplier;
+      fill.ts_ns = expired_at;
+      fill.activity = kFillOffset;
+      if (!bookFill(broker_id, fill, nullptr, {})) continue;
+      rememberSettlement(fill.fill_id, {{held.book, take}});
+      parts.push_back(fmt::format("{} {} {}", bookName(held.book), fill_side == TH_SIDE_SELL ? "sold" : "bought", take));
+      FillEvent event;
+      event.fill_id = fill.fill_id;
+      event.symbol = contract;
+      event.asset_class = TH_ASSET_OPTION;
+      event.side = fill_side;
+      event.quantity = take;
+      event.price = value;
+      event.multiplier = held.multiplier;
+      event.ts_ns = expired_at;
+      event.activity = kFillOffset;
+      host_.serviceFill(std::move(event));
+    }
+  };
+  close(longs, TH_SIDE_SELL);
+  close(shorts, TH_SIDE_BUY);
+  spdlog::info("{} expired held both ways across books: {} closed against each other at {} ({} at {}): {}", contract,
+               both, value, root, spot, fmt::join(parts, ", "));
 }
 
 // An exercise's or assignment's shares come first out of (or into) each

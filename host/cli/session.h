@@ -85,6 +85,9 @@ class Session final : public EventProcessor,
   void notify(std::string message) override;
   bool listening() const override;
   bool regularHours(int64_t ts_ns) const override;
+  // Queued as the host's own event (source 0): journalled, charted and
+  // handed to the strategies, and booked by no broker.
+  void serviceFill(FillEvent fill) override { post(0, std::move(fill)); }
 
   // TradingService (API threads): each runs on the core thread.
   void submitOrder(OrderIntent intent, std::string broker, JsonDone done) override;

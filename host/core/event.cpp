@@ -23,6 +23,7 @@ std::string_view eventKindName(size_t index) {
 
 std::string_view fillActivityName(int32_t activity) {
   static constexpr std::string_view names[] = {"trade", "expired", "exercised", "assigned"};
+  if (activity == kFillOffset) return "offset";
   return activity >= 0 && activity < static_cast<int32_t>(std::size(names)) ? names[activity] : "unknown";
 }
 

@@ -64,7 +64,7 @@ struct FillEvent {
   int32_t asset_class = 0, side = 0;
   double quantity = 0, price = 0, commission = 0, multiplier = 1;
   int64_t ts_ns = 0;
-  int32_t activity = 0;  // TH_FILL_*: an option's expiry, exercise or assignment has no order
+  int32_t activity = 0;  // TH_FILL_* or kFillOffset: an option's expiry, exercise or assignment has no order
   std::string contract;  // for an exercise's or assignment's shares: the contract that delivered them
 };
 
@@ -83,7 +83,12 @@ using EventPayload = std::variant<TradeEvent, QuoteEvent, BarEvent, OrderEvent, 
 inline constexpr size_t kEventKindCount = std::variant_size_v<EventPayload>;
 // "trade", "quote", ... for EventPayload::index(), as metrics label them.
 std::string_view eventKindName(size_t index);
-// "trade", "expired", "exercised" or "assigned" for FillEvent::activity.
+// A fill no broker reported: the broker service closed two books' opposite
+// positions in an expired contract against each other (the account held
+// none, so the broker settled nothing). Not an ABI value: a plugin's fill
+// with it is refused like any other unknown activity.
+inline constexpr int32_t kFillOffset = 64;
+// "trade", "expired", "exercised", "assigned" or "offset" for FillEvent::activity.
 std::string_view fillActivityName(int32_t activity);
 
 struct Event {

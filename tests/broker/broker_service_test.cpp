@@ -667,12 +667,21 @@ struct AssignedCall {
     submit(intent("SPY", OrderSide::Buy, shares, book));
     h.quote("SPY", 495.00, 495.00);
   }
-  void sellCalls(const std::string& book, double contracts) {
-    h.quote(kCall, 2.00, 2.00);
-    OrderIntent sell = intent(kCall, OrderSide::Sell, contracts, book);
-    sell.asset_class = AssetClass::Option;
-    submit(std::move(sell));
-    h.quote(kCall, 2.00, 2.00);
+  void sellCalls(const std::string& book, double contracts) { tradeContract(book, kCall, OrderSide::Sell, contracts); }
+  // At 2.00, like the calls.
+  void tradeContract(const std::string& book, const std::string& contract, OrderSide side, double contracts) {
+    h.quote(contract, 2.00, 2.00);
+    OrderIntent order = intent(contract, side, contracts, book);
+    order.asset_class = AssetClass::Option;
+    submit(std::move(order));
+    h.quote(contract, 2.00, 2.00);
+  }
+  // The first minute after 16:00 of the expiry day, with SPY's last price at `spot`.
+  void closeTheDay(double spot) {
+    h.quote("SPY", spot, spot);
+    h.advance(fromExchangeTime(20261116, 16, 0, 30) - h.nowNs());
+    h.oms().tick();
+    h.commit();
   }
   void settle() {
     h.quote("SPY", 503.00, 503.00);
@@ -782,6 +791,116 @@ TEST(BrokerService, AnAssignmentNeverTakesAnotherStrategysShares) {
   EXPECT_DOUBLE_EQ(owed->last_price, 504.00) << "marked at the market";
   EXPECT_DOUBLE_EQ(book.strategyPosition("other", "SPY")->last_price, 504.00);
   EXPECT_NEAR(book.strategySummary("covered_call").unrealised, -100 * (504.00 - 500.00), 1e-9);
+}
+
+// A strategy short calls the trader bought back by hand: the account is flat,
+// so the broker settles nothing at the expiry, yet each book still holds its
+// side. After 16:00 the two sides are closed against each other at the
+// contract's worth (3.00 in the money): the strategy keeps its shares, no
+// shares move in any book, and each book's P&L is the contract's.
+TEST(BrokerService, AContractHeldBothWaysAcrossBooksIsClosedAgainstItselfAtTheExpiry) {
+  AssignedCall day;
+  OmsHarness& h = day.h;
+  const std::string call = AssignedCall::kCall;
+  day.buyShares("covered_call", 200);
+  day.sellCalls("covered_call", 2);
+  day.tradeContract("", call, OrderSide::Buy, 2);
+  ASSERT_DOUBLE_EQ(accountQty(h.oms(), call), 0);
+  const PositionBook& book = h.oms().book();
+
+  h.quote("SPY", 503.00, 503.00);
+  h.oms().tick();
+  EXPECT_DOUBLE_EQ(book.strategyPosition("covered_call", call)->quantity, -2) << "not before the expiry";
+  EXPECT_TRUE(h.service_fills.empty());
+
+  day.closeTheDay(503.00);
+  const Position* strategy_call = book.strategyPosition("covered_call", call);
+  const Position* by_hand = book.strategyPosition("", call);
+  EXPECT_DOUBLE_EQ(strategy_call->quantity, 0);
+  EXPECT_NEAR(strategy_call->realised, 2 * (2.00 - 3.00) * 100, 1e-9) << "bought back at 3.00, sold at 2.00";
+  EXPECT_DOUBLE_EQ(by_hand->quantity, 0);
+  EXPECT_NEAR(by_hand->realised, 2 * (3.00 - 2.00) * 100, 1e-9);
+  EXPECT_DOUBLE_EQ(book.strategyPosition("covered_call", "SPY")->quantity, 200) << "no shares moved";
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 200);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), call), 0);
+  EXPECT_NEAR(book.accountSummary().realised, 0, 1e-9) << "the account closed nothing";
+
+  // The strategies hear of it as of a broker's settlement, one fill a book.
+  ASSERT_EQ(h.service_fills.size(), 2u);
+  const FillEvent& sold = h.service_fills[0];
+  const FillEvent& bought = h.service_fills[1];
+  EXPECT_EQ(sold.activity, kFillOffset);
+  EXPECT_EQ(sold.side, TH_SIDE_SELL);
+  EXPECT_DOUBLE_EQ(sold.price, 3.00);
+  EXPECT_EQ(sold.ts_ns, fromExchangeTime(20261116, 16, 0));
+  EXPECT_TRUE(sold.client_order_id.empty());
+  EXPECT_EQ(bought.side, TH_SIDE_BUY);
+  EXPECT_DOUBLE_EQ(bought.quantity, 2);
+  EXPECT_EQ(bought.symbol, call);
+  const auto* shares = h.oms().settlementShares(bought.fill_id);
+  ASSERT_NE(shares, nullptr);
+  ASSERT_EQ(shares->size(), 1u);
+  EXPECT_EQ((*shares)[0].strategy, "covered_call");
+  EXPECT_DOUBLE_EQ((*shares)[0].quantity, 2);
+  EXPECT_TRUE(std::any_of(h.messages.begin(), h.messages.end(), [](const std::string& m) {
+    return m.find(R"("activity":"offset")") != std::string::npos;
+  }));
+
+  // Once only; and a restart books the stored fills again to the same books.
+  h.advance(10 * 60'000'000'000LL);
+  h.oms().tick();
+  EXPECT_EQ(h.service_fills.size(), 2u);
+  h.restart();
+  EXPECT_NEAR(h.oms().book().strategyPosition("covered_call", call)->realised, -200, 1e-9);
+  EXPECT_DOUBLE_EQ(h.oms().book().strategyPosition("", call)->quantity, 0);
+  h.oms().tick();
+  EXPECT_EQ(h.service_fills.size(), 2u);
+}
+
+// The trader holds one call more than the strategy sold: two are offset (the
+// trader's book first), and the one the account holds is the broker's to
+// settle, which exercises it into the trader's book the next morning.
+TEST(BrokerService, WhatTheAccountStillHoldsAfterAnOffsetIsTheBrokersToSettle) {
+  AssignedCall day;
+  OmsHarness& h = day.h;
+  const std::string call = AssignedCall::kCall;
+  day.buyShares("covered_call", 200);
+  day.sellCalls("covered_call", 2);
+  day.tradeContract("", call, OrderSide::Buy, 3);
+  ASSERT_DOUBLE_EQ(accountQty(h.oms(), call), 1);
+  day.closeTheDay(503.00);
+  const PositionBook& book = h.oms().book();
+  EXPECT_DOUBLE_EQ(book.strategyPosition("covered_call", call)->quantity, 0);
+  EXPECT_DOUBLE_EQ(book.strategyPosition("", call)->quantity, 1) << "the account's call, left to the broker";
+  ASSERT_EQ(h.service_fills.size(), 2u);
+  EXPECT_DOUBLE_EQ(h.service_fills[0].quantity, 2);
+
+  day.settle();
+  EXPECT_DOUBLE_EQ(book.strategyPosition("", call)->quantity, 0);
+  EXPECT_DOUBLE_EQ(book.strategyPosition("", "SPY")->quantity, 100) << "exercised at the strike";
+  EXPECT_DOUBLE_EQ(book.strategyPosition("covered_call", "SPY")->quantity, 200) << "not called away";
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), call), 0);
+  EXPECT_DOUBLE_EQ(accountQty(h.oms(), "SPY"), 300);
+  h.oms().tick();
+  EXPECT_EQ(h.service_fills.size(), 2u);
+}
+
+// Out of the money both sides close at 0: the buyer loses its premium, the
+// seller keeps it.
+TEST(BrokerService, AContractHeldBothWaysOutOfTheMoneyIsClosedAtZero) {
+  AssignedCall day;
+  OmsHarness& h = day.h;
+  const std::string put = "SPY261116P00490000";
+  day.tradeContract("s1", put, OrderSide::Buy, 1);
+  day.tradeContract("s2", put, OrderSide::Sell, 1);
+  day.closeTheDay(495.00);
+  const PositionBook& book = h.oms().book();
+  EXPECT_DOUBLE_EQ(book.strategyPosition("s1", put)->quantity, 0);
+  EXPECT_NEAR(book.strategyPosition("s1", put)->realised, -200, 1e-9);
+  EXPECT_NEAR(book.strategyPosition("s2", put)->realised, 200, 1e-9);
+  ASSERT_EQ(h.service_fills.size(), 2u);
+  EXPECT_DOUBLE_EQ(h.service_fills[0].price, 0);
+  EXPECT_EQ(fillActivityName(h.service_fills[0].activity), "offset");
 }
 
 }  // namespace

@@ -137,7 +137,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
         if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
           service_->onOrder("paper", *order);
         } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
-          service_->onFill("paper", *fill);
+          if (event.source != 0) service_->onFill("paper", *fill);
         }
         if (on_report) on_report(event);
       }
@@ -181,6 +181,12 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
   void notify(std::string message) override { messages.push_back(std::move(message)); }
   bool listening() const override { return true; }
   bool regularHours(int64_t) const override { return market_open; }
+  // Queued as the session queues it: the host's own event (source 0), which
+  // pump() hands on without booking it again.
+  void serviceFill(FillEvent fill) override {
+    service_fills.push_back(fill);
+    post(0, std::move(fill));
+  }
 
   // PluginEventSink
   void post(uint16_t source, EventPayload&& payload) override {
@@ -229,6 +235,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
   // Called after the service processed each broker report (strategies hear of them here).
   std::function<void(const Event&)> on_report;
   std::vector<std::string> messages;
+  std::vector<FillEvent> service_fills;  // what the service booked on its own (serviceFill)
 
  private:
   TempDir dir_;

@@ -83,6 +83,55 @@ end
   EXPECT_EQ(state["last_status"], "filled");
 }
 
+// A put the strategy sold and the trader bought back by hand, held to its
+// expiry: the broker settles nothing (the account is flat), and the host
+// closes the two books' sides against each other. The strategy hears of it
+// as of a settlement: a fill with no order, activity "offset", at the put's
+// worth at the end (1.50 in the money).
+TEST(StrategyService, AStrategyHearsOfItsSideOfAnExpiredContractOffsetAgainstTheTraders) {
+  StrategyHarness h;
+  h.write("writer", StrategyHarness::yaml("writer"), R"(
+function on_fill(ctx, fill)
+  ctx.state.fills = ctx.state.fills or {}
+  table.insert(ctx.state.fills, {activity = fill.activity or "trade", side = fill.side, qty = fill.qty,
+                                 price = fill.price, order_id = fill.order_id,
+                                 position = ctx:position(fill.symbol).qty})
+end
+)");
+  h.start();
+  const std::string put = "SPY261116P00101000";
+  auto trade = [&](const std::string& book, OrderSide side) {
+    h.quote(put, 2.00, 2.00);
+    OrderIntent order = intent(put, side, 1, book);
+    order.asset_class = AssetClass::Option;
+    auto placed = h.oms().submit(std::move(order));
+    ASSERT_TRUE(placed) << placed.error().message;
+    ASSERT_NE(placed->status, OrderStatus::Rejected) << placed->reason;
+    h.pump();
+    h.quote(put, 2.00, 2.00);
+    h.flush();
+  };
+  trade("writer", OrderSide::Sell);
+  trade("", OrderSide::Buy);
+  h.minute("SPY", 99.50, 100.00, 99.00, 99.50);
+  h.advance(fromExchangeTime(20261116, 16, 0, 30) - h.nowNs());
+  h.oms().tick();
+  h.pump();
+  h.flush();
+
+  auto fills = h.state("writer")["fills"];
+  ASSERT_EQ(fills.size(), 2u) << fills.dump();
+  EXPECT_EQ(fills[0]["activity"], "trade");
+  EXPECT_EQ(fills[0]["position"], -1.0);
+  EXPECT_EQ(fills[1]["activity"], "offset");
+  EXPECT_EQ(fills[1]["side"], "buy");
+  EXPECT_EQ(fills[1]["qty"], 1.0);
+  EXPECT_EQ(fills[1]["price"], 1.5);
+  EXPECT_EQ(fills[1]["order_id"], "");
+  EXPECT_EQ(fills[1]["position"], 0.0);
+  EXPECT_NEAR(h.oms().book().strategyPosition("writer", put)->realised, (2.00 - 1.50) * 100, 1e-9);
+}
+
 TEST(StrategyService, TradesAndQuotesReachOnTradeAndOnQuoteWithTheirFields) {
   StrategyHarness h;
   h.write("ticks", StrategyHarness::yaml("ticks"), R"(

@@ -58,6 +58,13 @@ TEST(JournalCodec, OrderAndFillEventsKeepTheirIds) {
   EXPECT_EQ(settled["activity"], "assigned");
   EXPECT_EQ(settled["contract"], "SPY261120C00590000");
   EXPECT_EQ(settled["symbol"], "SPY");
+  // The host's own offset of an expired contract held both ways across books.
+  fill.activity = kFillOffset;
+  fill.symbol = "SPY261120C00590000";
+  fill.contract.clear();
+  auto offset = roundTrip(Event{0, fill});
+  EXPECT_EQ(offset["activity"], "offset");
+  EXPECT_EQ(offset["symbol"], "SPY261120C00590000");
 }
 
 TEST(JournalCodec, TruncatedPayloadIsReportedNotCrashed) {
