@@ -204,7 +204,10 @@ int ctxOptionChain(lua_State* L) {
       lua_pushstring(L, "option chains are not available during warm-up");
       return 2;
     }
-    auto chain = instance.service().host().optionChain(underlying);
+    auto chain = [&] {
+      Watchdog::HostWait wait(L);  // the provider's answer is not the script's time
+      return instance.service().host().optionChain(underlying);
+    }();
     if (!chain) {
       lua_pushnil(L);
       lua_pushlstring(L, chain.error().message.data(), chain.error().message.size());

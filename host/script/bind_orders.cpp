@@ -111,6 +111,7 @@ int submit(lua_State* L, const char* where, std::optional<OrderSide> side, bool 
       lua_pushstring(L, kWarmup);
       return 2;
     }
+    Watchdog::HostWait wait(L);  // the store's sync and the broker's answer are not the script's time
     return pushSubmitted(L, instance.service().submitFor(*instance.entry(), std::move(intent)));
   });
 }
@@ -132,6 +133,7 @@ int ctxCancel(lua_State* L) {
       lua_pushstring(L, kWarmup);
       return 2;
     }
+    Watchdog::HostWait wait(L);
     auto canceled = instance.service().cancelFor(*instance.entry(), id);
     if (!canceled) {
       lua_pushnil(L);
@@ -177,6 +179,7 @@ int ctxCancelAll(lua_State* L) {
     // Every working order, protective legs included: cancel_all is how a
     // strategy clears the way before it closes a position itself.
     for (const auto* order : openOrders(instance, symbol)) ids.push_back(order->client_order_id);
+    Watchdog::HostWait wait(L);
     for (const auto& id : ids) count += instance.service().cancelFor(*instance.entry(), id) ? 1 : 0;
     lua_pushinteger(L, count);
     return 1;

@@ -477,7 +477,22 @@ void Watchdog::enter(lua_State* L, int64_t budget_ms) {
   *static_cast<Watchdog**>(lua_getextraspace(L)) = this;
   budget_ms_.store(budget_ms, std::memory_order_relaxed);
   state_.store(L, std::memory_order_relaxed);
+  waited_ns_.store(0, std::memory_order_relaxed);
   call_.fetch_add(1, std::memory_order_release);  // odd: running
+}
+
+Watchdog::HostWait::HostWait(lua_State* L)
+    : watchdog_(*static_cast<Watchdog**>(lua_getextraspace(L))), since_(std::chrono::steady_clock::now()) {
+  if (watchdog_) watchdog_->waiting_.fetch_add(1);
+}
+
+Watchdog::HostWait::~HostWait() {
+  if (!watchdog_) return;
+  // The time first, then the end of the wait: the watchdog never sees the
+  // wait over without its time.
+  watchdog_->waited_ns_.fetch_add(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since_).count());
+  watchdog_->waiting_.fetch_sub(1);
 }
 
 void Watchdog::running(lua_State* L) {
@@ -512,7 +527,10 @@ void Watchdog::run() {
       continue;
     }
     if ((call & 1) == 0 || hooked_.load(std::memory_order_relaxed)) continue;
-    if (now - seen_since < std::chrono::milliseconds(budget)) continue;
+    // Waiting on the host is not running: only the script's own time counts.
+    if (waiting_.load() > 0) continue;
+    const auto waited = std::chrono::nanoseconds(waited_ns_.load());
+    if (now - seen_since - waited < std::chrono::milliseconds(budget)) continue;
     // Set asynchronously (lua_sethook is safe to call from another thread);
     // if the call ended meanwhile, leave() or the next one clears it. The
     // flag goes first: a coroutine switch after it hooks its own thread.

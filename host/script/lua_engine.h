@@ -110,6 +110,23 @@ class Watchdog {
   // (a hook set just as that call ended must not stop the next).
   bool overrunning() const { return call_.load(std::memory_order_acquire) == flagged_.load(std::memory_order_acquire); }
 
+  // Core thread, inside a call: the time a callback spends waiting on the
+  // host for what it asked (an order or a cancel going to the store and the
+  // broker, an option chain from its provider) is not the script's and does
+  // not count against its budget; the script's own time before and after
+  // does. Does nothing for a state that runs under no watchdog.
+  class HostWait {
+   public:
+    explicit HostWait(lua_State* L);
+    ~HostWait();
+    HostWait(const HostWait&) = delete;
+    HostWait& operator=(const HostWait&) = delete;
+
+   private:
+    Watchdog* watchdog_;
+    std::chrono::steady_clock::time_point since_;
+  };
+
  private:
   void run();
 
@@ -119,6 +136,8 @@ class Watchdog {
   std::atomic<int64_t> budget_ms_{0};
   std::atomic<uint64_t> interruptions_{0};
   std::atomic<bool> hooked_{false};
+  std::atomic<int> waiting_{0};         // HostWaits open in the running call
+  std::atomic<int64_t> waited_ns_{0};   // and the time the ended ones took
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

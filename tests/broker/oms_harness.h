@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <fstream>
 #include <optional>
@@ -176,6 +177,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
     if (deferred_commits) return true;
     if (sync) batch_->requireSync();
     if (fail_commits) return false;
+    if (commit_delay.count() > 0) std::this_thread::sleep_for(commit_delay);  // a slow disk's sync
     return store_->commit(*batch_).has_value();
   }
   void notify(std::string message) override { messages.push_back(std::move(message)); }
@@ -229,6 +231,7 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
 
   bool market_open = true;
   bool fail_commits = false;
+  std::chrono::milliseconds commit_delay{0};
   // As a backtest's host: commitNow() writes nothing, and each commit of a
   // group first has the service write the records it deferred.
   bool deferred_commits = false;

@@ -319,6 +319,41 @@ end
   EXPECT_EQ(h.state("counter")["n"], 3);
 }
 
+// An order waits for the store's sync (and, live, for the broker's answer)
+// before ctx:buy returns. On a slow disk that can outlast a callback's
+// budget; the wait is not the script's time, so the callback carries on and
+// records what it placed. Its own time still counts: a loop after the order
+// is stopped as always.
+TEST(StrategyService, TimeWaitingForAnOrderToBeStoredIsNotTheCallbacksBudget) {
+  StrategyHarness h;
+  const std::string runtime = "runtime: {max_errors: 1, callback_budget_ms: 40}\n";
+  h.write("buyer", StrategyHarness::yaml("buyer", "1.0.0", runtime), R"(
+function on_bar(ctx, bar)
+  if ctx.state.order then return end
+  local first = assert(ctx:buy{qty = 1})
+  local second = assert(ctx:buy{qty = 1})
+  ctx.state.order = {first.id, second.id}
+end
+)");
+  h.write("spinner", StrategyHarness::yaml("spinner", "1.0.0", runtime), R"(
+function on_bar(ctx, bar)
+  if ctx.state.order then return end
+  ctx.state.order = assert(ctx:buy{qty = 1}).id
+  while true do end
+end
+)");
+  h.start();
+  h.commit_delay = std::chrono::milliseconds(70);  // each order: longer than a budget
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  h.commit_delay = std::chrono::milliseconds(0);
+  EXPECT_EQ(h.status("buyer"), "running") << h.info("buyer").dump();
+  EXPECT_EQ(h.info("buyer")["errors"], 0);
+  ASSERT_EQ(h.state("buyer")["order"].size(), 2u) << "both orders recorded";
+  EXPECT_NE(h.oms().find(h.state("buyer")["order"][1].get<std::string>()), nullptr);
+  EXPECT_EQ(h.status("spinner"), "faulted");
+  EXPECT_NE(h.info("spinner")["reason"].get<std::string>().find("budget of 40 ms"), std::string::npos);
+}
+
 TEST(StrategyService, ParamsAreTypedAndReadOnly) {
   StrategyHarness h;
   h.write("params",
