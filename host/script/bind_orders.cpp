@@ -268,7 +268,10 @@ int ctxAccount(lua_State* L) {
   auto& instance = ctxInstance(L);
   return luaGuard(L, [&] {
     auto* broker = instance.service().host().broker();
-    auto account = broker ? broker->currentAccount() : std::nullopt;
+    auto account = [&] {
+      Watchdog::HostWait wait(L);  // the first ask goes to the broker
+      return broker ? broker->currentAccount() : std::nullopt;
+    }();
     if (!account) {
       lua_pushnil(L);
       lua_pushstring(L, broker ? "the broker has not reported its account" : "no broker is configured");
