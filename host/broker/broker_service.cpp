@@ -559,12 +559,10 @@ void BrokerService::onOrder(const std::string& broker_id, const OrderEvent& even
   }
 }
 
-void BrokerService::onFill(const std::string& broker_id, const FillEvent& event) {
-  auto it = event.client_order_id.empty() ? orders_.end() : orders_.find(event.client_order_id);
-  Order* order = it == orders_.end() ? nullptr : &it->second;
+FillInput BrokerService::fillInput(const FillEvent& event, std::string strategy) {
   FillInput fill;
   fill.fill_id = event.fill_id;
-  fill.strategy = order ? order->intent.strategy : std::string(kManualStrategy);
+  fill.strategy = std::move(strategy);
   fill.symbol = event.symbol;
   fill.asset_class = event.asset_class;
   fill.side = event.side;
@@ -576,7 +574,15 @@ void BrokerService::onFill(const std::string& broker_id, const FillEvent& event)
                                                                                 ? AssetClass::Option
                                                                                 : AssetClass::Equity);
   fill.ts_ns = event.ts_ns;
-  fill.activity = order ? TH_FILL_TRADE : event.activity;
+  fill.activity = event.activity;
+  return fill;
+}
+
+void BrokerService::onFill(const std::string& broker_id, const FillEvent& event) {
+  auto it = event.client_order_id.empty() ? orders_.end() : orders_.find(event.client_order_id);
+  Order* order = it == orders_.end() ? nullptr : &it->second;
+  FillInput fill = fillInput(event, order ? order->intent.strategy : std::string(kManualStrategy));
+  if (order) fill.activity = TH_FILL_TRADE;
   if (fill.activity != TH_FILL_TRADE) {
     bookSettlement(broker_id, event, fill);
   } else {

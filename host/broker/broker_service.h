@@ -323,6 +323,8 @@ class BrokerService final : private RiskView {
   // onFill's parts: books one fill on its strategy (false when refused or a
   // duplicate); splits a settlement among the contract's holders.
   bool bookFill(const std::string& broker_id, const FillInput& fill, const Order* order, std::string_view client_order_id);
+  // What a reported fill books on `strategy`'s book.
+  static FillInput fillInput(const FillEvent& event, std::string strategy);
   void bookSettlement(const std::string& broker_id, const FillEvent& event, const FillInput& fill);
   static std::vector<SettlementShare> deliveredFrom(const PositionBook& positions, const FillInput& fill,
                                                     const std::vector<SettlementShare>& holders);

@@ -166,23 +166,9 @@ void BrokerService::offsetContract(const std::string& broker_id, const std::stri
       if (left <= kQuantityEpsilon) break;
       const double take = std::min(left, held.quantity);
       left -= take;
-      FillInput fill;
-      // Unique, should the same book ever be offset in the contract again (a late report of an older trade).
-      fill.fill_id = fmt::format("{}/offset/{}/{}", contract, bookName(held.book), now_ns);
-      fill.strategy = held.book;
-      fill.symbol = contract;
-      fill.asset_class = TH_ASSET_OPTION;
-      fill.side = fill_side;
-      fill.quantity = take;
-      fill.price = value;
-      fill.multiplier = held.multiplier;
-      fill.ts_ns = expired_at;
-      fill.activity = kFillOffset;
-      if (!bookFill(broker_id, fill, nullptr, {})) continue;
-      rememberSettlement(fill.fill_id, {{held.book, take}});
-      parts.push_back(fmt::format("{} {} {}", bookName(held.book), fill_side == TH_SIDE_SELL ? "sold" : "bought", take));
       FillEvent event;
-      event.fill_id = fill.fill_id;
+      // Unique, should the same book ever be offset in the contract again (a late report of an older trade).
+      event.fill_id = fmt::format("{}/offset/{}/{}", contract, bookName(held.book), now_ns);
       event.symbol = contract;
       event.asset_class = TH_ASSET_OPTION;
       event.side = fill_side;
@@ -191,6 +177,9 @@ void BrokerService::offsetContract(const std::string& broker_id, const std::stri
       event.multiplier = held.multiplier;
       event.ts_ns = expired_at;
       event.activity = kFillOffset;
+      if (!bookFill(broker_id, fillInput(event, held.book), nullptr, {})) continue;
+      rememberSettlement(event.fill_id, {{held.book, take}});
+      parts.push_back(fmt::format("{} {} {}", bookName(held.book), fill_side == TH_SIDE_SELL ? "sold" : "bought", take));
       host_.serviceFill(std::move(event));
     }
   };

@@ -676,6 +676,12 @@ struct AssignedCall {
     submit(std::move(order));
     h.quote(contract, 2.00, 2.00);
   }
+  // covered_call holds 200 shares and sells 2 calls; the trader buys `calls` by hand.
+  void coveredCallsBoughtByHand(double calls) {
+    buyShares("covered_call", 200);
+    sellCalls("covered_call", 2);
+    tradeContract("", kCall, OrderSide::Buy, calls);
+  }
   // The first minute after 16:00 of the expiry day, with SPY's last price at `spot`.
   void closeTheDay(double spot) {
     h.quote("SPY", spot, spot);
@@ -802,9 +808,7 @@ TEST(BrokerService, AContractHeldBothWaysAcrossBooksIsClosedAgainstItselfAtTheEx
   AssignedCall day;
   OmsHarness& h = day.h;
   const std::string call = AssignedCall::kCall;
-  day.buyShares("covered_call", 200);
-  day.sellCalls("covered_call", 2);
-  day.tradeContract("", call, OrderSide::Buy, 2);
+  day.coveredCallsBoughtByHand(2);
   ASSERT_DOUBLE_EQ(accountQty(h.oms(), call), 0);
   const PositionBook& book = h.oms().book();
 
@@ -864,9 +868,7 @@ TEST(BrokerService, WhatTheAccountStillHoldsAfterAnOffsetIsTheBrokersToSettle) {
   AssignedCall day;
   OmsHarness& h = day.h;
   const std::string call = AssignedCall::kCall;
-  day.buyShares("covered_call", 200);
-  day.sellCalls("covered_call", 2);
-  day.tradeContract("", call, OrderSide::Buy, 3);
+  day.coveredCallsBoughtByHand(3);
   ASSERT_DOUBLE_EQ(accountQty(h.oms(), call), 1);
   day.closeTheDay(503.00);
   const PositionBook& book = h.oms().book();
