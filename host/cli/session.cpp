@@ -240,7 +240,13 @@ void Session::stop(const std::string& reason) {
   // on_stop runs while the brokers are still connected (a strategy may
   // close what it holds); the state is saved in the group the core commits.
   if (strategies_ && core_) {
-    if (auto ok = runOnCoreAndWait([this] { strategies_->stop(); }, "stopping the strategies"); !ok) {
+    // What the strategies did, as the run ends (a run shorter than the
+    // summary's 30 seconds shows it only here).
+    auto last_words = [this] {
+      logSummary();
+      strategies_->stop();
+    };
+    if (auto ok = runOnCoreAndWait(last_words, "stopping the strategies"); !ok) {
       spdlog::error("{}", ok.error().message);
     }
   }
@@ -466,7 +472,11 @@ void Session::logStatus() {
   spdlog::info("{} |{} | {} events, journal at {}", formatExchangeTime(clock_->nowNs()),
                prices.empty() ? " no trades yet" : prices, core_->eventsProcessed(), store_->lastSequence());
   // Every 30 seconds, what the strategies did: the demo's running summary.
-  if (status_logs_++ % 6 != 0 || !strategies_ || strategies_->strategyCount() == 0) return;
+  if (status_logs_++ % 6 == 0) logSummary();
+}
+
+void Session::logSummary() {
+  if (!strategies_ || strategies_->strategyCount() == 0) return;
   for (const auto& line : strategies_->summaryLines()) spdlog::info("{}", line);
   if (auto account = broker_ ? broker_->currentAccount() : std::nullopt) {
     spdlog::info("account: equity {:.2f}, cash {:.2f}, buying power {:.2f}", account->equity, account->cash,

@@ -132,6 +132,7 @@ class Session final : public EventProcessor,
   std::string_view sourceName(uint16_t source) const;
   void trackPrice(std::string_view symbol, double price);
   void logStatus();
+  void logSummary();  // core thread: each strategy's signals, orders, fills and P&L, and the account
   // Subscribes through the data service (one provider subscription per
   // symbol however many consumers); the provider call runs on the realtime lane.
   void acquireFeed(PluginInstance& provider, const std::string& symbol, uint32_t streams, const std::string& consumer);

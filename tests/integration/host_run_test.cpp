@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -377,6 +378,17 @@ TEST(HostRun, ASecondRunInTheSameVarCarriesOnTheDayAfterTheFirst) {
       EXPECT_NE(run.output().find("simulated clock resumes at 2026-11-17T09:29:00-05:00"), std::string::npos)
           << run.output();
     }
+    // A run shorter than the summary's 30 seconds still ends with what each strategy did.
+    const std::string output = run.output();
+    const std::regex summary(R"(strategy \w+ running: \d+ signal\(s\), (\d+) order\(s\))");
+    int lines = 0, orders = 0;
+    for (auto it = std::sregex_iterator(output.begin(), output.end(), summary); it != std::sregex_iterator(); ++it) {
+      ++lines;
+      orders += std::stoi((*it)[1].str());
+    }
+    EXPECT_EQ(lines, 5) << "one line a strategy: " << output;
+    EXPECT_GT(orders, 0) << output;
+    EXPECT_NE(output.find("account: equity"), std::string::npos);
   }
   const auto started = journal("host_started");
   const auto stopped = journal("host_stopped");
