@@ -56,7 +56,8 @@ Session::Session(HostConfig config, std::string plugin_dir, std::string token)
     : config_(std::move(config)), plugin_dir_(std::move(plugin_dir)), token_(std::move(token)), registry_(*this) {
   if (config_.simulated) {
     int64_t start = config_.clock_start_ns ? config_.clock_start_ns : WallClock().nowNs();
-    clock_ = std::make_unique<SimulatedClock>(start, config_.speed);
+    // Held at its start until the data plugins connect: starting up takes no market time.
+    clock_ = std::make_unique<SimulatedClock>(start, config_.speed, true);
   } else {
     clock_ = std::make_unique<WallClock>();
   }
@@ -178,6 +179,10 @@ Result<void> Session::start() {
   }
 
   if (auto started = startStrategies(); !started) return std::unexpected(started.error());
+  // Market time starts now, with every listener in place: at a high speed
+  // the first minutes would otherwise pass while plugins and strategies load
+  // (ORB would find its opening range gone).
+  if (auto* simulated = dynamic_cast<SimulatedClock*>(clock_.get())) simulated->release();
   // A feed that cannot connect does not stop the session: the brokers'
   // orders and positions still need it (their reports, the kill switch, the
   // API). The plugin shows as failed, health as degraded, and the operator
@@ -224,7 +229,7 @@ Result<void> Session::resumeSimulatedClock() {
   spdlog::info("simulated clock resumes at {}: the store's journal ends at {}, after clock.start {} (a new --var "
                "starts at clock.start)",
                formatExchangeTime(resume), formatExchangeTime(ended), formatExchangeTime(configured));
-  clock_ = std::make_unique<SimulatedClock>(resume, config_.speed);
+  clock_ = std::make_unique<SimulatedClock>(resume, config_.speed, true);
   return {};
 }
 

@@ -9,16 +9,28 @@ int64_t WallClock::nowNs() const {
       .count();
 }
 
-SimulatedClock::SimulatedClock(int64_t start_ns, double speed)
-    : start_ns_(start_ns), speed_(speed), wall_start_(std::chrono::steady_clock::now()), observed_ns_(start_ns) {}
+namespace {
+int64_t steadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+SimulatedClock::SimulatedClock(int64_t start_ns, double speed, bool held)
+    : start_ns_(start_ns), speed_(speed), wall_start_ns_(held ? kHeld : steadyNs()), observed_ns_(start_ns) {}
+
+void SimulatedClock::release() {
+  int64_t held = kHeld;
+  wall_start_ns_.compare_exchange_strong(held, steadyNs());
+}
 
 int64_t SimulatedClock::nowNs() const {
   int64_t observed = observed_ns_.load(std::memory_order_relaxed);
   if (speed_ <= 0) return observed;
-  auto elapsed = std::chrono::steady_clock::now() - wall_start_;
-  auto paced = start_ns_ +
-               static_cast<int64_t>(
-                   static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()) * speed_);
+  const int64_t wall_start = wall_start_ns_.load(std::memory_order_relaxed);
+  if (wall_start == kHeld) return std::max(start_ns_, observed);
+  const auto elapsed = static_cast<double>(steadyNs() - wall_start);
+  const int64_t paced = start_ns_ + static_cast<int64_t>(elapsed * speed_);
   return std::max(paced, observed);
 }
 

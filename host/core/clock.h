@@ -31,16 +31,22 @@ class SimulatedClock final : public Clock {
  public:
   // speed > 0: simulated time = start + speed × elapsed wall time.
   // speed == 0: time moves only with observed events.
-  SimulatedClock(int64_t start_ns, double speed);
+  // `held`: a paced clock reads start_ns until release() (a session starting
+  // up: loading plugins and strategies takes no market time).
+  SimulatedClock(int64_t start_ns, double speed, bool held = false);
   int64_t nowNs() const override;
   void observe(int64_t event_ns) override;
   bool simulated() const override { return true; }
   double speed() const { return speed_; }
+  // Paced from now on; any thread, once or more (only the first counts).
+  void release();
 
  private:
   int64_t start_ns_;
   double speed_;
-  std::chrono::steady_clock::time_point wall_start_;
+  // The steady clock's reading (ns) the pacing counts from; kHeld until released.
+  static constexpr int64_t kHeld = INT64_MIN;
+  std::atomic<int64_t> wall_start_ns_;
   std::atomic<int64_t> observed_ns_;
 };
 

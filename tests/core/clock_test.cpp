@@ -15,6 +15,22 @@ TEST(SimulatedClock, PacedClockRunsAtItsSpeed) {
   EXPECT_GE(advanced, 180'000'000'000LL);
 }
 
+// A session starting up holds its clock: loading plugins and strategies
+// takes no market time, and the pacing counts from the release.
+TEST(SimulatedClock, AHeldClockReadsItsStartUntilReleased) {
+  const int64_t start = 1'000'000'000'000LL;
+  SimulatedClock clock(start, 3600, true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // three simulated minutes, were it running
+  EXPECT_EQ(clock.nowNs(), start);
+  clock.release();
+  const int64_t released = clock.nowNs();
+  EXPECT_LT(released - start, 60'000'000'000LL) << "counted from the release, not from the construction";
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(clock.nowNs() - start, 180'000'000'000LL);
+  clock.release();  // a second release changes nothing
+  EXPECT_GE(clock.nowNs() - start, 180'000'000'000LL);
+}
+
 TEST(SimulatedClock, NeverRunsBehindObservedEvents) {
   SimulatedClock clock(100, 1);
   clock.observe(5'000'000'000'000LL);
