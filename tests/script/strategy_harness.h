@@ -123,6 +123,9 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
     flush();
     return bar;
   }
+  // The 1-minute bars ctx:history serves for `symbol` are forgotten, as a
+  // chart that holds none of them (a host started on a fresh store).
+  void forgetBars(const std::string& symbol) { bars_.erase(symbol); }
   void minutes(const std::string& symbol, int count, double price = 100) {
     for (int i = 0; i < count; ++i) minute(symbol, price, price + 0.5, price - 0.5, price);
   }

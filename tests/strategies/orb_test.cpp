@@ -2,6 +2,8 @@
 // strategy service and the paper broker (native brackets): every rule branch
 // of STRATEGIES.md section 1, with the prices and sizes worked out by hand.
 #include <fmt/format.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "day_fixture.h"
 
@@ -131,6 +133,43 @@ TEST_F(OrbTest, RestsAfterTheDaysDecisionAndStillGapChecksFromTheLastClose) {
   EXPECT_EQ(trades().size(), 1u);
   const auto texts = markerTexts();
   EXPECT_EQ(std::count(texts.begin(), texts.end(), "OR high 101.00"), 1) << "the range is drawn on Tuesday only";
+}
+
+// The day's last bar never came after ORB rested (its data stopped at
+// 15:57), and the chart does not hold the previous session either: the gap
+// check falls back to the last close ORB saw (101.50, the breakout bar's,
+// after which it rested) and says so. Against it Wednesday's 100.00 open is
+// a 1.5 % gap, so the day is traded (its range drawn at 09:35), where the
+// true last close (103.00) would have skipped it.
+TEST_F(OrbTest, WithoutThePreviousSessionOnTheChartTheGapCheckUsesTheLastCloseSeenAndSaysSo) {
+  auto logged = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  spdlog::default_logger()->sinks().push_back(logged);
+  auto until = [&](int32_t date, int hh, int mm, double price) {
+    while (h.nowNs() < fromExchangeTime(date, hh, mm)) bar(price, price + 0.2, price - 0.2, price);
+  };
+  startDay(100.0);
+  range();
+  quietUntil(9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);  // 09:45: the breakout
+  bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry
+  ASSERT_EQ(trades().size(), 1u);
+  until(20261117, 15, 58, 103.0);  // the time exit fills at 15:56; no 15:59 bar
+  h.forgetBars("SPY");
+  h.advance(fromExchangeTime(20261118, 9, 30) - h.nowNs());
+  range();
+  bar(100.0, 100.2, 99.8, 100.0);  // 09:35: the range is decided
+  spdlog::default_logger()->sinks().pop_back();
+
+  std::string warning;
+  for (const auto& line : logged->last_formatted()) {
+    if (line.find("previous session's last bar is not on the chart") != std::string::npos) warning = line;
+  }
+  EXPECT_NE(warning.find("SPY: the previous session's last bar is not on the chart; the gap check uses the close "
+                         "of the bar at 2026-11-17T09:45"),
+            std::string::npos)
+      << warning;
+  const auto texts = markerTexts();
+  EXPECT_EQ(std::count(texts.begin(), texts.end(), "OR high 101.00"), 2) << "Wednesday is traded: no gap skip";
 }
 
 TEST_F(OrbTest, NoBreakoutBeforeTheDeadlineMeansNoTrade) {
