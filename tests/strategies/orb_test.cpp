@@ -23,6 +23,19 @@ class OrbTest : public StrategyDayTest {
     bar(99.4, 100.3, 99.2, 100.1);
     bar(100.1, 100.4, 99.6, 100.0);
   }
+  // Quiet bars at `price` until the clock reads hh:mm of `date`.
+  void until(int32_t date, int hh, int mm, double price) {
+    while (h.nowNs() < fromExchangeTime(date, hh, mm)) bar(price, price + 0.2, price - 0.2, price);
+  }
+  // Tuesday: the range, a long breakout at 09:45 (close 101.50) and its entry at 09:46.
+  void tradeTuesdaysBreakout() {
+    startDay(100.0);
+    range();
+    quietUntil(9, 45, 100.0);
+    bar(100.0, 101.6, 99.9, 101.5);  // 09:45: the breakout
+    bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry
+    ASSERT_EQ(trades().size(), 1u);
+  }
 };
 
 TEST_F(OrbTest, LongBreakoutEntersAtTheNextOpenWithStopAtTheRangeLowAndTargetFromTheFill) {
@@ -97,16 +110,8 @@ TEST_F(OrbTest, OneTradePerDay) {
 // one, whose close is the next day's previous close. When that bar never
 // comes (a gap in the data), the previous close is the last one the chart has.
 TEST_F(OrbTest, RestsAfterTheDaysDecisionAndStillGapChecksFromTheLastClose) {
-  auto until = [&](int32_t date, int hh, int mm, double price) {
-    while (h.nowNs() < fromExchangeTime(date, hh, mm)) bar(price, price + 0.2, price - 0.2, price);
-  };
   auto handled = [&] { return h.info("orb")["handled"].get<uint64_t>(); };
-  startDay(100.0);
-  range();
-  quietUntil(9, 45, 100.0);
-  bar(100.0, 101.6, 99.9, 101.5);  // 09:45: the breakout
-  bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry
-  ASSERT_EQ(trades().size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(tradeTuesdaysBreakout());
   const uint64_t after_trade = handled();
   until(20261117, 15, 50, 103.0);  // neither leg is reached
   EXPECT_EQ(handled(), after_trade) << "the bars after the day's trade are not passed to on_bar";
@@ -144,15 +149,7 @@ TEST_F(OrbTest, RestsAfterTheDaysDecisionAndStillGapChecksFromTheLastClose) {
 TEST_F(OrbTest, WithoutThePreviousSessionOnTheChartTheGapCheckUsesTheLastCloseSeenAndSaysSo) {
   auto logged = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
   spdlog::default_logger()->sinks().push_back(logged);
-  auto until = [&](int32_t date, int hh, int mm, double price) {
-    while (h.nowNs() < fromExchangeTime(date, hh, mm)) bar(price, price + 0.2, price - 0.2, price);
-  };
-  startDay(100.0);
-  range();
-  quietUntil(9, 45, 100.0);
-  bar(100.0, 101.6, 99.9, 101.5);  // 09:45: the breakout
-  bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry
-  ASSERT_EQ(trades().size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(tradeTuesdaysBreakout());
   until(20261117, 15, 58, 103.0);  // the time exit fills at 15:56; no 15:59 bar
   h.forgetBars("SPY");
   h.advance(fromExchangeTime(20261118, 9, 30) - h.nowNs());
