@@ -4,6 +4,9 @@
 #include <lua.hpp>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -462,6 +465,27 @@ Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Wa
   return fail(ErrorCode::InvalidArgument, fmt::format("{}: {}", what, message));
 }
 
+namespace {
+
+// The CPU time the thread behind `clock` has used, in ns, readable from any
+// thread; -1 when it cannot be read.
+int64_t cpuNs(clockid_t clock) {
+  timespec ts{};
+  if (clock_gettime(clock, &ts) != 0) return -1;
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// This thread's CPU clock as other threads name it (looked up once a thread).
+clockid_t thisThreadCpuClock() {
+  thread_local const clockid_t clock = [] {
+    clockid_t id{};
+    return pthread_getcpuclockid(pthread_self(), &id) == 0 ? id : CLOCK_THREAD_CPUTIME_ID;
+  }();
+  return clock;
+}
+
+}  // namespace
+
 Watchdog::Watchdog() : thread_([this] { run(); }) {}
 
 Watchdog::~Watchdog() {
@@ -477,12 +501,13 @@ void Watchdog::enter(lua_State* L, int64_t budget_ms) {
   *static_cast<Watchdog**>(lua_getextraspace(L)) = this;
   budget_ms_.store(budget_ms, std::memory_order_relaxed);
   state_.store(L, std::memory_order_relaxed);
+  cpu_clock_.store(thisThreadCpuClock(), std::memory_order_relaxed);
   waited_ns_.store(0, std::memory_order_relaxed);
   call_.fetch_add(1, std::memory_order_release);  // odd: running
 }
 
 Watchdog::HostWait::HostWait(lua_State* L)
-    : watchdog_(*static_cast<Watchdog**>(lua_getextraspace(L))), since_(std::chrono::steady_clock::now()) {
+    : watchdog_(*static_cast<Watchdog**>(lua_getextraspace(L))), since_ns_(cpuNs(CLOCK_THREAD_CPUTIME_ID)) {
   if (watchdog_) watchdog_->waiting_.fetch_add(1);
 }
 
@@ -490,8 +515,8 @@ Watchdog::HostWait::~HostWait() {
   if (!watchdog_) return;
   // The time first, then the end of the wait: the watchdog never sees the
   // wait over without its time.
-  watchdog_->waited_ns_.fetch_add(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since_).count());
+  const int64_t now = cpuNs(CLOCK_THREAD_CPUTIME_ID);
+  if (since_ns_ >= 0 && now >= since_ns_) watchdog_->waited_ns_.fetch_add(now - since_ns_);
   watchdog_->waiting_.fetch_sub(1);
 }
 
@@ -512,7 +537,7 @@ void Watchdog::leave(lua_State* L) {
 
 void Watchdog::run() {
   uint64_t seen_call = 0;
-  auto seen_since = std::chrono::steady_clock::now();
+  int64_t seen_used = -1;  // the running thread's CPU time when the call was first seen
   std::unique_lock lock(mutex_);
   while (!stop_) {
     int64_t budget = std::max<int64_t>(1, budget_ms_.load(std::memory_order_relaxed));
@@ -520,17 +545,19 @@ void Watchdog::run() {
     wake_.wait_for(lock, std::chrono::microseconds(std::max<int64_t>(250, budget * 250)));
     if (stop_) break;
     uint64_t call = call_.load(std::memory_order_acquire);
-    auto now = std::chrono::steady_clock::now();
+    // The budget is CPU time of the thread running the call: time it is
+    // descheduled on a busy machine, or blocked on the disk, is not the script's.
+    const int64_t used = cpuNs(cpu_clock_.load(std::memory_order_relaxed));
     if (call != seen_call) {
       seen_call = call;
-      seen_since = now;
+      seen_used = used;
       continue;
     }
     if ((call & 1) == 0 || hooked_.load(std::memory_order_relaxed)) continue;
     // Waiting on the host is not running: only the script's own time counts.
     if (waiting_.load() > 0) continue;
-    const auto waited = std::chrono::nanoseconds(waited_ns_.load());
-    if (now - seen_since - waited < std::chrono::milliseconds(budget)) continue;
+    if (used < 0 || seen_used < 0) continue;
+    if (used - seen_used - waited_ns_.load() < budget * 1'000'000) continue;
     // Set asynchronously (lua_sethook is safe to call from another thread);
     // if the call ended meanwhile, leave() or the next one clears it. The
     // flag goes first: a coroutine switch after it hooks its own thread.

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -87,9 +88,11 @@ class LuaSandbox {
   std::unique_ptr<LuaHeap> heap_;
 };
 
-// Stops a callback that overruns its budget: the core thread marks each
-// call's start and end (two relaxed stores); a background thread looks a few
-// times per budget and, for a call that is still running past it, sets a
+// Stops a callback that overruns its budget, counted in CPU time of the
+// thread running it (a busy machine or a slow disk does not stop a script):
+// the core thread marks each call's start and end (a few relaxed stores); a
+// background thread looks a few times per budget and, for a call that is
+// still running past it, sets a
 // count hook on its state, which raises an error at the next instruction
 // and at every one after until the call returns. Nothing runs in Lua while
 // no call overruns.
@@ -124,7 +127,7 @@ class Watchdog {
 
    private:
     Watchdog* watchdog_;
-    std::chrono::steady_clock::time_point since_;
+    int64_t since_ns_;  // this thread's CPU time at the start
   };
 
  private:
@@ -137,7 +140,8 @@ class Watchdog {
   std::atomic<uint64_t> interruptions_{0};
   std::atomic<bool> hooked_{false};
   std::atomic<int> waiting_{0};         // HostWaits open in the running call
-  std::atomic<int64_t> waited_ns_{0};   // and the time the ended ones took
+  std::atomic<int64_t> waited_ns_{0};   // and the CPU time the ended ones took
+  std::atomic<clockid_t> cpu_clock_{CLOCK_THREAD_CPUTIME_ID};  // the running call's thread's CPU clock
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/json.h"
@@ -127,6 +128,23 @@ TEST_F(Sandbox, TheWatchdogStopsARunawayCallback) {
   // The next call is not stopped by a late hook.
   EXPECT_TRUE(callF("local s = 0 for i = 1, 1000 do s = s + i end", 50));
   EXPECT_GE(watchdog_.interruptions(), 2u);
+}
+
+// The budget is the CPU time of the thread running the callback. A thread
+// that is not running — descheduled on a busy machine, blocked in a call
+// into the host — spends none of it: 150 ms blocked under a 50 ms budget
+// return normally, and the script's own loop after them is still stopped.
+TEST_F(Sandbox, TheBudgetIsTheCallbacksCpuTimeNotTheTimeItWasNotRunning) {
+  lua_State* L = box_->state();
+  lua_pushcfunction(L, [](lua_State*) -> int {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    return 0;
+  });
+  lua_setglobal(L, "blocked");
+  EXPECT_TRUE(callF("blocked()", 50));
+  auto spun = callF("blocked() while true do end", 50);
+  ASSERT_FALSE(spun);
+  EXPECT_NE(spun.error().message.find("budget of 50 ms"), std::string::npos) << spun.error().message;
 }
 
 TEST_F(Sandbox, TheWatchdogStopsALoopInsideACoroutine) {
