@@ -113,11 +113,12 @@ class Watchdog {
   // (a hook set just as that call ended must not stop the next).
   bool overrunning() const { return call_.load(std::memory_order_acquire) == flagged_.load(std::memory_order_acquire); }
 
-  // Core thread, inside a call: the time a callback spends waiting on the
-  // host for what it asked (an order or a cancel going to the store and the
-  // broker, an option chain from its provider) is not the script's and does
-  // not count against its budget; the script's own time before and after
-  // does. Does nothing for a state that runs under no watchdog.
+  // Core thread, inside a call: the CPU time the host spends on what the
+  // callback asked (an order or a cancel going to the store and the broker,
+  // an option chain from its provider) is not the script's and does not
+  // count against its budget (time blocked never counts); the script's own
+  // time before and after does. Does nothing for a state that runs under no
+  // watchdog.
   class HostWait {
    public:
     explicit HostWait(lua_State* L);
