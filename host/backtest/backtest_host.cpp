@@ -333,9 +333,10 @@ bool Host::postToCore(std::function<void()> task) {
   return true;
 }
 
-void Host::post(uint16_t, EventPayload&& payload) {
+void Host::post(uint16_t source, EventPayload&& payload) {
   std::lock_guard lock(events_mutex_);
-  events_.push_back(Event{paper_ ? paper_->index() : uint16_t{0}, std::move(payload)});
+  // A plugin's own index (never 0, the host's: pump() tells the two apart).
+  events_.push_back(Event{source, std::move(payload)});
   pending_.store(true, std::memory_order_release);
 }
 

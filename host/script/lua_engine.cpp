@@ -475,11 +475,14 @@ int64_t cpuNs(clockid_t clock) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// This thread's CPU clock as other threads name it (looked up once a thread).
+// This thread's CPU clock as other threads name it (looked up once a
+// thread). Should the system not give one, the wall clock: the watchdog
+// then counts wall time, as it once did, rather than its own CPU time
+// (which would never stop a runaway loop).
 clockid_t thisThreadCpuClock() {
   thread_local const clockid_t clock = [] {
     clockid_t id{};
-    return pthread_getcpuclockid(pthread_self(), &id) == 0 ? id : CLOCK_THREAD_CPUTIME_ID;
+    return pthread_getcpuclockid(pthread_self(), &id) == 0 ? id : CLOCK_MONOTONIC;
   }();
   return clock;
 }
@@ -507,7 +510,7 @@ void Watchdog::enter(lua_State* L, int64_t budget_ms) {
 }
 
 Watchdog::HostWait::HostWait(lua_State* L)
-    : watchdog_(*static_cast<Watchdog**>(lua_getextraspace(L))), since_ns_(cpuNs(CLOCK_THREAD_CPUTIME_ID)) {
+    : watchdog_(*static_cast<Watchdog**>(lua_getextraspace(L))), since_ns_(cpuNs(thisThreadCpuClock())) {
   if (watchdog_) watchdog_->waiting_.fetch_add(1);
 }
 
@@ -515,7 +518,7 @@ Watchdog::HostWait::~HostWait() {
   if (!watchdog_) return;
   // The time first, then the end of the wait: the watchdog never sees the
   // wait over without its time.
-  const int64_t now = cpuNs(CLOCK_THREAD_CPUTIME_ID);
+  const int64_t now = cpuNs(thisThreadCpuClock());  // the clock the watchdog counts by
   if (since_ns_ >= 0 && now >= since_ns_) watchdog_->waited_ns_.fetch_add(now - since_ns_);
   watchdog_->waiting_.fetch_sub(1);
 }
