@@ -42,7 +42,7 @@ size_t writeBars(const std::string& path, int symbols, int32_t from, int32_t to)
   auto unit = [&rng] { return static_cast<double>(rng() >> 11) / 9007199254740992.0; };
   std::vector<double> price(static_cast<size_t>(symbols), 100.0);
   size_t rows = 0;
-  const auto& calendar = th::SessionCalendar::embedded();
+  const auto& calendar = th::SessionCalendar::builtin();
   for (int64_t t = th::fromExchangeTime(from, 12, 0); th::toExchangeTime(t).yyyymmdd <= to; t += 86'400'000'000'000) {
     auto session = calendar.sessionOn(th::toExchangeTime(t).yyyymmdd);
     if (!session) continue;

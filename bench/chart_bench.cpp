@@ -85,7 +85,7 @@ std::vector<TradeEvent> makeTape(size_t symbol_count, int sessions, uint64_t see
     stocks.push_back({Symbol(name), static_cast<int64_t>(1000 + unit(rng) * 59000), 2 + unit(rng) * 10});
   }
   std::vector<TradeEvent> tape;
-  const SessionCalendar& calendar = SessionCalendar::embedded();
+  const SessionCalendar& calendar = SessionCalendar::builtin();
   std::vector<TradeEvent> minute_trades;
   int found = 0;
   for (int32_t date = 20261102; found < sessions; ++date) {
@@ -136,7 +136,7 @@ int throughput(int argc, char** argv) {
     BenchHost host;
     ChartOptions options;
     options.provider = "bench";
-    ChartHub hub(options, SessionCalendar::embedded(), host);
+    ChartHub hub(options, SessionCalendar::builtin(), host);
     host.now = tape.front().ts_ns - 60 * kSecond;
     for (const auto& name : names) {
       hub.track(name);

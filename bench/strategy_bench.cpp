@@ -40,7 +40,7 @@ class BenchHost final : public StrategyHost {
   int64_t nowNs() const override { return now; }
   Batch& batch() override { return batch_; }
   BrokerService* broker() override { return nullptr; }
-  const SessionCalendar& calendar() const override { return SessionCalendar::embedded(); }
+  const SessionCalendar& calendar() const override { return SessionCalendar::builtin(); }
   std::vector<Candle> history(const std::string&, Timeframe, size_t) override { return {}; }
   void subscribe(const std::string&, uint32_t, const std::string&) override {}
   Result<std::vector<OptionQuote>> optionChain(const std::string&) override {

@@ -21,12 +21,6 @@ namespace {
 
 using backtest::Host;
 
-// yyyymmdd `days` calendar days earlier.
-int32_t daysBefore(int32_t yyyymmdd, int32_t days) {
-  const int64_t noon = fromExchangeTime(yyyymmdd, 12, 0);
-  return toExchangeTime(noon - static_cast<int64_t>(days) * 86'400'000'000'000).yyyymmdd;
-}
-
 // A fresh folder for the backtest's store, removed with the host.
 Result<std::string> scratchDir() {
   auto pattern = (std::filesystem::temp_directory_path() / "tradehost-backtest-XXXXXX").string();
@@ -104,7 +98,7 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   std::sort(symbols.begin(), symbols.end());
   symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
 
-  const int32_t history_from = daysBefore(options.from, options.history_days);
+  const int32_t history_from = addDays(options.from, -options.history_days);
   const int64_t load_from = fromExchangeTime(history_from, 0, 0);
   const int64_t play_from = fromExchangeTime(options.from, 0, 0);
   const int64_t play_to = fromExchangeTime(options.to, 23, 59) + kNsPerMinute;
@@ -140,6 +134,16 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   host.setNow(play_to);  // a provider shows no bar after its clock
   auto opened = host.open(config, options, data_config.dump(), library);
   if (!opened) return std::unexpected(opened.error());
+  const SessionCalendar& calendar = host.calendar();
+  for (int32_t day : {options.from, options.to}) {
+    if (!calendar.covers(day)) {
+      return fail(ErrorCode::InvalidArgument,
+                  fmt::format("{}: the exchange calendar covers {}-{} only; {} is outside it, so its sessions are "
+                              "not known",
+                              day == options.from ? "--from" : "--to", calendar.firstYear(), calendar.lastYear(),
+                              isoDate(day)));
+    }
+  }
   if (symbols.empty() && !options.data.empty()) {
     auto listed = host.data().symbols();
     if (!listed) {
@@ -166,6 +170,15 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
                                                         isoDate(options.to), data_name));
   }
   host.setBars(std::move(*bars), play_from);
+  std::vector<std::string> closed_warnings;
+  for (const auto& [day, count] : host.closedDays()) {
+    if (day < options.from) continue;  // history before the range: not the trader's question
+    std::string_view name = calendar.dayName(day);
+    closed_warnings.push_back(fmt::format("{} bar(s) on {}, {}: not traded", count, isoDate(day),
+                                          !calendar.covers(day) ? "outside the calendar's years"
+                                          : name.empty()        ? "a weekend, when the exchange is closed"
+                                                                : fmt::format("a day the exchange was closed ({})", name)));
+  }
   // The strategy starts a minute before the first bar, as a session does.
   host.setNow(first_played - kNsPerMinute);
 
@@ -249,6 +262,11 @@ Result<BacktestReport> runBacktest(const BacktestOptions& options, const Backtes
   if (final_info.value("status", "") != "running" && final_info.value("status", "") != "disabled") {
     report.warnings.push_back(fmt::format("the strategy ended {}: {}", final_info.value("status", std::string()),
                                           final_info.value("reason", std::string())));
+  }
+  report.warnings.insert(report.warnings.begin(), closed_warnings.begin(), closed_warnings.end());
+  if (report.orders > 0 && report.rejected_orders == report.orders) {
+    report.warnings.push_back(fmt::format("every one of the {} order(s) of {} was refused ({}): nothing was traded",
+                                          report.orders, options.strategy, rejectionsText(report)));
   }
   report.log = log.lines();
   report.log_omitted = log.omitted();

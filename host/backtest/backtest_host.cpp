@@ -1,8 +1,8 @@
-// The backtest's host: the order in which a bar reaches the parts is the
-// live session's (host/cli/session.cpp): the clock moves to the bar's end,
-// the paper broker sees it (and fills what it can), the broker service marks
-// it, the strategies get it; then the broker's reports are heard, and the
-// strategies get those too.
+// The backtest's host: the clock moves to each bar's end and the bar takes
+// the live session's path through the router (host/runtime/router.h): data
+// quality, the paper broker (whose fills inside the bar are booked and heard
+// first), the broker service's marks, the strategies; then the reports of
+// what the strategies did are routed too.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -40,6 +40,13 @@ Result<void> Host::open(const HostConfig& config, const BacktestOptions& options
   if (!store) return std::unexpected(store.error());
   store_ = std::move(*store);
   batch_.emplace(store_->batch());
+  if (config.data.calendar != "builtin") {
+    auto loaded = SessionCalendar::load(config.data.calendar);
+    if (!loaded) return std::unexpected(loaded.error());
+    own_calendar_ = std::move(*loaded);
+    calendar_ = &*own_calendar_;
+  }
+  quality_.emplace(config.data.quality, *calendar_);
   periods_.emplace(calendar(), config.chart.outside_session);
   registry_ = std::make_unique<PluginRegistry>(*this);
   const std::string plugin_dir = options.plugin_dir.empty() ? defaultPluginDir() : options.plugin_dir;
@@ -67,6 +74,11 @@ Result<void> Host::open(const HostConfig& config, const BacktestOptions& options
 
   broker_ = std::make_unique<BrokerService>(config.risk, *store_, *this);
   broker_->addBroker(makePluginBrokerPort(*paper_));
+  auto& parts = router_.parts();
+  parts.quality = &*quality_;
+  parts.broker = broker_.get();
+  parts.registry = registry_.get();
+  parts.market = data_;
   if (auto loaded = broker_->load(); !loaded) return loaded;
   (void)broker_->reconcile();
   commitGroup();
@@ -75,6 +87,20 @@ Result<void> Host::open(const HostConfig& config, const BacktestOptions& options
 
 void Host::setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play_from) {
   for (auto& [symbol, list] : bars) {
+    // Bars on a day without a session are bad data: neither played nor
+    // history. The dates are looked up once each (bars come in time order).
+    int32_t date = 0;
+    bool closed = false;
+    int64_t date_to = 0;
+    std::erase_if(list, [&](const Candle& c) {
+      if (c.start_ns >= date_to) {
+        date = toExchangeTime(c.start_ns).yyyymmdd;
+        date_to = fromExchangeTime(addDays(date, 1), 0, 0);
+        closed = !calendar_->sessionOn(date);
+      }
+      if (closed) ++closed_days_[date];
+      return closed;
+    });
     symbols_.push_back(symbol);
     auto first = static_cast<size_t>(
         std::lower_bound(list.begin(), list.end(), play_from, [](const Candle& c, int64_t t) { return c.start_ns < t; }) -
@@ -88,6 +114,7 @@ void Host::setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play
 
 Result<void> Host::startStrategies(StrategyOptions options) {
   strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, *this);
+  router_.parts().strategies = strategies_.get();
   strategies_->start();
   strategies_->endGroup();
   commitGroup();
@@ -106,12 +133,7 @@ bool Host::play(const BacktestProgress& progress) {
     }
     now_ = start + kNsPerMinute;
     ++cursor_[s];
-    const std::string& symbol = symbols_[s];
-    th_bar b{sizeof(th_bar), symbol.data(), static_cast<uint32_t>(symbol.size()), TH_BAR_FINAL, c.start_ns,
-             kNsPerMinute, c.open, c.high, c.low, c.close, c.volume, 0, c.trades};
-    paper_->feedBar(b);
-    broker_->mark(symbol, c.close);
-    strategies_->onEvent(Event{data_->index(), toBarEvent(symbol, c, kNsPerMinute, TH_BAR_FINAL)}, ++sequence_);
+    router_.route(Event{data_->index(), toBarEvent(symbols_[s], c, kNsPerMinute, TH_BAR_FINAL)});
     pump();
     ++played_;
     if (++since_commit_ >= kCommitEvery) commitGroup();
@@ -197,15 +219,8 @@ Result<void> Host::buyHoldings(const std::map<std::string, double>& holdings) {
 void Host::quoteOptions(int64_t ts_ns) {
   const auto contracts = broker_->optionContractsInPlay();
   if (contracts.empty()) return;
-  for (const QuoteEvent& quote : contractQuotes(*this, contracts, ts_ns, unquoted_)) {
-    const auto symbol = quote.symbol.view();
-    th_quote q{sizeof(th_quote), symbol.data(), static_cast<uint32_t>(symbol.size()), quote.ts_ns, quote.bid,
-               quote.ask,        quote.bid_size, quote.ask_size};
-    paper_->feedQuote(q);
-    if (const auto mark = optionMark(quote)) {
-      broker_->mark(symbol, *mark);
-      option_marks_.insert_or_assign(std::string(symbol), *mark);
-    }
+  for (QuoteEvent& quote : contractQuotes(*this, contracts, ts_ns, unquoted_)) {
+    router_.route(Event{data_->index(), std::move(quote)});
   }
   pump();
 }
@@ -215,34 +230,37 @@ void Host::pump() {
   if (tasks_.empty() && !pending_.load(std::memory_order_acquire)) return;
   for (;;) {
     std::vector<Event> events;
-    {
-      std::lock_guard lock(events_mutex_);
-      events.swap(events_);
-      pending_.store(false, std::memory_order_relaxed);
-    }
+    takeReports(events);
     while (!tasks_.empty()) {
       auto task = std::move(tasks_.front());
       tasks_.pop_front();
       task();
     }
     if (events.empty()) return;
-    for (auto& event : events) {
-      if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
-        broker_->onOrder("paper", *order);
-      } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
-        if (event.source != 0) broker_->onFill("paper", *fill);  // else the broker service booked it
-        const Order* placed = fill->client_order_id.empty() ? nullptr : broker_->find(fill->client_order_id);
-        // An option's expiry, exercise or assignment has no order: what it is stands for the role.
-        std::string role = placed                ? std::string(toString(placed->role))
-                           : fill->activity != 0 ? std::string(fillActivityName(fill->activity))
-                                                 : std::string();
-        fills_.push_back({fill->ts_ns, fill->symbol, fill->side == TH_SIDE_SELL ? "sell" : "buy", std::move(role),
-                          fill->quantity, fill->price, fill->commission, fill->multiplier});
-      } else {
-        continue;
-      }
-      strategies_->onEvent(event, ++sequence_);
-    }
+    for (auto& event : events) router_.route(event);
+  }
+}
+
+void Host::takeReports(std::vector<Event>& out) {
+  std::lock_guard lock(events_mutex_);
+  out.swap(events_);
+  events_.clear();
+  pending_.store(false, std::memory_order_relaxed);
+}
+
+// What the report needs of the routed events: each fill with its role, and
+// each option contract's last mark.
+void Host::routed(const Event& event) {
+  if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
+    const Order* placed = fill->client_order_id.empty() ? nullptr : broker_->find(fill->client_order_id);
+    // An option's expiry, exercise or assignment has no order: what it is stands for the role.
+    std::string role = placed                ? std::string(toString(placed->role))
+                       : fill->activity != 0 ? std::string(fillActivityName(fill->activity))
+                                             : std::string();
+    fills_.push_back({fill->ts_ns, fill->symbol, fill->side == TH_SIDE_SELL ? "sell" : "buy", std::move(role),
+                      fill->quantity, fill->price, fill->commission, fill->multiplier});
+  } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
+    if (const auto mark = optionMark(*quote)) option_marks_.insert_or_assign(std::string(quote->symbol.view()), *mark);
   }
 }
 

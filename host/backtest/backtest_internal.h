@@ -16,7 +16,9 @@
 #include "broker/broker_service.h"
 #include "chart/candle.h"
 #include "chart/periods.h"
+#include "data/quality.h"
 #include "plugin/plugin.h"
+#include "runtime/router.h"
 #include "script/strategy_service.h"
 #include "store/store.h"
 
@@ -40,8 +42,11 @@ namespace th::backtest {
                                                                   const std::vector<size_t>& first_played);
 
 // The host of one backtest: the store, the plugins, the broker and strategy
-// services, and the clock, all driven by play() on the calling thread.
-class Host final : public BrokerServiceHost, public StrategyHost, public PluginEventSink {
+// services, and the clock, all driven by play() on the calling thread. Every
+// event takes the session's path, through the same router; what differs is
+// the clock (each bar's end), the record (numbered, not journalled) and the
+// commits (in large groups).
+class Host final : public BrokerServiceHost, public StrategyHost, public PluginEventSink, public RouterHost {
  public:
   explicit Host(std::string dir) : dir_(std::move(dir)) {}
   ~Host() override;
@@ -54,7 +59,11 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   StrategyService& strategies() { return *strategies_; }
   void setNow(int64_t ns) { now_ = ns; }
   // The bars of every symbol: those before `play_from` are history only.
+  // Bars on a day the exchange was closed are left out (closedDays() lists
+  // those days).
   void setBars(std::map<std::string, std::vector<Candle>> bars, int64_t play_from);
+  // Each exchange date that had bars but no session, with how many bars.
+  const std::map<int32_t, uint64_t>& closedDays() const { return closed_days_; }
   [[nodiscard]] Result<void> startStrategies(StrategyOptions options);
   // Plays every bar from play_from in (start, symbol) order.
   // False when `progress` asked to stop.
@@ -88,7 +97,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   // The same client order ids on every run, so the report's log is too.
   std::string newOrderIdEpoch() const override { return "bt"; }
   BrokerService* broker() override { return broker_.get(); }
-  const SessionCalendar& calendar() const override { return SessionCalendar::embedded(); }
+  const SessionCalendar& calendar() const override { return *calendar_; }
   std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override;
   void subscribe(const std::string&, uint32_t, const std::string&) override {}
   Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override;
@@ -99,6 +108,12 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   // PluginEventSink
   void post(uint16_t source, EventPayload&& payload) override;
   void log(const std::string& plugin, int32_t level, std::string_view message) override;
+
+  // RouterHost
+  uint64_t record(const Event&) override { return ++sequence_; }
+  void holdReports() override {}
+  void takeReports(std::vector<Event>& out) override;
+  void routed(const Event& event) override;
 
  private:
   void pump();
@@ -115,6 +130,10 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
 
   std::string dir_;
   int64_t now_ = 0;
+  std::optional<SessionCalendar> own_calendar_;  // data.calendar's override, when the config names one
+  const SessionCalendar* calendar_ = &SessionCalendar::builtin();
+  std::optional<DataQuality> quality_;
+  EventRouter router_{*this};
   std::unique_ptr<Store> store_;
   std::optional<Batch> batch_;
   std::unique_ptr<PluginRegistry> registry_;
@@ -130,6 +149,7 @@ class Host final : public BrokerServiceHost, public StrategyHost, public PluginE
   std::vector<size_t> cursor_;                        // bars of each symbol up to now
   std::vector<size_t> first_played_;                  // per symbol: the first bar played
   std::vector<std::pair<int64_t, uint32_t>> order_;   // (start, symbol index) of the bars to play
+  std::map<int32_t, uint64_t> closed_days_;           // dates without a session that had bars
 
   std::mutex events_mutex_;
   std::vector<Event> events_;

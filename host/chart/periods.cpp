@@ -42,10 +42,6 @@ int64_t floorToPeriod(int64_t offset, Timeframe timeframe) {
   return floorTo<390>(offset);
 }
 
-int32_t nextDate(int32_t yyyymmdd) {
-  // Noon of the day plus 24 hours is always the next calendar day, DST or not.
-  return toExchangeTime(fromExchangeTime(yyyymmdd, 12, 0) + 24 * 3600 * 1'000'000'000LL).yyyymmdd;
-}
 
 }  // namespace
 
@@ -82,7 +78,7 @@ const PeriodMap::Day& PeriodMap::dayOf(int64_t ts_ns) const {
   int32_t date = toExchangeTime(ts_ns).yyyymmdd;
   Day day;
   day.start_ns = fromExchangeTime(date, 0, 0);
-  day.end_ns = fromExchangeTime(nextDate(date), 0, 0);
+  day.end_ns = fromExchangeTime(addDays(date, 1), 0, 0);
   day.anchor_ns = fromExchangeTime(date, 9, 30);
   if (auto session = calendar_->sessionOn(date)) {
     day.trading = true;

@@ -139,8 +139,11 @@ int backtestCommand(const BacktestCommandOptions& options) {
                                logged == 1 ? "line" : "lines", options.out,
                                first.time_ns ? formatExchangeTime(first.time_ns) : "start-up", first.message);
     }
-    for (const auto& w : report->warnings) std::cout << "warning: " << w << "\n";
   }
+  // Warnings go to the terminal even with --quiet: a report can be empty
+  // for a reason the trader must hear (every order refused, bars on a
+  // holiday), and it is the last thing printed.
+  for (const auto& w : report->warnings) std::cerr << "warning: " << w << "\n";
   return 0;
 }
 

@@ -154,6 +154,16 @@ struct StrategyValidateOptions {
 };
 int strategyValidateCommand(const StrategyValidateOptions& options);
 
+// tradehost calendar --from YYYY [--to YYYY] [--json] [--config FILE]
+// (cmd_calendar.cpp): every session of those years, and every weekday the
+// exchange is closed, with its name.
+struct CalendarOptions {
+  std::string from, to;
+  std::string config;  // a host configuration whose data.calendar override applies
+  bool json = false;
+};
+int calendarCommand(const CalendarOptions& options);
+
 // "30s", "5m", "1h", "250ms", "90" (seconds) → milliseconds; -1 when malformed.
 int64_t parseDurationMs(const std::string& text);
 

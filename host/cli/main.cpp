@@ -87,6 +87,15 @@ int main(int argc, char** argv) {
   journal_cmd->add_option("--kind", journal.kind, "Only records of this kind (trade, quote, bar, order, fill, ...)");
   journal_cmd->add_flag("--verify", journal.verify, "Check the whole journal for gaps and print a summary");
 
+  th::CalendarOptions calendar;
+  auto* calendar_cmd = app.add_subcommand(
+      "calendar", "Print the exchange calendar: each session's open and close, and each weekday the market is closed");
+  calendar_cmd->add_option("--from", calendar.from, "First year, YYYY (1990-2100)")->required();
+  calendar_cmd->add_option("--to", calendar.to, "Last year, YYYY (default: --from)");
+  calendar_cmd->add_option("--config", calendar.config,
+                           "Host configuration whose data.calendar override applies (default: the built-in rules)");
+  calendar_cmd->add_flag("--json", calendar.json, "Print JSON");
+
   // Commands that call a running host's API.
   auto api_options = [](CLI::App* command, th::ApiCallOptions& call) {
     command->add_option("--api", call.api, "HOST:PORT of the running host's API (default 127.0.0.1:8080)");
@@ -225,6 +234,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (journal_cmd->parsed()) return th::journalCommand(journal);
+    if (calendar_cmd->parsed()) return th::calendarCommand(calendar);
     if (submit_cmd->parsed()) return th::orderSubmitCommand(submit);
     if (cancel_cmd->parsed()) return th::orderCancelCommand(cancel);
     if (order_list_cmd->parsed()) return th::orderListCommand(order_list);

@@ -119,6 +119,12 @@ Result<void> Session::start() {
   chart_ = std::make_unique<ChartHub>(chart_options, data_->calendar(), *this);
 
   broker_ = std::make_unique<BrokerService>(config_.risk, *store_, *this);
+  auto& parts = router_.parts();
+  parts.quality = &data_->quality();
+  parts.chart = chart_.get();
+  parts.broker = broker_.get();
+  parts.registry = &registry_;
+  parts.market = chart_provider_;
   for (const auto& instance : registry_.all()) {
     if (instance->isBroker()) broker_->addBroker(makePluginBrokerPort(*instance));
   }
@@ -290,6 +296,11 @@ std::string_view Session::sourceName(uint16_t source) const {
 }
 
 void Session::post(uint16_t source, EventPayload&& payload) {
+  // A simulated broker reporting while the router feeds it: routed at once.
+  if (holding_ && core_ && core_->onCoreThread()) {
+    held_.push_back(Event{source, std::move(payload)});
+    return;
+  }
   if (queue_.push(Event{source, std::move(payload)})) return;
   // Only after the core has stopped; say so rather than lose it silently.
   uint64_t dropped = dropped_.fetch_add(1) + 1;
@@ -304,81 +315,43 @@ void Session::log(const std::string& plugin, int32_t level, std::string_view mes
 }
 
 void Session::process(const Event& event) {
-  counts_[event.payload.index()].fetch_add(1, std::memory_order_relaxed);
-  if (auto* task = std::get_if<TaskEvent>(&event.payload)) {
-    task->run();
-    return;
-  }
-  auto source = sourceName(event.source);
-  uint64_t seq = 0;
-  if (auto encoded = encodeEvent(event, source)) {
-    seq = batch_->journal(static_cast<uint16_t>(encoded->kind), event.timestamp(), encoded->payload);
-    if (event.needsSync() && config_.sync_orders) batch_->requireSync();
-    if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
-      batch_->put(Family::Bars, barKey(*bar), barValue(*bar));
-      bars_stored_.fetch_add(1, std::memory_order_relaxed);
-    }
-    // Trades and quotes are too many to push to every client; they are in
-    // the journal. Everything else is pushed once committed — and serialised
-    // only when someone is listening, since this is the core thread.
-    if (!event.isMarketData() || std::holds_alternative<BarEvent>(event.payload)) {
-      if (api_->clientCount() > 0) {
-        JournalRecord record{seq, static_cast<uint16_t>(encoded->kind), event.timestamp(), std::move(encoded->payload)};
-        outbox_.push_back(fmt::format(R"({{"type":"event","event":{}}})", journalRecordJson(record)));
-      }
-    }
-  }
-  if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
-    static constexpr std::string_view kStates[] = {"disconnected", "connecting", "connected", "failed"};
-    auto state = connection->state >= 0 && connection->state <= 3 ? kStates[connection->state] : "unknown";
-    spdlog::info("plugin '{}' {}{}{}", source, state, connection->reason.empty() ? "" : ": ", connection->reason);
-  }
-  // The journal keeps what arrived; what the quality checks drop goes no
-  // further: not to the charts, not to a simulated broker's fills.
-  QualityVerdict verdict{};
-  if (auto* trade = std::get_if<TradeEvent>(&event.payload)) {
-    verdict = data_->quality().checkTrade(*trade);
-    if (!verdict.drop) trackPrice(trade->symbol.view(), trade->price);
-  } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
-    verdict = data_->quality().checkQuote(*quote, clock_->nowNs());
-  } else if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
-    verdict = data_->quality().checkBar(*bar);
-    if (!verdict.drop) trackPrice(bar->symbol.view(), bar->close);
-  }
-  if (verdict.drop) return;
-  chartEvent(event);
-  feedBrokers(event);
-  tradingEvent(event);
-  // Strategies see the chart provider's market data and every order report.
-  if (strategies_ && (!event.isMarketData() || (chart_provider_ && event.source == chart_provider_->index()))) {
-    strategies_->onEvent(event, seq);
-  }
+  if (std::holds_alternative<TaskEvent>(event.payload)) counts_[event.payload.index()].fetch_add(1, std::memory_order_relaxed);
+  router_.route(event);
 }
 
-void Session::chartEvent(const Event& event) {
-  if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
-    Marker marker;
-    marker.ts_ns = fill->ts_ns;
-    marker.kind = MarkerKind::Fill;
-    marker.price = fill->price;
-    marker.side = fill->side == TH_SIDE_SELL ? "sell" : "buy";
-    marker.text = fmt::format("{} {} @ {}", fill->side == TH_SIDE_SELL ? "SELL" : "BUY", fill->quantity, fill->price);
-    if (fill->activity != TH_FILL_TRADE) marker.text += fmt::format(" ({})", fillActivityName(fill->activity));
-    marker.origin = std::string(sourceName(event.source));
-    chart_->addMarker(fill->symbol, std::move(marker));
-    return;
+uint64_t Session::record(const Event& event) {
+  counts_[event.payload.index()].fetch_add(1, std::memory_order_relaxed);
+  auto encoded = encodeEvent(event, sourceName(event.source));
+  if (!encoded) return 0;
+  uint64_t seq = batch_->journal(static_cast<uint16_t>(encoded->kind), event.timestamp(), encoded->payload);
+  if (event.needsSync() && config_.sync_orders) batch_->requireSync();
+  if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
+    batch_->put(Family::Bars, barKey(*bar), barValue(*bar));
+    bars_stored_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (!chart_provider_ || event.source != chart_provider_->index()) return;
+  // Trades and quotes are too many to push to every client; they are in
+  // the journal. Everything else is pushed once committed — and serialised
+  // only when someone is listening, since this is the core thread.
+  if ((!event.isMarketData() || std::holds_alternative<BarEvent>(event.payload)) && api_->clientCount() > 0) {
+    JournalRecord record{seq, static_cast<uint16_t>(encoded->kind), event.timestamp(), std::move(encoded->payload)};
+    outbox_.push_back(fmt::format(R"({{"type":"event","event":{}}})", journalRecordJson(record)));
+  }
+  return seq;
+}
+
+void Session::holdReports() { holding_ = true; }
+
+void Session::takeReports(std::vector<Event>& out) {
+  holding_ = false;
+  out.swap(held_);
+  held_.clear();
+}
+
+void Session::routed(const Event& event) {
   if (auto* trade = std::get_if<TradeEvent>(&event.payload)) {
-    chart_->onTrade(*trade);
+    trackPrice(trade->symbol.view(), trade->price);
   } else if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
-    chart_->onBar(*bar);
-  } else if (auto* connection = std::get_if<ConnectionEvent>(&event.payload)) {
-    if (connection->state == TH_CONN_CONNECTED) {
-      chart_->providerConnection(true, connection->reason);
-    } else if (connection->state == TH_CONN_DISCONNECTED || connection->state == TH_CONN_FAILED) {
-      chart_->providerConnection(false, connection->reason);
-    }
+    trackPrice(bar->symbol.view(), bar->close);
   }
 }
 
@@ -486,36 +459,6 @@ void Session::logSummary() {
   if (auto account = broker_ ? broker_->currentAccount() : std::nullopt) {
     spdlog::info("account: equity {:.2f}, cash {:.2f}, buying power {:.2f}", account->equity, account->cash,
                  account->buying_power);
-  }
-}
-
-void Session::feedBrokers(const Event& event) {
-  const TradeEvent* trade = std::get_if<TradeEvent>(&event.payload);
-  const QuoteEvent* quote = std::get_if<QuoteEvent>(&event.payload);
-  const BarEvent* bar = std::get_if<BarEvent>(&event.payload);
-  if (!trade && !quote && !bar) return;
-  for (const auto& instance : registry_.all()) {
-    if (!instance->wantsMarketFeed() || instance->state() != PluginState::Connected) continue;
-    if (trade) {
-      auto s = trade->symbol.view();
-      th_trade t{sizeof(th_trade), s.data(),       static_cast<uint32_t>(s.size()), trade->ts_ns, trade->price,
-                 trade->size,      trade->sequence};
-      instance->feedTrade(t);
-    } else if (quote) {
-      auto s = quote->symbol.view();
-      th_quote q{sizeof(th_quote), s.data(),       static_cast<uint32_t>(s.size()),
-                 quote->ts_ns,     quote->bid,     quote->ask,
-                 quote->bid_size,  quote->ask_size};
-      instance->feedQuote(q);
-    } else {
-      auto s = bar->symbol.view();
-      th_bar b{sizeof(th_bar),  s.data(),      static_cast<uint32_t>(s.size()),
-               bar->flags,      bar->start_ns, bar->duration_ns,
-               bar->open,       bar->high,     bar->low,
-               bar->close,      bar->volume,   bar->vwap,
-               bar->trade_count};
-      instance->feedBar(b);
-    }
   }
 }
 

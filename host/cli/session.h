@@ -27,6 +27,7 @@
 #include "core/worker.h"
 #include "data/data_service.h"
 #include "plugin/plugin.h"
+#include "runtime/router.h"
 #include "script/strategy_service.h"
 #include "store/store.h"
 
@@ -35,6 +36,7 @@ namespace th {
 class ApiServer;
 
 class Session final : public EventProcessor,
+                      public RouterHost,
                       public PluginEventSink,
                       public HostView,
                       public ChartHost,
@@ -53,8 +55,15 @@ class Session final : public EventProcessor,
   void stop(const std::string& reason);
   uint16_t apiPort() const;
 
-  // EventProcessor (core thread)
+  // EventProcessor (core thread): every event goes through the router.
   void process(const Event& event) override;
+
+  // RouterHost (core thread): the journal, and the reports a simulated
+  // broker makes while the router feeds it.
+  uint64_t record(const Event& event) override;
+  void holdReports() override;
+  void takeReports(std::vector<Event>& out) override;
+  void routed(const Event& event) override;
   void endGroup() override;
   void idle() override;
 
@@ -128,7 +137,6 @@ class Session final : public EventProcessor,
   // Commits the pending batch; on success pushes the group's messages to
   // WebSocket clients. Core thread only.
   bool commitPending();
-  void feedBrokers(const Event& event);
   std::string_view sourceName(uint16_t source) const;
   void trackPrice(std::string_view symbol, double price);
   void logStatus();
@@ -136,10 +144,6 @@ class Session final : public EventProcessor,
   // Subscribes through the data service (one provider subscription per
   // symbol however many consumers); the provider call runs on the realtime lane.
   void acquireFeed(PluginInstance& provider, const std::string& symbol, uint32_t streams, const std::string& consumer);
-  // The chart hub's side of an event from the chart provider. Core thread.
-  void chartEvent(const Event& event);
-  // The broker service's side: broker reports, and prices that mark positions.
-  void tradingEvent(const Event& event);
   void publishChartUpdates();
   std::string chartMetrics() const;
   // Runs `work` on the core thread and answers with its result.
@@ -174,12 +178,15 @@ class Session final : public EventProcessor,
   std::unique_ptr<ChartHub> chart_;  // core thread only
   std::unique_ptr<BrokerService> broker_;  // core thread only (after start)
   std::unique_ptr<StrategyService> strategies_;  // core thread only (after start)
+  EventRouter router_{*this};                    // core thread only
   Worker strategy_worker_;  // compiles and warms up new strategy versions
   PluginInstance* chart_provider_ = nullptr;
   std::chrono::steady_clock::time_point started_;
 
   // Core thread only.
   std::optional<Batch> batch_;
+  bool holding_ = false;       // holdReports() .. takeReports()
+  std::vector<Event> held_;    // what plugins posted on the core thread meanwhile
   std::vector<std::string> outbox_;  // WebSocket messages of the group, sent after commit
   std::chrono::steady_clock::time_point last_heartbeat_;
   std::chrono::steady_clock::time_point last_status_;

@@ -26,6 +26,7 @@ Result<void> Session::startStrategies() {
   strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, *this);
   return runOnCoreAndWait(
       [this] {
+        router_.parts().strategies = strategies_.get();
         strategies_->start();
         commitNow(true);
       },

@@ -15,25 +15,6 @@
 
 namespace th {
 
-void Session::tradingEvent(const Event& event) {
-  if (auto* trade = std::get_if<TradeEvent>(&event.payload)) {
-    broker_->mark(trade->symbol.view(), trade->price);
-  } else if (auto* bar = std::get_if<BarEvent>(&event.payload)) {
-    broker_->mark(bar->symbol.view(), bar->close);
-  } else if (auto* quote = std::get_if<QuoteEvent>(&event.payload)) {
-    // Options trade rarely: their quotes mark them (as a backtest's do).
-    if (isOccSymbol(quote->symbol.view())) {
-      if (const auto mark = optionMark(*quote)) broker_->mark(quote->symbol.view(), *mark);
-    }
-  } else if (auto* order = std::get_if<OrderEvent>(&event.payload)) {
-    auto* instance = registry_.at(event.source);
-    if (instance && instance->isBroker()) broker_->onOrder(instance->id(), *order);
-  } else if (auto* fill = std::get_if<FillEvent>(&event.payload)) {
-    auto* instance = registry_.at(event.source);
-    if (instance && instance->isBroker()) broker_->onFill(instance->id(), *fill);
-  }
-}
-
 Result<void> Session::runOnCoreAndWait(std::function<void()> work, std::string_view what) {
   std::promise<void> done;
   auto finished = done.get_future();

@@ -116,10 +116,10 @@ DataConfig parseData(const MapReader& top, const std::string& source) {
   if (!top.has("data")) return config;
   MapReader data(top.node("data"), "data", source, {"calendar", "quality", "channels"});
   config.calendar = data.string("calendar", config.calendar);
-  if (config.calendar.empty()) throw data.error(data.node("calendar"), "data.calendar", "expected embedded or a path");
+  if (config.calendar.empty()) throw data.error(data.node("calendar"), "data.calendar", "expected builtin or a path");
   // A relative calendar path belongs to the config file, not to wherever the
   // host happens to be started from. Sources in <angle brackets> are not files.
-  if (config.calendar != "embedded" && !source.starts_with('<')) {
+  if (config.calendar != "builtin" && !source.starts_with('<')) {
     std::filesystem::path path(config.calendar);
     if (path.is_relative()) config.calendar = (std::filesystem::path(source).parent_path() / path).string();
   }

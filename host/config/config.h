@@ -55,7 +55,7 @@ struct ChannelConfig {
 };
 
 struct DataConfig {
-  std::string calendar = "embedded";  // or a calendar YAML path, resolved against the config file
+  std::string calendar = "builtin";  // the NYSE rules, or a path to an override YAML, resolved against the config file
   QualityConfig quality;
   // The lanes there are; a config file may only retune these, not add names.
   std::vector<ChannelConfig> channels = {

@@ -72,6 +72,14 @@ int64_t fromExchangeTime(int32_t yyyymmdd, int32_t hour, int32_t minute, int32_t
   return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
+int32_t addDays(int32_t yyyymmdd, int32_t days) {
+  date::year_month_day ymd{date::year(yyyymmdd / 10000), date::month(static_cast<unsigned>(yyyymmdd / 100 % 100)),
+                           date::day(static_cast<unsigned>(yyyymmdd % 100))};
+  date::year_month_day moved{date::sys_days(ymd) + date::days(days)};
+  return static_cast<int>(moved.year()) * 10000 + static_cast<int>(static_cast<unsigned>(moved.month())) * 100 +
+         static_cast<int>(static_cast<unsigned>(moved.day()));
+}
+
 std::string formatExchangeTime(int64_t utc_ns) {
   const int64_t offset_ns = utcOffsetNs(utc_ns);
   const auto local = date::floor<std::chrono::seconds>(

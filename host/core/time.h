@@ -20,6 +20,9 @@ ExchangeTime toExchangeTime(int64_t utc_ns);
 // Local exchange wall time (date yyyymmdd, hh:mm:ss) to UTC nanoseconds.
 int64_t fromExchangeTime(int32_t yyyymmdd, int32_t hour, int32_t minute, int32_t second = 0);
 
+// The exchange date `days` calendar days after (before, when negative) a date.
+int32_t addDays(int32_t yyyymmdd, int32_t days);
+
 // ISO 8601 in exchange time with its offset, e.g. 2026-11-20T09:30:00-05:00.
 std::string formatExchangeTime(int64_t utc_ns);
 // ISO 8601 in UTC with milliseconds, e.g. 2026-11-20T14:30:00.000Z.

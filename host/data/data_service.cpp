@@ -32,20 +32,14 @@ std::string labelValue(std::string_view text) {
 }  // namespace
 
 Result<std::unique_ptr<DataService>> DataService::create(const DataConfig& config, RequestChannels::Now now) {
-  if (config.calendar == "embedded") {
-    try {
-      return std::make_unique<DataService>(config, SessionCalendar::embedded(), std::move(now));
-    } catch (const std::logic_error& e) {
-      return fail(ErrorCode::Internal, e.what());
-    }
-  }
+  if (config.calendar == "builtin") return std::make_unique<DataService>(config, SessionCalendar::builtin(), std::move(now));
   auto calendar = SessionCalendar::load(config.calendar);
   if (!calendar) return std::unexpected(calendar.error());
   return std::make_unique<DataService>(config, std::move(*calendar), std::move(now));
 }
 
 DataService::DataService(const DataConfig& config, SessionCalendar calendar, RequestChannels::Now now)
-    : calendar_(std::move(calendar)), quality_(config.quality), channels_(config.channels, std::move(now)) {}
+    : calendar_(std::move(calendar)), quality_(config.quality, calendar_), channels_(config.channels, std::move(now)) {}
 
 DataService::~DataService() { stop(); }
 

@@ -28,7 +28,7 @@ namespace th {
 
 class DataService {
  public:
-  // Loads the calendar `config.calendar` names ("embedded" or a path); a bad
+  // Loads the calendar `config.calendar` names ("builtin" or a path); a bad
   // calendar file is an error naming its file, line and key.
   static Result<std::unique_ptr<DataService>> create(const DataConfig& config, RequestChannels::Now now = {});
   DataService(const DataConfig& config, SessionCalendar calendar, RequestChannels::Now now = {});

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/time.h"
+
 namespace th {
 
 struct DataQuality::SymbolNode {
@@ -64,18 +66,22 @@ std::string_view qualityIssueName(QualityIssue issue) {
       return "stale_quote";
     case QualityIssue::BadTick:
       return "bad_tick";
+    case QualityIssue::ClosedDay:
+      return "closed_day";
   }
   return "unknown";
 }
 
 std::string_view qualityActionName(QualityAction action) { return action == QualityAction::Drop ? "drop" : "flag"; }
 
-DataQuality::DataQuality(QualityConfig config) : config_(config) {
+DataQuality::DataQuality(QualityConfig config, const SessionCalendar& calendar)
+    : config_(config), calendar_(calendar) {
   actions_[static_cast<size_t>(QualityIssue::OutOfOrder)] = config.out_of_order;
   actions_[static_cast<size_t>(QualityIssue::Duplicate)] = config.duplicate;
   actions_[static_cast<size_t>(QualityIssue::CrossedQuote)] = config.crossed_quote;
   actions_[static_cast<size_t>(QualityIssue::StaleQuote)] = config.stale_quote;
   actions_[static_cast<size_t>(QualityIssue::BadTick)] = config.bad_tick;
+  actions_[static_cast<size_t>(QualityIssue::ClosedDay)] = QualityAction::Drop;
   config_.bad_tick_window = std::max<uint32_t>(config_.bad_tick_window, 1);
 }
 
@@ -111,9 +117,19 @@ QualityVerdict DataQuality::finish(SymbolNode& node, uint32_t issues) const {
   return verdict;
 }
 
+uint32_t DataQuality::closedDay(int64_t ts_ns) {
+  if (ts_ns < day_from_ns_ || ts_ns >= day_to_ns_) {
+    const int32_t date = toExchangeTime(ts_ns).yyyymmdd;
+    day_from_ns_ = fromExchangeTime(date, 0, 0);
+    day_to_ns_ = fromExchangeTime(addDays(date, 1), 0, 0);
+    day_closed_ = !calendar_.sessionOn(date);
+  }
+  return day_closed_ ? qualityIssueBit(QualityIssue::ClosedDay) : 0;
+}
+
 QualityVerdict DataQuality::checkTrade(const TradeEvent& trade) {
   SymbolNode& n = node(trade.symbol);
-  uint32_t issues = 0;
+  uint32_t issues = closedDay(trade.ts_ns);
   bool duplicate = trade.sequence != 0 && trade.sequence == n.last_sequence;
   if (duplicate) {
     // The same print again: its order and price were judged the first time.
@@ -155,8 +171,8 @@ QualityVerdict DataQuality::checkQuote(const QuoteEvent& quote, int64_t now_ns) 
 
 QualityVerdict DataQuality::checkBar(const BarEvent& bar) {
   SymbolNode& n = node(bar.symbol);
-  if (bar.flags & TH_BAR_HISTORY) return finish(n, 0);
-  uint32_t issues = 0;
+  uint32_t issues = closedDay(bar.start_ns);
+  if (bar.flags & TH_BAR_HISTORY) return finish(n, issues);
   if (bar.start_ns < n.last_bar_start_ns) {
     issues |= qualityIssueBit(QualityIssue::OutOfOrder);
   } else if (bar.start_ns == n.last_bar_start_ns && n.last_bar_final) {

@@ -2,7 +2,8 @@
 // anything acts on it. Out-of-order and duplicate events, crossed and stale
 // quotes, and bad ticks (a price that jumps too far from the recent range)
 // are counted per symbol and, as configured for each kind, either flagged
-// (kept) or dropped. The checks run once per event, so they do not allocate
+// (kept) or dropped. Trades and bars on a day the exchange calendar says
+// was closed are always dropped: no session, chart or strategy takes them. The checks run once per event, so they do not allocate
 // except the first time a symbol is seen; the counters are atomics that any
 // thread may read through snapshot().
 #pragma once
@@ -19,14 +20,15 @@
 
 #include "config/config.h"
 #include "core/event.h"
+#include "data/calendar.h"
 
 namespace th {
 
-enum class QualityIssue : uint8_t { OutOfOrder, Duplicate, CrossedQuote, StaleQuote, BadTick };
-inline constexpr size_t kQualityIssueCount = 5;
+enum class QualityIssue : uint8_t { OutOfOrder, Duplicate, CrossedQuote, StaleQuote, BadTick, ClosedDay };
+inline constexpr size_t kQualityIssueCount = 6;
 
-// "out_of_order", "duplicate", "crossed_quote", "stale_quote", "bad_tick":
-// the names the configuration, the API and the metrics use.
+// "out_of_order", "duplicate", "crossed_quote", "stale_quote", "bad_tick",
+// "closed_day": the names the configuration, the API and the metrics use.
 std::string_view qualityIssueName(QualityIssue issue);
 std::string_view qualityActionName(QualityAction action);
 constexpr uint32_t qualityIssueBit(QualityIssue issue) { return 1u << static_cast<uint32_t>(issue); }
@@ -59,7 +61,8 @@ class DataQuality {
   // The range needs this many trades before it can call anything a jump.
   static constexpr uint32_t kMinTradesForRange = 5;
 
-  explicit DataQuality(QualityConfig config = {});
+  // `calendar` tells closed days; it must outlive this object.
+  explicit DataQuality(QualityConfig config = {}, const SessionCalendar& calendar = SessionCalendar::builtin());
   ~DataQuality();
   DataQuality(const DataQuality&) = delete;
   DataQuality& operator=(const DataQuality&) = delete;
@@ -76,7 +79,9 @@ class DataQuality {
   QualityVerdict checkQuote(const QuoteEvent& quote, int64_t now_ns);
   // Live bars only: a start before the last live bar's is out of order, the
   // same start again after that bar was final is a duplicate. History bars
-  // (TH_BAR_HISTORY) are counted but not checked: backfill arrives in any order.
+  // (TH_BAR_HISTORY) are counted but not checked: backfill arrives in any
+  // order. A trade or a bar of any kind on a day without a session is
+  // closed_day, always dropped.
   QualityVerdict checkBar(const BarEvent& bar);
 
   // Any thread.
@@ -89,8 +94,15 @@ class DataQuality {
   SymbolNode& node(const Symbol& symbol);
   bool isOutlier(const SymbolNode& node, double price) const;
   QualityVerdict finish(SymbolNode& node, uint32_t issues) const;
+  // qualityIssueBit(ClosedDay) when ts_ns falls on an exchange date without
+  // a session; the last date asked about is remembered (a time zone lookup
+  // per event would cost more than the checks).
+  uint32_t closedDay(int64_t ts_ns);
 
   QualityConfig config_;
+  const SessionCalendar& calendar_;
+  int64_t day_from_ns_ = 0, day_to_ns_ = 0;  // the exchange date last asked about
+  bool day_closed_ = false;
   std::array<QualityAction, kQualityIssueCount> actions_{};
   // Keys view the name inside their own node, which never moves, so a lookup
   // by the event's inline symbol needs no allocation.

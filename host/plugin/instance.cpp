@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "data/calendar.h"
 #include "plugin/plugin.h"
 
 namespace th {
@@ -74,6 +75,18 @@ void hostConnection(void* c, int32_t state, const char* reason, uint32_t len) {
   context.sink->post(context.index, ConnectionEvent{state, std::move(text)});
 }
 
+th_status hostSessionOn(void* c, int32_t yyyymmdd, th_session* out) {
+  return toAbiSession(ctx(c).sink->calendar().sessionOn(yyyymmdd), out);
+}
+
+th_status hostNextSession(void* c, int64_t ts_ns, th_session* out) {
+  return toAbiSession(ctx(c).sink->calendar().nextSession(ts_ns), out);
+}
+
+th_status hostPreviousSession(void* c, int64_t ts_ns, th_session* out) {
+  return toAbiSession(ctx(c).sink->calendar().previousSession(ts_ns), out);
+}
+
 const th_host_api kHostApi = {sizeof(th_host_api),
                               TH_ABI_VERSION_MAJOR,
                               TH_ABI_VERSION_MINOR,
@@ -84,7 +97,10 @@ const th_host_api kHostApi = {sizeof(th_host_api),
                               hostBar,
                               hostOrder,
                               hostFill,
-                              hostConnection};
+                              hostConnection,
+                              hostSessionOn,
+                              hostNextSession,
+                              hostPreviousSession};
 
 // Calls a plugin function that reports through a status and an error buffer.
 template <typename Fn>
@@ -134,6 +150,8 @@ FillEvent toFillEvent(const th_fill& f) {
 }
 
 const th_host_api* hostApi() { return &kHostApi; }
+
+const SessionCalendar& PluginEventSink::calendar() const { return SessionCalendar::builtin(); }
 
 std::string_view toString(PluginState state) {
   switch (state) {

@@ -42,6 +42,8 @@ struct PluginInfo {
 std::string_view kindName(int32_t kind);
 std::string capabilityNames(uint32_t capabilities);
 
+class SessionCalendar;
+
 // Where a plugin's callbacks go. Implementations are thread-safe.
 class PluginEventSink {
  public:
@@ -49,6 +51,9 @@ class PluginEventSink {
   virtual void post(uint16_t source, EventPayload&& payload) = 0;
   virtual int64_t nowNs() const = 0;
   virtual void log(const std::string& plugin, int32_t level, std::string_view message) = 0;
+  // The calendar plugins' session calls answer from: the host's own (with
+  // its override file); the built-in rules for tools that have none.
+  virtual const SessionCalendar& calendar() const;
 };
 
 class PluginLibrary {

@@ -79,9 +79,11 @@ int ctxAt(lua_State* L) {
     if (std::sscanf(text, "%2d:%2d%c", &hour, &minute, &extra) != 2 || hour > 23 || minute > 59) {
       return luaL_error(L, "ctx:at: '%s' is neither epoch milliseconds nor HH:MM", text);
     }
+    // Tomorrow's HH:MM is found on tomorrow's date, not 24 hours on: across
+    // a daylight-saving change those differ by an hour.
     auto today = toExchangeTime(now);
     at_ns = fromExchangeTime(today.yyyymmdd, hour, minute);
-    if (at_ns <= now) at_ns += 24 * 3600 * 1'000'000'000LL;
+    if (at_ns <= now) at_ns = fromExchangeTime(addDays(today.yyyymmdd, 1), hour, minute);
   } else {
     lua_Number ms = luaL_checknumber(L, 2);
     at_ns = static_cast<int64_t>(ms) * 1'000'000;

@@ -12,10 +12,11 @@ namespace {
 constexpr int64_t kNsPerMs = 1'000'000;
 
 void pushSession(lua_State* L, const TradingSession& session) {
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 5);
   setIntField(L, "date", session.date);
   setIntField(L, "open", session.open_ns / kNsPerMs);
   setIntField(L, "close", session.close_ns / kNsPerMs);
+  setIntField(L, "regular_close", session.regular_close_ns / kNsPerMs);
   setBoolField(L, "early_close", session.early_close);
 }
 

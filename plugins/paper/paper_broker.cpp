@@ -80,7 +80,11 @@ double storable(double x) { return std::isfinite(x) ? x : 0.0; }
 }  // namespace
 
 PaperBroker::PaperBroker(Host host, std::string_view config_json)
-    : Broker(host), config_(parsePaperConfig(config_json)), model_(config_.slippage()), file_(config_.state_file) {
+    : Broker(host),
+      config_(parsePaperConfig(config_json)),
+      calendar_(this->host()),
+      model_(config_.slippage()),
+      file_(config_.state_file) {
   if (auto loaded = file_.load()) {
     if (loaded->account_id != config_.account_id) {
       throw Error(TH_ERR_INVALID_ARGUMENT, "paper: state file '" + file_.path() + "' holds account '" +

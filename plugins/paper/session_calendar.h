@@ -1,33 +1,31 @@
-// When DAY orders expire: the regular session closes at 16:00
-// America/New_York (with DST, from the system tz database through
-// Howard Hinnant's date/tz).
+// When DAY orders and option contracts expire: the closes of the host's
+// exchange calendar (host API 1.4), holidays and 13:00 early closes included.
 #pragma once
 
-#include <cstdint>
+#include <th/plugin.hpp>
 
-namespace date {
-class time_zone;
-}
+#include <cstdint>
 
 namespace th::paper {
 
 class SessionCalendar {
  public:
-  // Throws th::Error(TH_ERR_INTERNAL) when the tz database lacks the zone.
-  SessionCalendar();
+  // Throws th::Error(TH_ERR_NOT_SUPPORTED) when the host has no calendar.
+  explicit SessionCalendar(const Host& host);
 
-  // The first weekday 16:00 ET strictly after `submitted_ns`: the close of the
-  // submit day, or of the next weekday for an order sent after the close or
-  // on a weekend. Holidays are not known; a DAY order sent on one expires at
-  // the first market event after its 16:00, which is the next session's open.
+  // The close of the first session that closes strictly after
+  // `submitted_ns`: today's while the market is open or before it opens,
+  // else the next trading day's. kNever past the calendar's last session.
   int64_t dayOrderExpiry(int64_t submitted_ns) const;
 
-  // 16:00 ET on the day `yyyymmdd` (an option's expiry day), or kNever for a
-  // date that is not one.
+  // The close of the session on `yyyymmdd` (an option's expiry day; 13:00
+  // on an early close). On a day without a session, the close of the last
+  // session before it: a contract dated on a holiday stops trading then.
+  // kNever for a date the calendar does not cover.
   int64_t closeOn(int32_t yyyymmdd) const;
 
  private:
-  const date::time_zone* zone_;
+  Host host_;
 };
 
 }  // namespace th::paper

@@ -48,15 +48,6 @@ int64_t date(const Json& value, std::string_view key) {
   return *day;
 }
 
-std::set<int64_t> dateList(const Json& value, std::string_view key) {
-  if (!value.is_array()) fail(key, "must be an array of \"YYYY-MM-DD\" dates");
-  std::set<int64_t> days;
-  for (size_t i = 0; i < value.size(); ++i) {
-    days.insert(date(value[i], std::string(key) + "[" + std::to_string(i) + "]"));
-  }
-  return days;
-}
-
 SymbolOverride symbolOverride(const Json& value, const std::string& key) {
   if (!value.is_object()) fail(key, "must be an object with price, volatility and/or volume");
   SymbolOverride out;
@@ -134,14 +125,10 @@ Config parseConfig(std::string_view text) {
       config.smile_skew = number(value, key, 0.0, 1.0, true);
     } else if (key == "smile_curvature") {
       config.smile_curvature = number(value, key, 0.0, 1.0, true);
-    } else if (key == "holidays") {
-      config.holidays = dateList(value, key);
-    } else if (key == "early_closes") {
-      config.early_closes = dateList(value, key);
     } else {
       fail(key,
            "unknown key (expected seed, start_date, sessions, symbols, trades_per_minute, strike_count, "
-           "expiry_days, monthly_expiries, smile_skew, smile_curvature, holidays, early_closes)");
+           "expiry_days, monthly_expiries, smile_skew, smile_curvature)");
     }
   }
   return config;

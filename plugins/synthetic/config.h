@@ -30,8 +30,6 @@ struct Config {
   int monthly_expiries = 3;  // third-Friday expiries after those
   double smile_skew = 0.08;
   double smile_curvature = 0.02;
-  std::optional<std::set<int64_t>> holidays;      // replaces the built-in list
-  std::optional<std::set<int64_t>> early_closes;  // replaces the built-in list
 };
 
 inline constexpr std::string_view kDefaultStartDate = "2026-11-16";

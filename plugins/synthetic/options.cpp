@@ -106,7 +106,7 @@ int64_t strikeStepMilli(double spot) {
 
 std::vector<int64_t> listedExpiries(const TradingCalendar& calendar, int64_t as_of_ns, int daily, int monthly) {
   std::vector<int64_t> days;
-  int64_t today = easternDay(as_of_ns);
+  int64_t today = calendar.exchangeDay(as_of_ns);
   std::optional<int64_t> day = calendar.nextSessionDay(today);
   if (day && *day == today && calendar.closeNs(today) <= as_of_ns) day = calendar.nextSessionDay(today + 1);
   for (int i = 0; i < daily && day; ++i) {
@@ -138,13 +138,13 @@ ChainSnapshot buildChain(const Config& config, const TradingCalendar& calendar, 
   const double spot = chain.spot;
   const SymbolParams params = model.params(underlying);
   const double reference = static_cast<double>(model.referencePrice(underlying, as_of_ns)) / 100.0;
-  const int64_t today = easternDay(as_of_ns);
+  const int64_t today = calendar.exchangeDay(as_of_ns);
 
   // Share of today's session elapsed: today's option volume accrues with it.
   double elapsed = 0.0;
-  if (calendar.isSessionDay(today)) {
-    double open = static_cast<double>(calendar.openNs(today));
-    double close = static_cast<double>(calendar.closeNs(today));
+  if (auto hours = calendar.hours(today)) {
+    double open = static_cast<double>(hours->first);
+    double close = static_cast<double>(hours->second);
     elapsed = std::clamp((static_cast<double>(as_of_ns) - open) / (close - open), 0.0, 1.0);
   }
 

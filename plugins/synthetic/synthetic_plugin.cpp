@@ -46,7 +46,7 @@ class SyntheticProvider final : public DataProvider {
   SyntheticProvider(Host host, std::string_view config_text)
       : DataProvider(host),
         config_(parseConfig(config_text)),
-        calendar_(config_.holidays, config_.early_closes),
+        calendar_(this->host()),
         schedule_(calendar_, config_.start_day, config_.sessions),
         model_(config_, schedule_),
         streamer_(this->host(), model_, schedule_) {}

@@ -49,8 +49,28 @@ local function reset_setups(s)
   s.sweep_up, s.sweep_down, s.break_up, s.break_down = nil, nil, nil, nil
 end
 
-local function open_window(ctx, s, symbol, key, label, bar_time)
-  if s.cur and s.cur.high then s.levels = {high = s.cur.high, low = s.cur.low} end
+-- The key of the window before the one starting at `start` on the session
+-- of `t`: the one before it that day, or for the day's first window the
+-- window holding the previous session's last minute.
+local function previous_key(ctx, p, date, start, t)
+  for i = 2, #starts do
+    if starts[i] == start then return date .. " " .. starts[i - 1] end
+  end
+  local today = ctx:session(t)
+  local prev = today and ctx:previous_session(today.open - 1)
+  if not prev then return nil end
+  if p.window == "1d" then return tostring(prev.date) end
+  return prev.date .. " " .. window_of(ctx:exchange_time(prev.close - time.MINUTE).minute_of_day)
+end
+
+local function open_window(ctx, s, symbol, key, previous, label, bar_time)
+  -- Levels only from the window right before this one: one that had no bars
+  -- leaves this window without levels.
+  if s.cur and s.cur.high and s.cur.key == previous then
+    s.levels = {high = s.cur.high, low = s.cur.low}
+  else
+    s.levels = nil
+  end
   s.cur = {key = key}
   s.bar = 0
   reset_setups(s)
@@ -87,11 +107,10 @@ local function enter(ctx, bar, s, setup)
     return
   end
   local order = {symbol = bar.symbol, side = setup.side, qty = qty, stop_loss = setup.stop,
-                 exit_at = time.today_at(ctx, p.exit_time, bar.time) + time.MINUTE}
+                 exit_at = time.session_at(ctx, p.exit_time, bar.time) + time.MINUTE}
   if setup.target then order.take_profit = setup.target else order.take_profit_r = p.reward_multiple end
   local placed, err = ctx:bracket(order)
   if not placed then ctx:log("warn", string.format("%s: %s refused: %s", bar.symbol, setup.name, err)) end
-  if long then s.break_up, s.sweep_down = nil, nil else s.break_down, s.sweep_up = nil, nil end
 end
 
 -- The setups of one bar against the levels; returns the first signal.
@@ -136,10 +155,9 @@ local function evaluate(p, s, bar)
     if br and beyond and math.abs((up and bar.low or bar.high) - level) <= level * tol and not signal then
       signal = {name = up and "retest_long" or "retest_short", side = up and "buy" or "sell", level = level,
                 stop = up and level - p.stop_buffer or level + p.stop_buffer}
-      br = nil
-    elseif beyond then
-      br = {at = s.bar}
     end
+    -- A close beyond is a break of its own, the retest bar's too.
+    if beyond then br = {at = s.bar} end
     s[key] = br
   end
   return signal
@@ -170,7 +188,8 @@ function on_bar(ctx, bar)
   local start = window_of(minute)
   local key = p.window == "1d" and tostring(date) or (date .. " " .. start)
   if not s.cur or s.cur.key ~= key then
-    open_window(ctx, s, bar.symbol, key, p.window == "1d" and tostring(date) or hhmm(start), bar.time)
+    open_window(ctx, s, bar.symbol, key, previous_key(ctx, p, date, start, bar.time),
+                p.window == "1d" and tostring(date) or hhmm(start), bar.time)
   else
     s.bar = s.bar + 1
   end
@@ -182,7 +201,8 @@ function on_bar(ctx, bar)
   s.cur.low = s.cur.low and math.min(s.cur.low, bar.low) or bar.low
 
   if not signal then return end
-  if minute < time.hhmm(p.start_time) or minute >= time.hhmm(p.end_time) then return end
+  -- On an early close, end_time moves earlier with the close (15:30 → 12:30).
+  if minute < time.hhmm(p.start_time) or minute >= time.session_minute(ctx, p.end_time, bar.time) then return end
   if day.trades >= p.max_trades_per_day or busy(ctx, bar.symbol) then return end
   enter(ctx, bar, s, signal)
 end

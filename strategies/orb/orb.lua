@@ -41,7 +41,7 @@ local function enter(ctx, bar, day, long)
   local height = day.high - day.low
   local stop
   if p.stop_mode == "mid" then stop = (day.high + day.low) / 2 else stop = long and day.low or day.high end
-  local exit_at = time.today_at(ctx, p.exit_time, bar.time) + time.MINUTE
+  local exit_at = time.session_at(ctx, p.exit_time, bar.time) + time.MINUTE
   local side = long and "buy" or "sell"
   day.traded = true
   ctx:mark{symbol = bar.symbol, time = bar.time, price = bar.close, kind = "signal", side = side,
@@ -143,6 +143,8 @@ function on_bar(ctx, bar)
     day = new_day(date, previous_close(ctx, symbol, date))
     local session = ctx:session(bar.time)
     day.last_bar = session and session.close - time.MINUTE
+    -- On an early close a deadline after 13:00 moves earlier with the close.
+    day.deadline = time.session_minute(ctx, ctx.params.entry_deadline, bar.time)
     days[symbol] = day
     state.rested[symbol] = nil
   end
@@ -178,7 +180,7 @@ function on_bar(ctx, bar)
   end
   -- 2. The wait, 3. the breakout window.
   if minute < w.entry_from then return end
-  if minute >= w.deadline then return rest(ctx, symbol, day) end
+  if minute >= (day.deadline or w.deadline) then return rest(ctx, symbol, day) end
   local close = bar.close
   local long = close > day.high
   local short = close < day.low

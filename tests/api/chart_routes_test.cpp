@@ -49,7 +49,7 @@ class ChartApi : public ::testing::Test, public ChartService {
     ChartOptions options;
     options.provider = "test";
     options.stale_after_ns = 3600 * kSecond;  // the test's market is quiet, not stale
-    hub_ = std::make_unique<ChartHub>(options, SessionCalendar::embedded(), host_);
+    hub_ = std::make_unique<ChartHub>(options, SessionCalendar::builtin(), host_);
     ApiOptions api;
     api.port = 0;
     server_ = std::make_unique<ApiServer>(api);

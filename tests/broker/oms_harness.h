@@ -199,6 +199,13 @@ class OmsHarness : public BrokerServiceHost, public PluginEventSink {
 
   BrokerService& oms() { return *service_; }
   PluginInstance& paper() { return *paper_; }
+  const PluginRegistry& registry() const { return *registry_; }
+  // Moves the broker reports queued so far into `out`.
+  void takeEvents(std::vector<Event>& out) {
+    std::lock_guard lock(mutex_);
+    out.swap(events_);
+    events_.clear();
+  }
   Store& store() { return *store_; }
   const std::vector<ReconcileReport>& reports() const { return reports_; }
   void advance(int64_t ns) { now_ += ns; }

@@ -17,7 +17,7 @@ std::vector<TradeEvent> busyTape(uint64_t seed, int32_t date = kDay) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<TradeEvent> tape;
-  auto session = SessionCalendar::embedded().sessionOn(date);
+  auto session = SessionCalendar::builtin().sessionOn(date);
   double price = 590;
   for (int64_t ts = session->open_ns + 300'000'000; ts < session->close_ns;
        ts += static_cast<int64_t>((0.5 + 3 * unit(rng)) * kSecond)) {
@@ -53,7 +53,7 @@ void feed(ChartHub& hub, FakeChartHost& host, const std::vector<TradeEvent>& tap
 TEST(ChartBackfill, SlowOverlappingHistoryNeitherLosesNorReplacesLiveCandles) {
   auto tape = busyTape(11);
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   // The chart opens at 10:00:20: live trades from then on, and a history
   // request for the session so far that the provider is slow to answer.
   host.now = at(kDay, 10, 0, 20);
@@ -133,7 +133,7 @@ TEST(ChartBackfill, SlowOverlappingHistoryNeitherLosesNorReplacesLiveCandles) {
 
 TEST(ChartBackfill, MergeRules) {
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   host.now = at(kDay, 9, 35, 30);
   hub.track("SPY");
   host.pending.clear();
@@ -178,7 +178,7 @@ TEST(ChartBackfill, MergeRules) {
 TEST(ChartBackfill, GapsAreDetectedAndFilledBySingleFlightRequests) {
   auto tape = busyTape(5);
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   host.now = at(kDay, 9, 29);
   hub.track("SPY");
   host.answerAll(hub, tape);
@@ -237,7 +237,7 @@ TEST(ChartBackfill, GapsAreDetectedAndFilledBySingleFlightRequests) {
 TEST(ChartBackfill, StaleWhenTheFeedStopsDuringTheSession) {
   auto tape = busyTape(7);
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   host.now = at(kDay, 9, 29);
   hub.track("SPY");
   host.answerAll(hub, tape);
@@ -257,9 +257,9 @@ TEST(ChartBackfill, StaleWhenTheFeedStopsDuringTheSession) {
 TEST(ChartBackfill, EarlyCloseEndsTheDayAtOne) {
   constexpr int32_t kFriday = 20261127;
   std::mt19937_64 rng(3);
-  auto tape = randomTape(rng, SessionCalendar::embedded(), {kFriday}, {"SPY"});
+  auto tape = randomTape(rng, SessionCalendar::builtin(), {kFriday}, {"SPY"});
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   host.now = at(kFriday, 9, 0);
   hub.track("SPY");
   feed(hub, host, tape, at(kFriday, 9, 0), at(kFriday, 14, 0));
@@ -283,7 +283,7 @@ TEST(ChartBackfill, EarlyCloseEndsTheDayAtOne) {
 TEST(ChartBackfill, MarkersComeBackWithTheSeriesAndInUpdates) {
   auto tape = busyTape(9);
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   host.now = at(kDay, 9, 29);
   hub.track("SPY");
   host.answerAll(hub, tape);
@@ -328,7 +328,7 @@ TEST(ChartBackfill, MarkersComeBackWithTheSeriesAndInUpdates) {
 TEST(ChartBackfill, HistoryThatFailsAtFirstIsAskedAgainUntilItArrives) {
   auto tape = busyTape(13);
   FakeChartHost host;
-  ChartHub hub(options(), SessionCalendar::embedded(), host);
+  ChartHub hub(options(), SessionCalendar::builtin(), host);
   host.now = at(kDay, 10, 30);
   hub.track("SPY");
   ASSERT_EQ(host.pending.size(), 1u);

@@ -73,15 +73,15 @@ TEST_P(ChartInvariant, EveryTimeframeIsTheFoldOfItsMinutesWhateverTheOrder) {
   std::mt19937_64 rng(GetParam());
   TapeRun run;
   run.symbols = {"AAA", "BBB", "CCC"};
-  run.tape = randomTape(rng, SessionCalendar::embedded(), kDates, run.symbols);
+  run.tape = randomTape(rng, SessionCalendar::builtin(), kDates, run.symbols);
   ASSERT_GT(run.tape.size(), 10'000u);
 
   ChartOptions options;
   options.capacity = 8000;  // every minute of the run stays in the series
   options.provider = "tape";
   FakeChartHost lazy_host, eager_host;
-  ChartHub lazy(options, SessionCalendar::embedded(), lazy_host);
-  ChartHub eager(options, SessionCalendar::embedded(), eager_host);
+  ChartHub lazy(options, SessionCalendar::builtin(), lazy_host);
+  ChartHub eager(options, SessionCalendar::builtin(), eager_host);
   replay(lazy, lazy_host, run, rng, false);
   replay(eager, eager_host, run, rng, true);
 
@@ -115,12 +115,12 @@ TEST(ChartInvariant, HoldsWithExtendedHoursKept) {
   std::mt19937_64 rng(99);
   TapeRun run;
   run.symbols = {"EXT"};
-  run.tape = randomTape(rng, SessionCalendar::embedded(), {20261127, 20261130, 20260309}, run.symbols);
+  run.tape = randomTape(rng, SessionCalendar::builtin(), {20261127, 20261130, 20260309}, run.symbols);
   ChartOptions options;
   options.capacity = 8000;
   options.outside = OutsideSession::Keep;
   FakeChartHost host;
-  ChartHub hub(options, SessionCalendar::embedded(), host);
+  ChartHub hub(options, SessionCalendar::builtin(), host);
   replay(hub, host, run, rng, false);
   auto reference = referenceMinutes(run.tape, "EXT", hub.periods());
   expectMinutesEqual(hub, "EXT", reference, INT64_MIN, INT64_MAX);
@@ -132,7 +132,7 @@ TEST(ChartInvariant, HoldsWithExtendedHoursKept) {
   const CandleSeries& daily = hub.series("EXT", Timeframe::D1);
   ASSERT_EQ(daily.size(), 3u);
   for (size_t i = 0; i < daily.size(); ++i) {
-    auto session = SessionCalendar::embedded().sessionOnDateOf(daily.at(i).start_ns);
+    auto session = SessionCalendar::builtin().sessionOnDateOf(daily.at(i).start_ns);
     ASSERT_TRUE(session);
     EXPECT_EQ(daily.at(i).start_ns, session->open_ns);
     Candle fold{};
@@ -160,12 +160,12 @@ TEST_P(WatchedOrNot, DerivedSeriesAreTheSameCandleForCandle) {
   std::mt19937_64 rng(GetParam());
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<std::string> symbols = {"AAA", "BBB"};
-  auto tape = randomTape(rng, SessionCalendar::embedded(), {20261116, 20261117, 20261127}, symbols);
+  auto tape = randomTape(rng, SessionCalendar::builtin(), {20261116, 20261117, 20261127}, symbols);
   ChartOptions options;
   options.capacity = GetParam();  // small ones drop minutes while catching up is due
   FakeChartHost watched_host, read_host;
-  ChartHub watched(options, SessionCalendar::embedded(), watched_host);
-  ChartHub read(options, SessionCalendar::embedded(), read_host);
+  ChartHub watched(options, SessionCalendar::builtin(), watched_host);
+  ChartHub read(options, SessionCalendar::builtin(), read_host);
   watched_host.now = read_host.now = tape.front().ts_ns - 10 * kMinute;
   for (const auto& s : symbols) {
     watched.track(s);
@@ -213,7 +213,7 @@ INSTANTIATE_TEST_SUITE_P(Capacities, WatchedOrNot, ::testing::Values(60, 400, 40
 
 TEST(ChartHub, NamesLongerThanASymbolAreKeptApart) {
   FakeChartHost host;
-  ChartHub hub(ChartOptions{}, SessionCalendar::embedded(), host);
+  ChartHub hub(ChartOptions{}, SessionCalendar::builtin(), host);
   host.now = at(20261117, 9, 40);
   std::string common(31, 'X');
   hub.track(common + "1");

@@ -18,7 +18,7 @@ Period expectPeriod(const PeriodMap& map, int64_t ts, Timeframe tf) {
 }
 
 TEST(Periods, AlignToTheOpenNotTheClockHour) {
-  PeriodMap map(SessionCalendar::embedded(), OutsideSession::Drop);
+  PeriodMap map(SessionCalendar::builtin(), OutsideSession::Drop);
   constexpr int32_t d = 20261117;
   EXPECT_EQ(expectPeriod(map, at(d, 9, 30), Timeframe::H1), (Period{at(d, 9, 30), at(d, 10, 30)}));
   EXPECT_EQ(expectPeriod(map, at(d, 10, 29, 59), Timeframe::H1), (Period{at(d, 9, 30), at(d, 10, 30)}));
@@ -33,7 +33,7 @@ TEST(Periods, AlignToTheOpenNotTheClockHour) {
 }
 
 TEST(Periods, DaylightSavingDaysKeepTheLocalOpen) {
-  PeriodMap map(SessionCalendar::embedded(), OutsideSession::Drop);
+  PeriodMap map(SessionCalendar::builtin(), OutsideSession::Drop);
   // The Monday after the spring change opens at 13:30 UTC, after the
   // autumn change at 14:30 UTC; the bars follow the local clock.
   auto spring = expectPeriod(map, at(20260309, 10, 0), Timeframe::H1);
@@ -45,7 +45,7 @@ TEST(Periods, DaylightSavingDaysKeepTheLocalOpen) {
 }
 
 TEST(Periods, EarlyCloseClipsTheLastPeriods) {
-  PeriodMap map(SessionCalendar::embedded(), OutsideSession::Drop);
+  PeriodMap map(SessionCalendar::builtin(), OutsideSession::Drop);
   constexpr int32_t d = 20261127;
   EXPECT_EQ(expectPeriod(map, at(d, 12, 45), Timeframe::H1), (Period{at(d, 12, 30), at(d, 13, 0)}));
   EXPECT_EQ(expectPeriod(map, at(d, 12, 45), Timeframe::H4), (Period{at(d, 9, 30), at(d, 13, 0)}));
@@ -55,8 +55,8 @@ TEST(Periods, EarlyCloseClipsTheLastPeriods) {
 }
 
 TEST(Periods, OutsideTheSessionDropOrKeep) {
-  PeriodMap drop(SessionCalendar::embedded(), OutsideSession::Drop);
-  PeriodMap keep(SessionCalendar::embedded(), OutsideSession::Keep);
+  PeriodMap drop(SessionCalendar::builtin(), OutsideSession::Drop);
+  PeriodMap keep(SessionCalendar::builtin(), OutsideSession::Keep);
   constexpr int32_t d = 20261117;
   EXPECT_FALSE(drop.period(at(d, 9, 29, 59), Timeframe::M1));
   EXPECT_FALSE(drop.period(at(d, 16, 0), Timeframe::M5));
@@ -75,17 +75,17 @@ TEST(Periods, OutsideTheSessionDropOrKeep) {
 TEST(Periods, DaysAskedForInTurnGetTheirOwnPeriods) {
   // History for earlier sessions arrives between today's trades: the map
   // keeps a few days at hand, and must never answer with the wrong one.
-  PeriodMap map(SessionCalendar::embedded(), OutsideSession::Keep);
+  PeriodMap map(SessionCalendar::builtin(), OutsideSession::Keep);
   const int32_t dates[] = {20261117, 20261116, 20261127, 20261102, 20261030, 20261126, 20261117};
   for (int round = 0; round < 3; ++round) {
     for (int32_t date : dates) {
       for (int64_t ts :
            {at(date, 9, 30), at(date, 12, 59, 59), at(date, 15, 59, 59), at(date, 16, 0), at(date, 20, 0)}) {
         for (auto tf : kAllTimeframes) {
-          PeriodMap fresh(SessionCalendar::embedded(), OutsideSession::Keep);
+          PeriodMap fresh(SessionCalendar::builtin(), OutsideSession::Keep);
           EXPECT_EQ(map.period(ts, tf), fresh.period(ts, tf)) << formatExchangeTime(ts) << " " << timeframeName(tf);
         }
-        PeriodMap fresh(SessionCalendar::embedded(), OutsideSession::Keep);
+        PeriodMap fresh(SessionCalendar::builtin(), OutsideSession::Keep);
         EXPECT_EQ(map.minute(ts), fresh.period(ts, Timeframe::M1)) << formatExchangeTime(ts);
       }
     }

@@ -90,7 +90,7 @@ TEST(HostConfig, PluginConfigBecomesTypedJsonWithVarExpanded) {
 TEST(HostConfig, EmbeddedDataAndChartSectionsSpellOutTheDefaultsButTheHistoryKept) {
   auto config = parseHostConfig(embeddedHostConfig(), "embedded");
   DataConfig defaults;
-  EXPECT_EQ(config.data.calendar, "embedded");
+  EXPECT_EQ(config.data.calendar, "builtin");
   ASSERT_EQ(config.data.channels.size(), defaults.channels.size());
   for (size_t i = 0; i < defaults.channels.size(); ++i) {
     EXPECT_EQ(config.data.channels[i].name, defaults.channels[i].name);
@@ -191,7 +191,7 @@ TEST(HostConfig, ACalendarPathIsRelativeToTheConfigFile) {
             "/etc/tradehost/cal.yaml");
   EXPECT_EQ(parseHostConfig("data:\n  calendar: /srv/cal.yaml\n", "/etc/tradehost/host.yaml").data.calendar,
             "/srv/cal.yaml");
-  EXPECT_EQ(parseHostConfig("data:\n  calendar: embedded\n", "/etc/tradehost/host.yaml").data.calendar, "embedded");
+  EXPECT_EQ(parseHostConfig("data:\n  calendar: builtin\n", "/etc/tradehost/host.yaml").data.calendar, "builtin");
   EXPECT_EQ(parseHostConfig("data:\n  calendar: cal.yaml\n", "<embedded config/host.yaml>").data.calendar, "cal.yaml");
 }
 

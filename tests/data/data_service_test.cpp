@@ -12,6 +12,7 @@
 
 #include "api/api_server.h"
 #include "api/data_routes.h"
+#include "core/time.h"
 #include "support/http_client.h"
 #include "support/temp_dir.h"
 
@@ -29,7 +30,7 @@ std::unique_ptr<DataService> makeService(const DataConfig& config = {}) {
 TradeEvent trade(std::string_view symbol, int64_t ts, double price) {
   TradeEvent t;
   t.symbol = Symbol(symbol);
-  t.ts_ns = ts;
+  t.ts_ns = fromExchangeTime(20261117, 10, 0) + ts;  // during a session
   t.price = price;
   t.size = 1;
   return t;
@@ -37,7 +38,7 @@ TradeEvent trade(std::string_view symbol, int64_t ts, double price) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-TEST(DataService, UsesTheEmbeddedCalendarByDefault) {
+TEST(DataService, UsesTheBuiltInCalendarByDefault) {
   auto service = makeService();
   ASSERT_TRUE(service);
   EXPECT_EQ(service->calendar().exchange(), "NYSE");
@@ -46,9 +47,7 @@ TEST(DataService, UsesTheEmbeddedCalendarByDefault) {
 
 TEST(DataService, ACalendarFileIsLoadedAndItsErrorsNameTheFile) {
   test::TempDir dir;
-  auto text = SessionCalendar::embeddedText();
-  text.replace(text.find("2026-11-26"), 10, "2026-11-28");  // Thanksgiving moved to a Saturday
-  std::ofstream(dir / "calendar.yaml") << text;
+  std::ofstream(dir / "calendar.yaml") << "schema: 2\nholidays:\n  - {date: 2026-11-28, name: Saturday}\n";
   DataConfig config;
   config.calendar = dir / "calendar.yaml";
   auto bad = DataService::create(config);
@@ -61,11 +60,12 @@ TEST(DataService, ACalendarFileIsLoadedAndItsErrorsNameTheFile) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::Io);
 
-  std::ofstream(dir / "calendar.yaml") << SessionCalendar::embeddedText();
+  std::ofstream(dir / "calendar.yaml") << "schema: 2\nholidays:\n  - {date: 2026-11-27, name: Closed}\n";
   config.calendar = dir / "calendar.yaml";
   auto good = DataService::create(config);
   ASSERT_TRUE(good) << good.error().message;
   EXPECT_EQ((*good)->calendar().source(), dir / "calendar.yaml");
+  EXPECT_FALSE((*good)->calendar().sessionOn(20261127));
 }
 
 TEST(DataService, ChannelsJsonListsTheConfiguredLanes) {

@@ -3,6 +3,8 @@
 // produces no false alarms.
 #include "data/quality.h"
 
+#include "core/time.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <th/plugin.h>
@@ -18,11 +20,14 @@ namespace {
 
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kMinute = 60'000 * kMs;
+// Trades and bars are timed from 00:00 New York of a trading day (Tuesday
+// 2026-11-17): a day without a session would drop them all.
+const int64_t kDay = fromExchangeTime(20261117, 0, 0);
 
 TradeEvent trade(std::string_view symbol, int64_t ts, double price, uint64_t sequence = 0) {
   TradeEvent t;
   t.symbol = Symbol(symbol);
-  t.ts_ns = ts;
+  t.ts_ns = kDay + ts;
   t.price = price;
   t.size = 100;
   t.sequence = sequence;
@@ -42,7 +47,7 @@ QuoteEvent quote(std::string_view symbol, int64_t ts, double bid, double ask) {
 BarEvent bar(std::string_view symbol, int64_t start, uint32_t flags) {
   BarEvent b;
   b.symbol = Symbol(symbol);
-  b.start_ns = start;
+  b.start_ns = kDay + start;
   b.duration_ns = kMinute;
   b.flags = flags;
   b.open = b.high = b.low = b.close = 100;
@@ -277,6 +282,33 @@ TEST(DataQuality, SnapshotIsSortedAndSafeWhileSymbolsAreAdded) {
   EXPECT_TRUE(std::is_sorted(snapshot.symbols.begin(), snapshot.symbols.end(),
                              [](auto& a, auto& b) { return a.symbol < b.symbol; }));
   EXPECT_EQ(snapshot.events, 2000u);
+}
+
+TEST(DataQuality, TradesAndBarsOnADayTheExchangeWasClosedAreAlwaysDropped) {
+  QualityConfig config;
+  config.out_of_order = config.duplicate = config.bad_tick = QualityAction::Flag;  // even when nothing else drops
+  DataQuality quality(config);
+  const int64_t good_friday = fromExchangeTime(20250418, 10, 0), monday = fromExchangeTime(20250421, 10, 0);
+  TradeEvent t = trade("SPY", 0, 500);
+  t.ts_ns = good_friday;
+  auto verdict = quality.checkTrade(t);
+  EXPECT_TRUE(verdict.drop);
+  EXPECT_TRUE(verdict.has(QualityIssue::ClosedDay));
+  BarEvent b = bar("SPY", 0, TH_BAR_FINAL);
+  b.start_ns = good_friday;
+  EXPECT_TRUE(quality.checkBar(b).drop);
+  b.flags = TH_BAR_FINAL | TH_BAR_HISTORY;  // history too: a chart must not show it
+  EXPECT_TRUE(quality.checkBar(b).has(QualityIssue::ClosedDay));
+  b.start_ns = fromExchangeTime(20250419, 10, 0);  // a Saturday
+  EXPECT_TRUE(quality.checkBar(b).drop);
+  b.flags = TH_BAR_FINAL;
+  b.start_ns = monday;
+  EXPECT_FALSE(quality.checkBar(b).issues) << "the next session trades";
+  t.ts_ns = monday;
+  EXPECT_FALSE(quality.checkTrade(t).issues);
+  EXPECT_EQ(issueCount(quality, "SPY", QualityIssue::ClosedDay), 4u);
+  EXPECT_EQ(qualityIssueName(QualityIssue::ClosedDay), "closed_day");
+  EXPECT_EQ(quality.action(QualityIssue::ClosedDay), QualityAction::Drop);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
-// `tradehost plugin list|inspect|check` and `config validate` as a plugin
-// author or operator runs them: exit codes and what they print.
+// `tradehost plugin list|inspect|check`, `config validate` and `calendar`
+// as a plugin author, operator or trader runs them: exit codes and what
+// they print.
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -14,6 +17,34 @@ std::string testPlugin(const std::string& name) { return std::string(TH_TEST_PLU
 std::pair<int, std::string> tradehost(const test::TempDir& dir, std::vector<std::string> args) {
   args.insert(args.begin(), test::tradehostBinary());
   return test::runToEnd(args, dir / "out.log");
+}
+
+TEST(CalendarCli, PrintsEachSessionAndEachClosedWeekdayOfTheYears) {
+  test::TempDir dir;
+  auto [code, out] = tradehost(dir, {"calendar", "--from", "2012", "--to", "2012"});
+  ASSERT_EQ(code, 0) << out;
+  for (const char* line : {"2012-10-26  09:30  16:00\n", "2012-10-29  closed        Hurricane Sandy\n",
+                           "2012-10-30  closed        Hurricane Sandy\n", "2012-10-31  09:30  16:00\n",
+                           "2012-11-23  09:30  13:00  early close: Day after Thanksgiving\n",
+                           "250 sessions, 3 early closes, 11 weekday closures"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " missing in:\n" << out;
+  }
+  EXPECT_EQ(out.find("2012-10-27"), std::string::npos) << "weekends are not listed";
+
+  auto [json_code, json] = tradehost(dir, {"calendar", "--from", "2025", "--json"});
+  ASSERT_EQ(json_code, 0) << json;
+  EXPECT_NE(json.find(R"("name": "National Day of Mourning for President Carter")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("close_utc": "2025-07-03T17:00:00.000Z")"), std::string::npos) << json;
+
+  // An override from a host configuration applies; bad years exit 2 and say why.
+  std::ofstream(dir / "calendar.yaml") << "schema: 2\nholidays:\n  - {date: 2030-03-15, name: Storm}\n";
+  std::ofstream(dir / "host.yaml") << "data:\n  calendar: calendar.yaml\n";
+  auto [override_code, overridden] = tradehost(dir, {"calendar", "--from", "2030", "--config", dir / "host.yaml"});
+  EXPECT_EQ(override_code, 0) << overridden;
+  EXPECT_NE(overridden.find("2030-03-15  closed        Storm"), std::string::npos) << overridden;
+  auto [bad_code, bad] = tradehost(dir, {"calendar", "--from", "1985", "--to", "1990"});
+  EXPECT_EQ(bad_code, 2);
+  EXPECT_NE(bad.find("1985-1990 is not inside the calendar's years 1990-2100"), std::string::npos) << bad;
 }
 
 TEST(PluginCli, PaperBrokerPassesTheConformanceCheck) {

@@ -1,5 +1,6 @@
 // Option contracts held to their expiry: at the first market event at or
-// after 16:00 ET of the expiry day the paper broker settles them from the
+// after the close of the expiry day (16:00 ET, 13:00 on an early close, from
+// the host's calendar) the paper broker settles them from the
 // underlying's last price. In the money by a cent or more a long contract is
 // exercised and a short one assigned, the shares moving at the strike; below
 // that it expires worthless. Each settlement is a fill with no order, which
@@ -107,6 +108,28 @@ TEST_F(PaperExpiryTest, AShortCallInTheMoneyIsAssignedAndTheSharesGoAtTheStrike)
   expectSettled(settled[1], kCall, TH_FILL_ASSIGNED, TH_SIDE_BUY, 2, 0);
   EXPECT_TRUE(positions().empty()) << "the shares were called away and the contract is gone";
   EXPECT_NEAR(account().cash, cash + 200 * 500.00, 1e-6) << "the shares were sold at the strike, not at 504";
+}
+
+TEST_F(PaperExpiryTest, OnAnEarlyCloseTheContractEndsAtOnePm) {
+  // Wednesday 2024-07-03 closes at 13:00 EDT (17:00 UTC).
+  const int64_t open_1000 = 1'720'015'200 * kSecond;  // 10:00 EDT
+  const int64_t early_close = open_1000 + 3 * kHour;
+  const std::string call = "SPY240703C00500000";
+  host_.now_ns = open_1000;
+  start({{"allow_short", true}});
+  quote(call, open_1000 - kSecond, 2.00, 2.00);
+  OrderSpec order = marketOrder("sell", TH_SIDE_SELL, 1, call);
+  order.asset_class = TH_ASSET_OPTION;
+  ASSERT_EQ(submit(order).status, TH_OK);
+  quote(call, open_1000 + kSecond, 2.00, 2.00);
+  ASSERT_EQ(fillsFor("sell").size(), 1u);
+  bar("SPY", early_close - kMinute, 498, 498.5, 497.5, 498);
+  EXPECT_TRUE(settlements().empty()) << "12:59 is before the close";
+  bar("QQQ", early_close, 430, 431, 429, 430.5);
+  auto settled = settlements();
+  ASSERT_EQ(settled.size(), 1u) << "settled at the first event from 13:00, not 16:00";
+  expectSettled(settled[0], call, TH_FILL_EXPIRED, TH_SIDE_BUY, 1, 0);
+  EXPECT_EQ(settled[0].ts_ns, early_close);
 }
 
 TEST_F(PaperExpiryTest, ALongPutInTheMoneyIsExercisedAndSellsSharesAtTheStrike) {

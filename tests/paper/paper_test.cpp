@@ -305,6 +305,43 @@ TEST_F(PaperFillTest, DayOrdersExpireAt1600EasternStandardTimeInWinter) {
   EXPECT_EQ(lastReport("day").status, TH_STATUS_EXPIRED);
 }
 
+TEST_F(PaperFillTest, DayOrdersFollowTheHostsCalendarThroughEarlyClosesAndHolidays) {
+  // Friday 2012-11-23 closes at 13:00 EST (18:00 UTC); 10:00 EST is 15:00 UTC.
+  host_.now_ns = 1'353'682'800 * kSecond;
+  start();
+  const int64_t t = host_.now_ns;
+  quote("AAPL", t - kSecond, 99.90, 100.00);
+  OrderSpec day = limitOrder("day", TH_SIDE_BUY, 10, 90);
+  day.time_in_force = TH_TIF_DAY;
+  ASSERT_EQ(submit(day).status, TH_OK);
+  quote("AAPL", t + 3 * kHour - kSecond, 99.90, 100.00);
+  EXPECT_EQ(lastReport("day").status, TH_STATUS_ACCEPTED);
+  quote("AAPL", t + 3 * kHour, 99.90, 100.00);
+  EXPECT_EQ(lastReport("day").status, TH_STATUS_EXPIRED) << "the session closed at 13:00";
+  EXPECT_EQ(lastReport("day").ts_ns, t + 3 * kHour);
+
+  // Sent on Thanksgiving Day (2012-11-22, closed): it lives through Friday's 13:00 close.
+  host_.now_ns = t - 24 * kHour;
+  OrderSpec holiday = limitOrder("holiday", TH_SIDE_BUY, 10, 90);
+  holiday.time_in_force = TH_TIF_DAY;
+  ASSERT_EQ(submit(holiday).status, TH_OK);
+  quote("AAPL", t - 24 * kHour + 6 * kHour, 99.90, 100.00);  // 16:00 on the holiday
+  EXPECT_EQ(lastReport("holiday").status, TH_STATUS_ACCEPTED);
+  quote("AAPL", t + 3 * kHour + kSecond, 99.90, 100.00);
+  EXPECT_EQ(lastReport("holiday").status, TH_STATUS_EXPIRED);
+  EXPECT_EQ(lastReport("holiday").ts_ns, t + 3 * kHour + kSecond);
+}
+
+TEST_F(PaperFillTest, AHostWithoutACalendarIsRefusedWithTheReason) {
+  host_.withoutCalendar();
+  try {
+    create();
+    FAIL() << "created without a calendar";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no exchange calendar (host API 1.4"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(PaperFillTest, CommissionPerShareIsChargedOnEachFill) {
   start({{"commission_per_share", 0.005}, {"participation", 0.5}});
   const int64_t t = kTuesday1000;

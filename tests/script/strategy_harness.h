@@ -1,7 +1,8 @@
 // A host for the strategy service in tests: the broker service's harness
 // (real RocksDB, real paper broker from libpaper.so) plus strategy folders
 // written into a temp dir, a worker thread for warm-ups, and a queue of
-// core-thread tasks the test runs (runTasks) as the core thread would.
+// core-thread tasks the test runs (runTasks) as the core thread would. Bars
+// take the host's one path, the router of sessions and backtests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,11 +23,12 @@
 #include "broker/oms_harness.h"
 #include "core/worker.h"
 #include "data/calendar.h"
+#include "runtime/router.h"
 #include "script/strategy_service.h"
 
 namespace th::test {
 
-class StrategyHarness : public OmsHarness, public StrategyHost {
+class StrategyHarness : public OmsHarness, public StrategyHost, public RouterHost {
  public:
   // `hidden`: the paper broker's capabilities the host is not told about
   // (by default its native exits, so brackets are emulated; 0 for none).
@@ -71,6 +73,11 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
     options.dir = strategies_.path().string();
     options.sdk_dir = std::string(TH_SOURCE_DIR) + "/sdk/lua";
     service_ = std::make_unique<StrategyService>(std::move(options), store(), *this);
+    auto& parts = router_.parts();
+    parts.broker = &oms();
+    parts.strategies = service_.get();
+    parts.registry = &registry();
+    parts.market = &paper();  // bars come from source 1, the paper broker's index
     service_->start();
     flush();
   }
@@ -92,9 +99,10 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
     start();
   }
 
-  // One final 1-minute bar at the current time, as the session delivers it:
-  // journalled, to the paper broker, marked, to the strategies; then the
-  // group commits and broker reports are heard.
+  // One final 1-minute bar at the current time, delivered when it ends, as
+  // the session delivers it: through the router (journalled, to the paper
+  // broker — whose fills inside it come first — marked, to the strategies);
+  // then the group commits and broker reports are heard.
   BarEvent minute(const std::string& symbol, double open, double high, double low, double close,
                   double volume = 100000) {
     BarEvent bar;
@@ -109,15 +117,9 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
     bar.volume = volume;
     bar.vwap = (high + low + close) / 3;
     bar.trade_count = 100;
-    uint64_t seq = batch().journal(static_cast<uint16_t>(JournalKind::Bar), bar.start_ns, "bar");
-    th_bar b{sizeof(th_bar), symbol.data(), static_cast<uint32_t>(symbol.size()), TH_BAR_FINAL, bar.start_ns,
-             bar.duration_ns, open, high, low, close, volume, bar.vwap, 100};
-    paper().feedBar(b);
-    oms().mark(symbol, close);
     advance(60'000 * kMillis);
     bars_[symbol].push_back(Candle{bar.start_ns, open, high, low, close, volume, 100, kCandleFinal});
-    if (service_) service_->onEvent(Event{1, bar}, seq);
-    sequence_ = std::max(sequence_, seq);
+    router_.route(Event{paper().index(), bar});
     flush();
     pump();
     flush();
@@ -188,12 +190,21 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
   nlohmann::json state(const std::string& id) { return info(id)["state"]; }
   std::string status(const std::string& id) { return info(id)["status"]; }
 
+  // RouterHost
+  uint64_t record(const Event& event) override {
+    if (!std::holds_alternative<BarEvent>(event.payload)) return ++sequence_;
+    sequence_ = std::max(sequence_, batch().journal(static_cast<uint16_t>(JournalKind::Bar), event.timestamp(), "bar"));
+    return sequence_;
+  }
+  void holdReports() override {}
+  void takeReports(std::vector<Event>& out) override { takeEvents(out); }
+
   // StrategyHost
   int64_t nowNs() const override { return OmsHarness::nowNs(); }
   Batch& batch() override { return OmsHarness::batch(); }
   void notify(std::string message) override { OmsHarness::notify(std::move(message)); }
   BrokerService* broker() override { return &oms(); }
-  const SessionCalendar& calendar() const override { return SessionCalendar::embedded(); }
+  const SessionCalendar& calendar() const override { return SessionCalendar::builtin(); }
   std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override {
     std::vector<Candle> out;
     if (timeframe == Timeframe::D1) {
@@ -239,6 +250,7 @@ class StrategyHarness : public OmsHarness, public StrategyHost {
   std::unique_ptr<StrategyService> service_;
   std::map<std::string, std::vector<Candle>> bars_;
   uint64_t sequence_ = 0;
+  EventRouter router_{*this};
   std::mutex tasks_mutex_;
   std::deque<std::function<void()>> tasks_;
   Worker worker_;

@@ -1,5 +1,6 @@
 // The strategy service with real parts: Lua scripts in a temp folder, the
 // paper broker from libpaper.so, RocksDB in a temp dir.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -404,6 +405,43 @@ end
   h.strategies().tick();
   h.flush();
   EXPECT_EQ(h.state("timer")["fired"], "soon;late;");
+}
+
+TEST(StrategyService, ADailyTimerKeepsItsExchangeTimeAcrossDaylightSavingChanges) {
+  StrategyHarness h;
+  h.write("daily", StrategyHarness::yaml("daily"), R"(
+function on_start(ctx)
+  if not ctx.state.armed then
+    ctx.state.armed = true
+    ctx:at("10:00", "daily")
+  end
+end
+function on_bar(ctx, bar) end
+function on_timer(ctx, tag)
+  local t = ctx:exchange_time()
+  ctx.state.fired = (ctx.state.fired or "") .. string.format("%d %02d:%02d;", t.date, t.hour, t.minute)
+  ctx:at("10:00", "daily")
+end
+)");
+  h.start();  // Monday 2026-11-16 10:00: today's 10:00 has come, so the first is tomorrow's
+  auto runUntil = [&](int64_t until) {
+    while (h.nowNs() < until) {
+      h.advance(std::min<int64_t>(3600LL * 1'000'000'000, until - h.nowNs()));
+      h.strategies().tick();
+      h.flush();
+    }
+  };
+  runUntil(fromExchangeTime(20261118, 12, 0));
+  EXPECT_EQ(h.state("daily")["fired"], "20261117 10:00;20261118 10:00;");
+  // Spring forward (2027-03-14) and fall back (2027-11-07): the clock jumps to
+  // the day before, where the pending timer fires late at 10:00 and re-arms.
+  for (int32_t before : {20270313, 20271106}) {
+    h.advance(fromExchangeTime(before, 9, 0) - h.nowNs());
+    std::string fired = h.state("daily")["fired"];
+    runUntil(fromExchangeTime(addDays(before, 2), 12, 0));
+    std::string added = h.state("daily")["fired"].get<std::string>().substr(fired.size());
+    EXPECT_EQ(added, fmt::format("{} 10:00;{} 10:00;{} 10:00;", before, addDays(before, 1), addDays(before, 2)));
+  }
 }
 
 TEST(StrategyService, SessionHelpersAndTheSdkLibrary) {

@@ -158,7 +158,17 @@ TEST_F(Sdk, OptionEdgeCasesAndTimeToExpiry) {
 local opt = require("th.options")
 local ctx = {}
 local close = 1795208400000  -- 2026-11-20T16:00 New York, epoch ms
-function ctx:time(text) assert(text == "2026-11-20T16:00", text) return close end
+local early = 1795802400000  -- 2026-11-27T13:00 New York, an early close
+local times = {["2026-11-20T16:00"] = close, ["2026-11-20T12:00"] = close - 4 * 3600000,
+               ["2026-11-27T16:00"] = early + 3 * 3600000, ["2026-11-27T12:00"] = early - 3600000,
+               ["2026-11-26T16:00"] = close + 6 * 86400000, ["2026-11-26T12:00"] = close + 6 * 86400000 - 4 * 3600000}
+function ctx:time(text) return assert(times[text], text) end
+-- The host's calendar: the 20th a full day, the 27th closing at 13:00, Thanksgiving closed.
+function ctx:session(t)
+  if t == close - 4 * 3600000 then return {close = close, early_close = false} end
+  if t == early - 3600000 then return {close = early, early_close = true} end
+  return nil
+end
 function ctx:now() return close - 390 * 60000 end
 local below, why_below = opt.implied_vol("call", 5, 100, 90, 0.1)
 local above, why_above = opt.implied_vol("call", 101, 100, 90, 0.1)
@@ -170,6 +180,8 @@ result = {
   t_int = opt.years_to_expiry(ctx, 20261120, close - 60000),
   t_after = opt.years_to_expiry(ctx, "2026-11-20", close + 3600000),
   t_floor = opt.years_to_expiry(ctx, "2026-11-20", close, 5),
+  t_early = opt.years_to_expiry(ctx, "2026-11-27", early - 60 * 60000),
+  t_holiday = opt.years_to_expiry(ctx, "2026-11-26", close + 6 * 86400000 - 60 * 60000),
   below = below == nil, why_below = why_below, above = above == nil, why_above = why_above,
 }
 )");
@@ -181,6 +193,8 @@ result = {
   EXPECT_DOUBLE_EQ(ours["t_int"].get<double>(), 1 / kMinutesPerYear);
   EXPECT_DOUBLE_EQ(ours["t_after"].get<double>(), 1 / kMinutesPerYear) << "at least min_t_minutes = 1";
   EXPECT_DOUBLE_EQ(ours["t_floor"].get<double>(), 5 / kMinutesPerYear);
+  EXPECT_DOUBLE_EQ(ours["t_early"].get<double>(), 60 / kMinutesPerYear) << "to the 13:00 close, not 16:00";
+  EXPECT_DOUBLE_EQ(ours["t_holiday"].get<double>(), 60 / kMinutesPerYear) << "a date without a session: 16:00";
   EXPECT_EQ(ours["below"], true);
   EXPECT_NE(ours["why_below"].get<std::string>().find("below the intrinsic value 10.0000"), std::string::npos);
   EXPECT_EQ(ours["above"], true);

@@ -41,6 +41,38 @@ TEST_F(GoldbackTest, SweepAboveTheHighThatClosesBackBelowIsAShortToTheLow) {
   }
 }
 
+TEST_F(GoldbackTest, ASignalOnTheBarWhereThePositionClosedIsTaken) {
+  startDay({{"max_position_pct", "100"}});
+  firstWindow();
+  bar(100.5, 101.30, 100.4, 100.80);  // 09:40: the high swept and reclaimed: short
+  bar(100.70, 100.8, 98.9, 99.2);     // 09:41: entry 100.70, target 99.00 hit; the low swept and reclaimed
+  bar(99.25, 99.5, 99.1, 99.4);       // 09:42: the long's entry at its open
+  auto t = trades();
+  ASSERT_EQ(t.size(), 2u) << "the exit inside 09:41 happens before the bar is judged at its close";
+  EXPECT_EQ(t[0].exit_role, "take_profit");
+  EXPECT_DOUBLE_EQ(t[0].exit, 99.0);
+  EXPECT_EQ(t[1].side, "buy");
+  EXPECT_DOUBLE_EQ(t[1].entry, 99.25);
+  const Order* stop = openLeg(OrderRole::StopLoss);
+  ASSERT_TRUE(stop);
+  EXPECT_DOUBLE_EQ(stop->intent.stop_price, 98.88) << "the sweep's low 98.90 - 0.02";
+}
+
+TEST_F(GoldbackTest, AWindowWhosePreviousWindowHadNoBarsHasNoLevels) {
+  startDay();
+  firstWindow();
+  quietUntil(9, 50, 100.0);  // the 09:40 window: high 100.20, low 99.80
+  // No bar from 09:50 to 09:59: the 10:00 window has no previous window's
+  // levels (not the 09:40 window's).
+  h.advance(fromExchangeTime(20261117, 10, 0) - h.nowNs());
+  bar(100.0, 100.4, 99.5, 99.9);  // would sweep 100.20 and close back below
+  bar(99.9, 100.0, 99.7, 99.8);
+  EXPECT_TRUE(trades().empty());
+  const auto texts = markerTexts();
+  EXPECT_NE(std::find(texts.begin(), texts.end(), "window 10:00"), texts.end());
+  EXPECT_EQ(std::count(texts.begin(), texts.end(), "prev high 100.20"), 0) << "the 09:40 window's levels are not used";
+}
+
 TEST_F(GoldbackTest, SweepBelowTheLowReclaimedOnTheSecondBarAfterIsALong) {
   startDay();
   firstWindow();

@@ -74,6 +74,27 @@ TEST_F(OrbTest, LongBreakoutEntersAtTheNextOpenWithStopAtTheRangeLowAndTargetFro
   }
 }
 
+TEST_F(OrbTest, OnAnEarlyCloseTheTimeExitMovesEarlierWithTheClose) {
+  // Wednesday 2026-11-25's last bar; Thanksgiving is closed; Friday the 27th closes at 13:00.
+  h.write("orb", strategyYaml("orb", "SPY", {}), readSource("strategies/orb/orb.lua"));
+  h.advance(fromExchangeTime(20261125, 15, 59) - h.nowNs());
+  h.start();
+  h.minute("SPY", 100.0, 100.1, 99.9, 100.0);
+  h.advance(fromExchangeTime(20261127, 9, 30) - h.nowNs());
+  range();
+  until(20261127, 9, 45, 100.0);
+  bar(100.0, 101.6, 99.9, 101.5);  // 09:45: the breakout
+  bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry
+  until(20261127, 12, 55, 102.0);
+  ASSERT_EQ(trades().size(), 1u);
+  EXPECT_TRUE(trades()[0].exit_role.empty()) << "still open before 12:55";
+  bar(102.0, 102.3, 101.8, 102.25);  // 12:55: 15:55 less the three hours the session closes early
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].exit_role, "time_exit");
+  EXPECT_DOUBLE_EQ(t[0].exit, 102.25) << "at the close of the 12:55 bar";
+}
+
 TEST_F(OrbTest, ShortBreakoutStopsOutWhenOneBarReachesBothLegs) {
   startDay(100.0);
   range();

@@ -1,7 +1,8 @@
 // A minimal host for testing one plugin .so directly through the C ABI:
 // dlopen, th_plugin_entry, create, and a host API table that records every
-// callback. Plugin tests use it so they exercise the real shared library the
-// host would load, without depending on the host's services.
+// callback and answers calendar calls from the host's own calendar. Plugin
+// tests use it so they exercise the real shared library the host would
+// load, without depending on the host's other services.
 #pragma once
 
 #include <th/plugin.h>
@@ -18,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "data/calendar.h"
 
 namespace th::test {
 
@@ -96,7 +99,7 @@ inline FillRecord toRecord(const th_fill& f) {
 // Records every host callback. Thread-safe: plugins call from their own threads.
 class RecordingHost {
  public:
-  RecordingHost() {
+  explicit RecordingHost(const SessionCalendar& calendar = SessionCalendar::builtin()) : calendar(&calendar) {
     api_.struct_size = sizeof api_;
     api_.abi_major = TH_ABI_VERSION_MAJOR;
     api_.abi_minor = TH_ABI_VERSION_MINOR;
@@ -138,6 +141,24 @@ class RecordingHost {
       h->record([&] { h->connections.push_back({state, str(r, n)}); });
       if (h->after_connection) h->after_connection(state, str(r, n));
     };
+    api_.session_on = [](void* c, int32_t date, th_session* out) {
+      return toAbiSession(static_cast<RecordingHost*>(c)->calendar->sessionOn(date), out);
+    };
+    api_.next_session = [](void* c, int64_t ts_ns, th_session* out) {
+      return toAbiSession(static_cast<RecordingHost*>(c)->calendar->nextSession(ts_ns), out);
+    };
+    api_.previous_session = [](void* c, int64_t ts_ns, th_session* out) {
+      return toAbiSession(static_cast<RecordingHost*>(c)->calendar->previousSession(ts_ns), out);
+    };
+  }
+
+  // Makes this a host from before ABI 1.4: a shorter table, no calendar.
+  void withoutCalendar() {
+    api_.struct_size = offsetof(th_host_api, session_on);
+    api_.abi_minor = 3;
+    api_.session_on = nullptr;
+    api_.next_session = nullptr;
+    api_.previous_session = nullptr;
   }
 
   const th_host_api* api() const { return &api_; }
@@ -153,6 +174,9 @@ class RecordingHost {
     std::lock_guard lock(mutex_);
     return fn();
   }
+
+  // What the calendar calls answer from.
+  const SessionCalendar* calendar;
 
   // Host clock as the plugin sees it; max() lets a simulated feed run freely.
   std::atomic<int64_t> now_ns{std::numeric_limits<int64_t>::max()};

@@ -48,7 +48,8 @@ struct OptionRecord {
 // One plugin instance on a RecordingHost; destroyed before the library closes.
 class Instance {
  public:
-  explicit Instance(const std::string& config) : plugin_(kPluginPath, host), p_(plugin_.create(config, host)) {}
+  explicit Instance(const std::string& config, const th::SessionCalendar& calendar = th::SessionCalendar::builtin())
+      : host(calendar), plugin_(kPluginPath, host), p_(plugin_.create(config, host)) {}
   ~Instance() { plugin_.descriptor().destroy(p_); }
 
   const th_data_api& api() const { return *plugin_.descriptor().data; }

@@ -48,6 +48,15 @@ class SerialHost {
       h->put('C', r, n, state, {}, 0);
       if (state == TH_CONN_DISCONNECTED) h->ended.store(true);
     };
+    api_.session_on = [](void*, int32_t date, th_session* out) {
+      return th::toAbiSession(th::SessionCalendar::builtin().sessionOn(date), out);
+    };
+    api_.next_session = [](void*, int64_t ts_ns, th_session* out) {
+      return th::toAbiSession(th::SessionCalendar::builtin().nextSession(ts_ns), out);
+    };
+    api_.previous_session = [](void*, int64_t ts_ns, th_session* out) {
+      return th::toAbiSession(th::SessionCalendar::builtin().previousSession(ts_ns), out);
+    };
   }
   const th_host_api* api() const { return &api_; }
 
@@ -276,18 +285,42 @@ TEST(SyntheticCalendar, SkipsWeekendsAndHolidaysAndClosesEarly) {
   EXPECT_EQ(december[2].front().start_ns, utcNs(2026, 12, 28, 14, 30));
 }
 
-TEST(SyntheticCalendar, ConfigListsReplaceTheBuiltInHolidays) {
-  auto sessions =
-      historySessions(R"({"start_date": "2026-11-20", "sessions": 3, "holidays": ["2026-11-23"], "early_closes": []})",
-                      utcNs(2026, 11, 1), utcNs(2026, 12, 31));
-  ASSERT_EQ(sessions.size(), 3u);
+TEST(SyntheticCalendar, TheHostsCalendarOverrideReachesThePlugin) {
+  auto calendar = th::SessionCalendar::parse(
+      "schema: 2\nholidays: [{date: 2026-11-23, name: Storm}]\nopen_days: [{date: 2026-11-26, name: Traded}]\n",
+      "override.yaml");
+  ASSERT_TRUE(calendar) << calendar.error().message;
+  Instance s(R"({"start_date": "2026-11-20", "sessions": 4})", *calendar);
+  std::vector<BarRecord> bars;
+  ASSERT_EQ(s.history("SPY", utcNs(2026, 11, 1), utcNs(2026, 12, 31), bars), TH_OK) << s.err;
+  auto sessions = bySession(bars);
+  ASSERT_EQ(sessions.size(), 4u);
+  // Fri 20th, (Mon 23rd closed by the file), Tue 24th, Wed 25th, Thanksgiving opened by the file.
   EXPECT_EQ(sessions[1].front().start_ns, utcNs(2026, 11, 24, 14, 30));
-  // Without the built-in table Thanksgiving trades, and the 27th closes at 16:00.
-  auto later = historySessions(R"({"start_date": "2026-11-26", "sessions": 2, "holidays": [], "early_closes": []})",
-                               utcNs(2026, 11, 1), utcNs(2026, 12, 31));
-  ASSERT_EQ(later.size(), 2u);
-  EXPECT_EQ(later[0].front().start_ns, utcNs(2026, 11, 26, 14, 30));
-  EXPECT_EQ(later[1].back().start_ns + kMinute, utcNs(2026, 11, 27, 21, 0));
+  EXPECT_EQ(sessions[3].front().start_ns, utcNs(2026, 11, 26, 14, 30));
+}
+
+TEST(SyntheticCalendar, HistoryFollowsTheCalendarInEarlierYears) {
+  // Hurricane Sandy closed 2012-10-29/30; the day after Thanksgiving closed at 13:00.
+  auto sandy = historySessions(R"({"start_date": "2012-10-25", "sessions": 3})", utcNs(2012, 10, 1), utcNs(2012, 12, 1));
+  ASSERT_EQ(sandy.size(), 3u);
+  EXPECT_EQ(sandy[1].front().start_ns, utcNs(2012, 10, 26, 13, 30));
+  EXPECT_EQ(sandy[2].front().start_ns, utcNs(2012, 10, 31, 13, 30));
+  auto friday = historySessions(R"({"start_date": "2012-11-23", "sessions": 1})", utcNs(2012, 11, 1), utcNs(2012, 12, 1));
+  ASSERT_EQ(friday.size(), 1u);
+  EXPECT_EQ(friday[0].back().start_ns + kMinute, utcNs(2012, 11, 23, 18, 0));
+}
+
+TEST(SyntheticCalendar, AHostWithoutACalendarIsRefusedWithTheReason) {
+  RecordingHost host;
+  host.withoutCalendar();
+  th::test::LoadedPlugin plugin(kPluginPath, host);
+  try {
+    plugin.create("{}", host);
+    FAIL() << "created on a host without a calendar";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no exchange calendar (host API 1.4"), std::string::npos) << e.what();
+  }
 }
 
 TEST(SyntheticCalendar, OpenIs1430UtcInWinterAnd1330UtcInSummer) {

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -116,7 +117,31 @@ class Host {
   }
   uint16_t abiMinor() const { return api_->abi_minor; }
 
+  // The host's exchange calendar (1.4); a host without it has all three NULL.
+  bool hasCalendar() const { return api_->session_on && api_->next_session && api_->previous_session; }
+  // Each is std::nullopt when there is no such session (see th_host_api).
+  std::optional<th_session> sessionOn(int32_t yyyymmdd) const {
+    return session([&](th_session* out) { return api_->session_on(ctx_, yyyymmdd, out); });
+  }
+  std::optional<th_session> nextSession(int64_t ts_ns) const {
+    return session([&](th_session* out) { return api_->next_session(ctx_, ts_ns, out); });
+  }
+  std::optional<th_session> previousSession(int64_t ts_ns) const {
+    return session([&](th_session* out) { return api_->previous_session(ctx_, ts_ns, out); });
+  }
+
  private:
+  template <typename Call>
+  std::optional<th_session> session(Call&& call) const {
+    if (!hasCalendar()) throw Error(TH_ERR_NOT_SUPPORTED, "the host has no exchange calendar (ABI 1.4)");
+    th_session out{};
+    out.struct_size = sizeof out;
+    th_status status = call(&out);
+    if (status == TH_ERR_NOT_FOUND) return std::nullopt;
+    if (status != TH_OK) throw Error(status, "the host's calendar failed");
+    return readStruct(&out);
+  }
+
   th_host_api table_;
   const th_host_api* api_;  // always &table_
   void* ctx_;

@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 #define TH_ABI_VERSION_MAJOR 1
-#define TH_ABI_VERSION_MINOR 3
+#define TH_ABI_VERSION_MINOR 4
 
 #if defined(_WIN32)
 #define TH_EXPORT __declspec(dllexport)
@@ -333,6 +333,17 @@ enum {
 /* Connection states reported through th_host_api.on_connection. */
 enum { TH_CONN_DISCONNECTED = 0, TH_CONN_CONNECTING = 1, TH_CONN_CONNECTED = 2, TH_CONN_FAILED = 3 };
 
+/* One regular session of the exchange, from the host's calendar (1.4). The
+ * host writes at most struct_size bytes: set it to sizeof before the call. */
+enum { TH_SESSION_EARLY_CLOSE = 1u << 0 };
+typedef struct th_session {
+  uint32_t struct_size;
+  int32_t date;     /* 1.4 exchange date yyyymmdd (America/New_York) */
+  int64_t open_ns;  /* 1.4 the open (09:30 New York), UTC */
+  int64_t close_ns; /* 1.4 the close (16:00, or 13:00 on an early close), UTC */
+  uint32_t flags;   /* 1.4 TH_SESSION_* */
+} th_session;
+
 /* ------------------------------------------------------------- host API -- */
 
 /* The host's table, given to th_plugin_entry and to create(). It stays valid
@@ -358,6 +369,19 @@ typedef struct th_host_api {
   void (*on_fill)(void* host_ctx, const th_fill* fill);          /* 1.0 */
   /* Link state changes (TH_CONN_*), with a reason that is not NUL-terminated. */
   void (*on_connection)(void* host_ctx, int32_t state, const char* reason, uint32_t reason_len); /* 1.0 */
+  /* The exchange calendar the whole host uses (holidays, special closures,
+   * early closes, DST), so a plugin never disagrees with the host about when
+   * the market trades. Each fills `out` and returns TH_OK, or returns
+   * TH_ERR_NOT_FOUND when there is no such session: the exchange does not
+   * trade that day, or the date is outside the years the calendar covers.
+   * TH_ERR_INVALID_ARGUMENT when out is NULL. Any thread; never calls into
+   * the plugin. NULL in a host before 1.4: check before calling. */
+  /* The session on an exchange date (yyyymmdd). */
+  th_status (*session_on)(void* host_ctx, int32_t yyyymmdd, th_session* out); /* 1.4 */
+  /* The first session whose close is after ts_ns (the current one while open). */
+  th_status (*next_session)(void* host_ctx, int64_t ts_ns, th_session* out); /* 1.4 */
+  /* The last session whose open is at or before ts_ns (the current one while open). */
+  th_status (*previous_session)(void* host_ctx, int64_t ts_ns, th_session* out); /* 1.4 */
 } th_host_api;
 
 /* ------------------------------------------------------ plugin functions -- */

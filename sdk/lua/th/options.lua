@@ -152,9 +152,11 @@ function options.implied_vol(kind, price, S, K, T, r)
   return sigma
 end
 
--- Years from `now` (epoch ms, default ctx:now()) to 16:00 New York time on
--- the expiry date ("2026-11-20" or 20261120), calendar time / 365 days, at
--- least `min_t_minutes` (default 1) minutes.
+-- Years from `now` (epoch ms, default ctx:now()) to the close of the expiry
+-- date's session ("2026-11-20" or 20261120) — 16:00 New York time, 13:00 on
+-- an early close, from the host's calendar; 16:00 on a date the calendar
+-- has no session for — calendar time / 365 days, at least `min_t_minutes`
+-- (default 1) minutes.
 function options.years_to_expiry(ctx, expiry, now, min_t_minutes)
   now = now or ctx:now()
   local date = expiry
@@ -165,6 +167,8 @@ function options.years_to_expiry(ctx, expiry, now, min_t_minutes)
     error(string.format("th.options.years_to_expiry: expiry '%s' is not a date YYYY-MM-DD", tostring(expiry)), 2)
   end
   local close = ctx:time(date .. "T16:00")
+  local session = ctx:session(ctx:time(date .. "T12:00"))
+  if session then close = session.close end
   local minutes = math.max((close - now) / 60000, min_t_minutes or 1)
   return minutes / (365 * 24 * 60)
 end

@@ -37,6 +37,29 @@ function time.today_at(ctx, hhmm, t)
   return ctx:time(string.format("%04d-%02d-%02dT%s", e.year, e.month, e.day, hhmm))
 end
 
+-- Epoch ms of "HH:MM" on the session of t (default: now), with the rule
+-- for early closes: a time after the session's close moves earlier by as
+-- much as the session closes early (on a 13:00 close, 15:55 is 12:55 and
+-- 15:30 is 12:30); earlier times, and every time on a full day, stay.
+function time.session_at(ctx, hhmm, t)
+  local at = time.today_at(ctx, hhmm, t)
+  local s = ctx:session(t)
+  if s and s.early_close and at > s.close then at = at - (s.regular_close - s.close) end
+  return at
+end
+
+-- The same as minutes after exchange midnight: for comparing with a bar's
+-- minute_of_day.
+function time.session_minute(ctx, hhmm, t)
+  local m = time.hhmm(hhmm)
+  local s = ctx:session(t)
+  if s and s.early_close then
+    local close = ctx:exchange_time(s.close).minute_of_day
+    if m > close then m = m - (s.regular_close - s.close) // time.MINUTE end
+  end
+  return m
+end
+
 -- The exchange date of t as yyyymmdd (an integer), default now.
 function time.date(ctx, t)
   return ctx:exchange_time(t).date
