@@ -108,6 +108,100 @@ TEST(Backtest, OrbOnAHandBuiltDayTradesExactlyAsTheRulesSay) {
   EXPECT_EQ(wider["strategy"]["params"]["reward_multiple"], "3");
 }
 
+// Several CsvDays in one file (one header).
+std::string csvOf(std::initializer_list<const test::CsvDay*> days) {
+  std::string out;
+  for (const auto* day : days) {
+    auto text = day->csv();
+    out += out.empty() ? text : text.substr(text.find('\n') + 1);
+  }
+  return out;
+}
+
+// An ORB day on SPY: the range 99-101, a long breakout at 09:45 and quiet
+// bars at `hold` until `close` (minutes after midnight).
+void orbBreakout(test::CsvDay& day, double hold, int close = 16 * 60) {
+  day.bar(100.0, 101.0, 99.6, 100.4);
+  day.bar(100.4, 100.6, 99.0, 99.8);
+  day.quietUntil(9, 45, 100.0);
+  day.bar(100.5, 101.6, 100.4, 101.5);  // 09:45: closes above 101
+  day.bar(101.6, 102.0, 101.2, 101.9);  // 09:46: the entry at 101.60
+  day.quietUntil(close / 60, close % 60, hold);
+}
+
+TEST(Backtest, BarsOnAHolidayAreNotTradedAndTheReportNamesTheDate) {
+  test::TempDir dir;
+  test::CsvDay thursday("SPY", 20250417), good_friday("SPY", 20250418), monday("SPY", 20250421);
+  thursday.quietUntil(16, 0, 100.0);  // the last real session closes at 100
+  // Bars on Good Friday, when the exchange was closed: a breakout that must
+  // not trade, closing at 110, which must not be Monday's previous close
+  // (a 9 % gap would skip Monday).
+  orbBreakout(good_friday, 110.0);
+  orbBreakout(monday, 101.9);
+  std::ofstream(dir / "spy.csv") << csvOf({&thursday, &good_friday, &monday});
+  auto o = options("orb");
+  o.data = dir / "spy.csv";
+  o.from = 20250417;
+  o.to = 20250421;
+  auto report = run(o);
+  ASSERT_EQ(report["trades"].size(), 1u) << report.dump(1);
+  EXPECT_EQ(report["trades"][0]["entry_time"], "2025-04-21T09:46:00-04:00");
+  EXPECT_EQ(report["sessions"], 2) << "Thursday and Monday";
+  EXPECT_EQ(report["bars"], 2 * 390);
+  ASSERT_FALSE(report["warnings"].empty());
+  EXPECT_EQ(report["warnings"][0],
+            "390 bar(s) on 2025-04-18, a day the exchange was closed (Good Friday): not traded");
+  EXPECT_EQ(report["rejected_orders"], 0);
+}
+
+TEST(Backtest, BarsFrom2013TradeAndAnEarlyCloseExitsAt1255) {
+  test::TempDir dir;
+  test::CsvDay wednesday("SPY", 20131127), friday("SPY", 20131129);  // Thanksgiving between; Friday closes at 13:00
+  wednesday.quietUntil(16, 0, 100.0);
+  orbBreakout(friday, 101.9, 13 * 60);
+  std::ofstream(dir / "spy.csv") << csvOf({&wednesday, &friday});
+  auto o = options("orb");
+  o.data = dir / "spy.csv";
+  o.from = 20131127;
+  o.to = 20131129;
+  o.params["reward_multiple"] = "3";  // the target is never reached
+  auto report = run(o);
+  ASSERT_EQ(report["trades"].size(), 1u) << report.dump(1);
+  const auto& t = report["trades"][0];
+  EXPECT_EQ(t["entry_time"], "2013-11-29T09:46:00-05:00");
+  EXPECT_EQ(t["exit_reason"], "time");
+  EXPECT_EQ(t["exit_time"], "2013-11-29T12:55:00-05:00") << "the 12:55 bar, at its close";
+  EXPECT_EQ(t["exit_price"], 101.9);
+  EXPECT_TRUE(report["warnings"].empty()) << report["warnings"].dump();
+}
+
+TEST(Backtest, ARangeOutsideTheCalendarAndOrdersAllRefusedAreSaidPlainly) {
+  test::TempDir dir;
+  test::CsvDay day("SPY", 20261116);
+  orbBreakout(day, 101.9);
+  std::ofstream(dir / "spy.csv") << day.csv();
+  auto o = options("orb");
+  o.data = dir / "spy.csv";
+  o.from = 19850102;
+  o.to = 19850103;
+  auto outside = runBacktest(o);
+  ASSERT_FALSE(outside);
+  EXPECT_NE(outside.error().message.find("--from: the exchange calendar covers 1990-2100 only; 1985-01-02 is outside"),
+            std::string::npos)
+      << outside.error().message;
+
+  // Orders larger than the host allows: every one refused, and the report says so.
+  std::ofstream(dir / "host.yaml") << "risk:\n  limits:\n    max_order_quantity: 1\n";
+  o.config = dir / "host.yaml";
+  o.from = o.to = 20261116;
+  auto report = run(o);
+  EXPECT_EQ(report["trades"].size(), 0u);
+  ASSERT_FALSE(report["warnings"].empty());
+  EXPECT_NE(report["warnings"].back().get<std::string>().find("every one of the 1 order(s) of orb was refused"),
+            std::string::npos)
+      << report["warnings"].dump();
+}
+
 TEST(Backtest, TheSameInputsGiveTheSameReportBytes) {
   auto o = options("orb");
   o.synthetic_seed = 11;

@@ -1,8 +1,10 @@
 // Parity: the same strategy on the same bars gives the same trades whether
 // `tradehost run` plays them through the replay plugin (a session with the
-// API, the journal, the chart hub) or `tradehost backtest` does. Both runs
-// are the real binary on one host configuration; the bars are two sessions
-// of a seeded random walk on SPY and QQQ, written as a replay CSV.
+// API, the journal, the chart hub) or `tradehost backtest` does. Both route
+// every event through the one router (host/runtime/router.h); what differs
+// is the clock and the journal. Both runs are the real binary on one host
+// configuration; the bars are two sessions of a seeded random walk on SPY
+// and QQQ, written as a replay CSV.
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 
