@@ -1,4 +1,5 @@
 #include "api/trading_routes.h"
+#include "broker/instrument.h"
 
 #include "api/route_helpers.h"
 #include "core/text.h"

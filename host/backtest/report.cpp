@@ -71,10 +71,6 @@ Json metricsJson(const BacktestMetrics& m) {
 
 }  // namespace
 
-std::string isoDate(int32_t yyyymmdd) {
-  return fmt::format("{:04d}-{:02d}-{:02d}", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
-}
-
 std::vector<BacktestTrade> buildTrades(const std::vector<BacktestFill>& fills,
                                        const std::map<std::string, double>& last_prices, int64_t end_ns) {
   std::vector<BacktestTrade> out;

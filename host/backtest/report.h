@@ -101,9 +101,6 @@ BacktestMetrics computeMetrics(const std::vector<BacktestTrade>& trades, const s
                                const std::vector<EquityPoint>& curve, double starting_equity,
                                uint64_t exposure_minutes, uint64_t played_minutes);
 
-// "2026-11-20" for 20261120.
-std::string isoDate(int32_t yyyymmdd);
-
 std::string reportJson(const BacktestReport& report);
 std::string reportHtml(const BacktestReport& report);
 

@@ -1,7 +1,8 @@
 #include "broker/order.h"
 
+#include "broker/instrument.h"
+
 #include <fmt/format.h>
-#include <th/occ.hpp>
 
 #include <array>
 #include <cmath>
@@ -115,18 +116,6 @@ bool isTerminal(OrderStatus status) {
 }
 
 bool isOpen(OrderStatus status) { return !isTerminal(status); }
-
-bool isOccSymbol(std::string_view symbol) {
-  // Asked of every quote a session marks: the compact form needs no copy.
-  if (symbol.find(' ') == std::string_view::npos) return parseOccSymbol(symbol).has_value();
-  return parseOccSymbol(compactOcc(symbol)).has_value();
-}
-
-std::string compactOcc(std::string_view symbol) {
-  std::string compact(symbol);
-  std::erase(compact, ' ');
-  return compact;
-}
 
 Result<void> validateIntent(const OrderIntent& intent) {
   auto bad = [](std::string message) { return fail(ErrorCode::InvalidArgument, std::move(message)); };

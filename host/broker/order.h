@@ -101,11 +101,6 @@ struct OrderIntent {
 // the field ("limit_price: required for a limit order").
 [[nodiscard]] Result<void> validateIntent(const OrderIntent& intent);
 
-// True for a 21-character OCC symbol such as SPY261120C00590000 (root padded
-// or not: roots of 1-6 characters, yymmdd, C or P, strike × 1000 in 8 digits).
-bool isOccSymbol(std::string_view symbol);
-// The strict OCC form pads the root to six characters with spaces; the compact form, used everywhere here, has none.
-std::string compactOcc(std::string_view symbol);
 
 // An order the host knows, as it stands now.
 struct Order {

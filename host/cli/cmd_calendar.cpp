@@ -23,10 +23,6 @@ std::optional<int32_t> parseYear(const std::string& text) {
   return year;
 }
 
-std::string isoDate(int32_t yyyymmdd) {
-  return fmt::format("{:04}-{:02}-{:02}", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
-}
-
 std::string clock(int64_t ts_ns) {
   int32_t minute = toExchangeTime(ts_ns).minute_of_day;
   return fmt::format("{:02}:{:02}", minute / 60, minute % 60);

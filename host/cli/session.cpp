@@ -53,7 +53,7 @@ spdlog::level::level_enum toSpdlog(int32_t level) {
 }  // namespace
 
 Session::Session(HostConfig config, std::string plugin_dir, std::string token)
-    : config_(std::move(config)), plugin_dir_(std::move(plugin_dir)), token_(std::move(token)), registry_(*this) {
+    : config_(std::move(config)), plugin_dir_(std::move(plugin_dir)), token_(std::move(token)), registry_(plugins_) {
   if (config_.simulated) {
     int64_t start = config_.clock_start_ns ? config_.clock_start_ns : WallClock().nowNs();
     // Held at its start until the data plugins connect: starting up takes no market time.
@@ -116,9 +116,9 @@ Result<void> Session::start() {
   chart_options.final_grace_ns = config_.chart.final_grace_ms * 1'000'000;
   chart_options.backfill_sessions = config_.chart.backfill_sessions;
   chart_options.provider = chart_provider_ ? chart_provider_->id() : "";
-  chart_ = std::make_unique<ChartHub>(chart_options, data_->calendar(), *this);
+  chart_ = std::make_unique<ChartHub>(chart_options, data_->calendar(), charts_);
 
-  broker_ = std::make_unique<BrokerService>(config_.risk, *store_, *this);
+  broker_ = std::make_unique<BrokerService>(config_.risk, *store_, brokers_);
   auto& parts = router_.parts();
   parts.quality = &data_->quality();
   parts.chart = chart_.get();
@@ -140,14 +140,14 @@ Result<void> Session::start() {
   options.max_resyncs_per_minute = config_.max_resyncs_per_minute;
   options.token = token_;
   api_ = std::make_unique<ApiServer>(options);
-  registerHostRoutes(*api_, *this);
+  registerHostRoutes(*api_, host_view_);
   registerDataRoutes(*api_, *data_);
-  registerChartRoutes(*api_, *this);
-  registerTradingRoutes(*api_, *this);
-  registerStrategyRoutes(*api_, *this);
+  registerChartRoutes(*api_, charts_);
+  registerTradingRoutes(*api_, trading_);
+  registerStrategyRoutes(*api_, strategy_host_);
   // Built (not yet listening) before the core starts: the core thread
   // pushes committed events to it from its first group on.
-  core_ = std::make_unique<CoreLoop>(queue_, *clock_, *this);
+  core_ = std::make_unique<CoreLoop>(queue_, *clock_, core_adapter_);
   core_->start();
 
   // Brokers first, so no market event reaches a simulated broker before it

@@ -1,9 +1,12 @@
-// A running host: the `tradehost run` job. It opens the store, loads and
-// connects the configured plugins, runs the core thread, serves the API, and
-// stops cleanly. The session is the core thread's event processor: every
-// event is journalled (one store commit per group of whole events, synced
-// when it holds an order or fill), bars are kept, simulated brokers get the
-// market feed, and committed events are pushed to WebSocket clients.
+// A running host: the `tradehost run` job, the composition root of the live
+// services. It opens the store, loads and connects the configured plugins,
+// runs the core thread, serves the API, and stops cleanly. Every event takes
+// the runtime's one path (host/runtime/router.h); what is the session's own
+// is the wall or paced clock and the journal: every event is journalled (one
+// store commit per group of whole events, synced when it holds an order or
+// fill), bars are kept, and committed events are pushed to WebSocket
+// clients. Each part of the host reaches the session through a small adapter
+// for the one interface it needs.
 #pragma once
 
 #include <atomic>
@@ -35,19 +38,12 @@ namespace th {
 
 class ApiServer;
 
-class Session final : public EventProcessor,
-                      public RouterHost,
-                      public PluginEventSink,
-                      public HostView,
-                      public ChartHost,
-                      public ChartService,
-                      public BrokerServiceHost,
-                      public TradingService,
-                      public StrategyHost,
-                      public StrategyControl {
+class Session final {
  public:
   Session(HostConfig config, std::string plugin_dir, std::string token);
-  ~Session() override;
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Brings everything up; the error says which part failed and why.
   [[nodiscard]] Result<void> start();
@@ -55,82 +51,218 @@ class Session final : public EventProcessor,
   void stop(const std::string& reason);
   uint16_t apiPort() const;
 
-  // EventProcessor (core thread): every event goes through the router.
-  void process(const Event& event) override;
-
-  // RouterHost (core thread): the journal, and the reports a simulated
-  // broker makes while the router feeds it.
-  uint64_t record(const Event& event) override;
-  void holdReports() override;
-  void takeReports(std::vector<Event>& out) override;
-  void routed(const Event& event) override;
-  void endGroup() override;
-  void idle() override;
-
-  // PluginEventSink (any thread)
-  void post(uint16_t source, EventPayload&& payload) override;
-  int64_t nowNs() const override { return clock_->nowNs(); }
-  void log(const std::string& plugin, int32_t level, std::string_view message) override;
-
-  // HostView (API threads)
-  std::string healthJson() const override;
-  std::string metricsText() const override;
-  std::string pluginsJson() const override;
-  void setPluginConnected(const std::string& id, bool connected,
-                          std::function<void(Result<std::string>)> done) override;
-  Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const override;
-
-  // ChartHost (core thread): history and live data for the chart hub.
-  void requestHistory(uint64_t id, const std::string& symbol, int64_t from_ns, int64_t to_ns) override;
-  void wantLive(const std::string& symbol) override;
-
-  // ChartService (API threads)
-  bool onCore(std::function<void(ChartHub&)> task) override;
-  void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) override;
-
-  // BrokerServiceHost (core thread)
-  Batch& batch() override { return *batch_; }
-  bool commitNow(bool sync) override;
-  void notify(std::string message) override;
-  bool listening() const override;
-  bool regularHours(int64_t ts_ns) const override;
-  // Queued as the host's own event (source 0): journalled, charted and
-  // handed to the strategies, and booked by no broker.
-  void serviceFill(FillEvent fill) override { post(0, std::move(fill)); }
-
-  // TradingService (API threads): each runs on the core thread.
-  void submitOrder(OrderIntent intent, std::string broker, JsonDone done) override;
-  void cancelOrder(std::string client_order_id, JsonDone done) override;
-  void order(std::string client_order_id, JsonDone done) override;
-  void listOrders(OrderQuery query, JsonDone done) override;
-  void positions(std::string strategy, JsonDone done) override;
-  void account(JsonDone done) override;
-  void risk(JsonDone done) override;
-  void kill(bool flatten, std::string reason, JsonDone done) override;
-  void resume(std::string state, std::string reason, JsonDone done) override;
-
-  // StrategyHost (core thread, except postOffCore)
-  BrokerService* broker() override { return broker_.get(); }
-  const SessionCalendar& calendar() const override;
-  std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override;
-  void subscribe(const std::string& symbol, uint32_t streams, const std::string& consumer) override;
-  Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override;
-  void addMarker(const std::string& symbol, Marker marker) override;
-  bool postToCore(std::function<void()> task) override;
-  bool postOffCore(std::function<void()> task) override;
-
-  // StrategyControl (API threads)
-  void listStrategies(JsonDone done) override;
-  void strategy(std::string id, JsonDone done) override;
-  void strategyHistory(std::string id, JsonDone done) override;
-  void reloadStrategy(std::string id, JsonDone done) override;
-  void rollbackStrategy(std::string id, std::string version, JsonDone done) override;
-  void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) override;
-  void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) override;
-  void checklist(std::string symbol, std::string direction, JsonDone done) override;
-  void requestStrategy(std::string id, std::string name, std::string args_json, JsonDone done) override;
-
  private:
+  // The core loop's side (core thread): every event goes through the router.
+  void process(const Event& event);
+  void endGroup();
+  void idle();
+
+  // The router's host (core thread): the journal, and the reports a
+  // simulated broker makes while the router feeds it.
+  uint64_t record(const Event& event);
+  void holdReports();
+  void takeReports(std::vector<Event>& out);
+  void routed(const Event& event);
+
+  // Plugins' callbacks (any thread).
+  void post(uint16_t source, EventPayload&& payload);
+  int64_t nowNs() const { return clock_->nowNs(); }
+  void log(const std::string& plugin, int32_t level, std::string_view message);
+
+  // The host API's view (API threads).
+  std::string healthJson() const;
+  std::string metricsText() const;
+  std::string pluginsJson() const;
+  void setPluginConnected(const std::string& id, bool connected, std::function<void(Result<std::string>)> done);
+  Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const;
+
+  // The chart hub's host (core thread): history and live data.
+  void requestHistory(uint64_t id, const std::string& symbol, int64_t from_ns, int64_t to_ns);
+  void wantLive(const std::string& symbol);
+
+  // The chart routes (API threads).
+  bool onCore(std::function<void(ChartHub&)> task);
+  void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done);
+
+  // The broker service's host (core thread).
+  bool commitNow(bool sync);
+  void notify(std::string message);
+  bool listening() const;
+  bool regularHours(int64_t ts_ns) const;
+
+  // The trading routes (API threads): each runs on the core thread.
+  void submitOrder(OrderIntent intent, std::string broker, JsonDone done);
+  void cancelOrder(std::string client_order_id, JsonDone done);
+  void order(std::string client_order_id, JsonDone done);
+  void listOrders(OrderQuery query, JsonDone done);
+  void positions(std::string strategy, JsonDone done);
+  void account(JsonDone done);
+  void risk(JsonDone done);
+  void kill(bool flatten, std::string reason, JsonDone done);
+  void resume(std::string state, std::string reason, JsonDone done);
+
+  // The strategy service's host (core thread, except postOffCore).
+  const SessionCalendar& calendar() const;
+  std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count);
+  void subscribe(const std::string& symbol, uint32_t streams, const std::string& consumer);
+  Result<std::vector<OptionQuote>> optionChain(const std::string& underlying);
+  void addMarker(const std::string& symbol, Marker marker);
+  bool postToCore(std::function<void()> task);
+  bool postOffCore(std::function<void()> task);
+
+  // The strategy routes (API threads).
+  void listStrategies(JsonDone done);
+  void strategy(std::string id, JsonDone done);
+  void strategyHistory(std::string id, JsonDone done);
+  void reloadStrategy(std::string id, JsonDone done);
+  void rollbackStrategy(std::string id, std::string version, JsonDone done);
+  void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done);
+  void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done);
+  void checklist(std::string symbol, std::string direction, JsonDone done);
+  void requestStrategy(std::string id, std::string name, std::string args_json, JsonDone done);
+
+  // One small adapter per interface the parts of the host call the session
+  // through, so each part sees only the interface it needs.
+  struct Core final : EventProcessor {
+    explicit Core(Session& s) : s(s) {}
+    void process(const Event& event) override { s.process(event); }
+    void endGroup() override { s.endGroup(); }
+    void idle() override { s.idle(); }
+    Session& s;
+  };
+  struct Router final : RouterHost {
+    explicit Router(Session& s) : s(s) {}
+    int64_t nowNs() const override { return s.nowNs(); }
+    uint64_t record(const Event& event) override { return s.record(event); }
+    void holdReports() override { s.holdReports(); }
+    void takeReports(std::vector<Event>& out) override { s.takeReports(out); }
+    void routed(const Event& event) override { s.routed(event); }
+    Session& s;
+  };
+  struct Plugins final : PluginEventSink {
+    explicit Plugins(Session& s) : s(s) {}
+    void post(uint16_t source, EventPayload&& payload) override { s.post(source, std::move(payload)); }
+    int64_t nowNs() const override { return s.nowNs(); }
+    void log(const std::string& plugin, int32_t level, std::string_view message) override {
+      s.log(plugin, level, message);
+    }
+    const SessionCalendar& calendar() const override { return s.calendar(); }
+    Session& s;
+  };
+  struct Host final : HostView {
+    explicit Host(Session& s) : s(s) {}
+    std::string healthJson() const override { return s.healthJson(); }
+    std::string metricsText() const override { return s.metricsText(); }
+    std::string pluginsJson() const override { return s.pluginsJson(); }
+    void setPluginConnected(const std::string& id, bool connected,
+                            std::function<void(Result<std::string>)> done) override {
+      s.setPluginConnected(id, connected, std::move(done));
+    }
+    Result<std::string> journalJson(uint64_t from_seq, size_t limit, const std::string& kind) const override {
+      return s.journalJson(from_seq, limit, kind);
+    }
+    Session& s;
+  };
+  struct Charts final : ChartHost, ChartService {
+    explicit Charts(Session& s) : s(s) {}
+    int64_t nowNs() const override { return s.nowNs(); }
+    void requestHistory(uint64_t id, const std::string& symbol, int64_t from_ns, int64_t to_ns) override {
+      s.requestHistory(id, symbol, from_ns, to_ns);
+    }
+    void wantLive(const std::string& symbol) override { s.wantLive(symbol); }
+    bool onCore(std::function<void(ChartHub&)> task) override { return s.onCore(std::move(task)); }
+    void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) override {
+      s.lookup(symbol, std::move(done));
+    }
+    Session& s;
+  };
+  struct Brokers final : BrokerServiceHost {
+    explicit Brokers(Session& s) : s(s) {}
+    int64_t nowNs() const override { return s.nowNs(); }
+    Batch& batch() override { return *s.batch_; }
+    bool commitNow(bool sync) override { return s.commitNow(sync); }
+    void notify(std::string message) override { s.notify(std::move(message)); }
+    bool listening() const override { return s.listening(); }
+    bool regularHours(int64_t ts_ns) const override { return s.regularHours(ts_ns); }
+    // Queued as the host's own event (source 0): journalled, charted and
+    // handed to the strategies, and booked by no broker.
+    void serviceFill(FillEvent fill) override { s.post(0, std::move(fill)); }
+    Session& s;
+  };
+  struct Trading final : TradingService {
+    explicit Trading(Session& s) : s(s) {}
+    void submitOrder(OrderIntent intent, std::string broker, JsonDone done) override {
+      s.submitOrder(std::move(intent), std::move(broker), std::move(done));
+    }
+    void cancelOrder(std::string id, JsonDone done) override { s.cancelOrder(std::move(id), std::move(done)); }
+    void order(std::string id, JsonDone done) override { s.order(std::move(id), std::move(done)); }
+    void listOrders(OrderQuery query, JsonDone done) override { s.listOrders(std::move(query), std::move(done)); }
+    void positions(std::string strategy, JsonDone done) override {
+      s.positions(std::move(strategy), std::move(done));
+    }
+    void account(JsonDone done) override { s.account(std::move(done)); }
+    void risk(JsonDone done) override { s.risk(std::move(done)); }
+    void kill(bool flatten, std::string reason, JsonDone done) override {
+      s.kill(flatten, std::move(reason), std::move(done));
+    }
+    void resume(std::string state, std::string reason, JsonDone done) override {
+      s.resume(std::move(state), std::move(reason), std::move(done));
+    }
+    Session& s;
+  };
+  struct Strategies final : StrategyHost, StrategyControl {
+    explicit Strategies(Session& s) : s(s) {}
+    int64_t nowNs() const override { return s.nowNs(); }
+    Batch& batch() override { return *s.batch_; }
+    BrokerService* broker() override { return s.broker_.get(); }
+    const SessionCalendar& calendar() const override { return s.calendar(); }
+    std::vector<Candle> history(const std::string& symbol, Timeframe timeframe, size_t count) override {
+      return s.history(symbol, timeframe, count);
+    }
+    void subscribe(const std::string& symbol, uint32_t streams, const std::string& consumer) override {
+      s.subscribe(symbol, streams, consumer);
+    }
+    Result<std::vector<OptionQuote>> optionChain(const std::string& underlying) override {
+      return s.optionChain(underlying);
+    }
+    void addMarker(const std::string& symbol, Marker marker) override { s.addMarker(symbol, std::move(marker)); }
+    void notify(std::string message) override { s.notify(std::move(message)); }
+    bool postToCore(std::function<void()> task) override { return s.postToCore(std::move(task)); }
+    bool postOffCore(std::function<void()> task) override { return s.postOffCore(std::move(task)); }
+
+    void listStrategies(JsonDone done) override { s.listStrategies(std::move(done)); }
+    void strategy(std::string id, JsonDone done) override { s.strategy(std::move(id), std::move(done)); }
+    void strategyHistory(std::string id, JsonDone done) override {
+      s.strategyHistory(std::move(id), std::move(done));
+    }
+    void reloadStrategy(std::string id, JsonDone done) override { s.reloadStrategy(std::move(id), std::move(done)); }
+    void rollbackStrategy(std::string id, std::string version, JsonDone done) override {
+      s.rollbackStrategy(std::move(id), std::move(version), std::move(done));
+    }
+    void enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) override {
+      s.enableStrategy(std::move(id), enabled, std::move(reason), std::move(done));
+    }
+    void signals(std::string strategy, std::string symbol, size_t limit, JsonDone done) override {
+      s.signals(std::move(strategy), std::move(symbol), limit, std::move(done));
+    }
+    void checklist(std::string symbol, std::string direction, JsonDone done) override {
+      s.checklist(std::move(symbol), std::move(direction), std::move(done));
+    }
+    void requestStrategy(std::string id, std::string name, std::string args_json, JsonDone done) override {
+      s.requestStrategy(std::move(id), std::move(name), std::move(args_json), std::move(done));
+    }
+    Session& s;
+  };
+
+  Core core_adapter_{*this};
+  Router router_host_{*this};
+  Plugins plugins_{*this};
+  Host host_view_{*this};
+  Charts charts_{*this};
+  Brokers brokers_{*this};
+  Trading trading_{*this};
+  Strategies strategy_host_{*this};
+
   void journalHostRecord(uint16_t kind, const std::string& json);
   // A simulated clock moves past what an earlier run in the same store saw.
   [[nodiscard]] Result<void> resumeSimulatedClock();
@@ -178,7 +310,7 @@ class Session final : public EventProcessor,
   std::unique_ptr<ChartHub> chart_;  // core thread only
   std::unique_ptr<BrokerService> broker_;  // core thread only (after start)
   std::unique_ptr<StrategyService> strategies_;  // core thread only (after start)
-  EventRouter router_{*this};                    // core thread only
+  EventRouter router_{router_host_};             // core thread only
   Worker strategy_worker_;  // compiles and warms up new strategy versions
   PluginInstance* chart_provider_ = nullptr;
   std::chrono::steady_clock::time_point started_;

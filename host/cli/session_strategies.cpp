@@ -23,7 +23,7 @@ Result<void> Session::startStrategies() {
   options.global_limits = config_.risk.limits;
   options.configured_limits = config_.risk.strategies;
   options.watch = config_.strategies.watch;
-  strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, *this);
+  strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, strategy_host_);
   return runOnCoreAndWait(
       [this] {
         router_.parts().strategies = strategies_.get();
@@ -121,7 +121,7 @@ void Session::quoteOptionsInPlay() {
   const auto contracts = broker_->optionContractsInPlay();
   if (contracts.empty()) return;
   // idle() commits them with its group.
-  for (auto& quote : contractQuotes(*this, contracts, now, unquoted_)) {
+  for (auto& quote : contractQuotes(strategy_host_, contracts, now, unquoted_)) {
     process(Event{chart_provider_->index(), std::move(quote)});
   }
 }

@@ -72,6 +72,10 @@ int64_t fromExchangeTime(int32_t yyyymmdd, int32_t hour, int32_t minute, int32_t
   return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
+std::string isoDate(int32_t yyyymmdd) {
+  return fmt::format("{:04}-{:02}-{:02}", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
+}
+
 int32_t addDays(int32_t yyyymmdd, int32_t days) {
   date::year_month_day ymd{date::year(yyyymmdd / 10000), date::month(static_cast<unsigned>(yyyymmdd / 100 % 100)),
                            date::day(static_cast<unsigned>(yyyymmdd % 100))};

@@ -20,6 +20,9 @@ ExchangeTime toExchangeTime(int64_t utc_ns);
 // Local exchange wall time (date yyyymmdd, hh:mm:ss) to UTC nanoseconds.
 int64_t fromExchangeTime(int32_t yyyymmdd, int32_t hour, int32_t minute, int32_t second = 0);
 
+// "2026-11-20" for 20261120.
+std::string isoDate(int32_t yyyymmdd);
+
 // The exchange date `days` calendar days after (before, when negative) a date.
 int32_t addDays(int32_t yyyymmdd, int32_t days);
 

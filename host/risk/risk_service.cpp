@@ -1,7 +1,6 @@
 #include "risk/risk_service.h"
 
 #include <fmt/format.h>
-#include <th/occ.hpp>
 
 #include <algorithm>
 #include <array>
@@ -18,7 +17,6 @@ namespace {
 
 constexpr int64_t kNsPerSecond = 1'000'000'000;
 constexpr int64_t kRateWindowNs = 60 * kNsPerSecond;
-constexpr double kOptionMultiplier = 100;
 constexpr double kSharesPerContract = 100;
 // Quantities are doubles summed elsewhere (partial fills, fractional
 // shares); a position of 100 must not read as 100.00000000001 and refuse
@@ -59,10 +57,6 @@ std::string money(double value) {
   }
   grouped.append(digits, point);
   return value < 0 && grouped != "0.00" ? fmt::format("-{}", grouped) : grouped;
-}
-
-std::string isoDate(int32_t yyyymmdd) {
-  return fmt::format("{:04}-{:02}-{:02}", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
 }
 
 RiskDecision reject(RiskReason reason, std::string detail) { return {false, reason, std::move(detail)}; }
@@ -152,17 +146,6 @@ std::string_view reasonCode(RiskReason reason) {
     if (value == reason) return code;
   }
   return "";
-}
-
-double contractMultiplier(std::string_view symbol, AssetClass asset_class) {
-  return asset_class == AssetClass::Option || isOccSymbol(symbol) ? kOptionMultiplier : 1;
-}
-
-std::optional<OccParts> parseOcc(std::string_view symbol) {
-  const std::string compact = compactOcc(symbol);
-  const auto occ = parseOccSymbol(compact);
-  if (!occ) return std::nullopt;
-  return OccParts{std::string(occ->root), occ->right == TH_OPTION_CALL, occ->expiry_yyyymmdd};
 }
 
 RiskService::RiskService(RiskConfig config) : config_(std::move(config)) {}

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/instrument.h"
 #include "broker/order.h"
 #include "config/config.h"
 #include "core/error.h"
@@ -112,19 +113,6 @@ struct StateChange {
   int64_t ts_ns = 0;
   std::string strategy;  // empty: the account's state; else that strategy's own
 };
-
-// The options multiplier: 100 for OCC option symbols, 1 otherwise.
-double contractMultiplier(std::string_view symbol, AssetClass asset_class);
-
-// The underlying root of an OCC symbol ("SPY" for SPY261120C00590000),
-// whether it is a call, and its expiry; nullopt for anything that is not an
-// OCC symbol.
-struct OccParts {
-  std::string underlying;
-  bool call = false;
-  int32_t expiry = 0;  // yyyymmdd
-};
-std::optional<OccParts> parseOcc(std::string_view symbol);
 
 class RiskService {
  public:

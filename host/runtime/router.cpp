@@ -1,4 +1,5 @@
 #include "runtime/router.h"
+#include "broker/instrument.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

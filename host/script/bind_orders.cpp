@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include "broker/order_json.h"
+#include "broker/instrument.h"
 #include "script/instance.h"
 #include "script/lua_util.h"
 

@@ -1,6 +1,7 @@
 // The order model: which intents are accepted, which status reports from a
 // broker may change an order, and the JSON an order is stored and served as.
 #include "broker/order.h"
+#include "broker/instrument.h"
 
 #include <gtest/gtest.h>
 
