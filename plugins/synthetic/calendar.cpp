@@ -69,11 +69,15 @@ std::optional<int64_t> parseDate(std::string_view text) {
   };
   auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
   if (!year || !month || !day) return std::nullopt;
-  if (*year < kFirstYear || *year > kLastYear || *month < 1 || *month > 12 || *day < 1) return std::nullopt;
-  int64_t days = daysFromCivil(*year, *month, *day);
+  return realDay(*year, *month, *day);
+}
+
+std::optional<int64_t> realDay(int year, int month, int day) {
+  if (year < kFirstYear || year > kLastYear || month < 1 || month > 12 || day < 1) return std::nullopt;
+  int64_t days = daysFromCivil(year, month, day);
   // Rejects 2026-02-30 and the like: the round trip would land elsewhere.
   CivilDate back = civilFromDays(days);
-  if (back.month != *month || back.day != *day) return std::nullopt;
+  if (back.month != month || back.day != day) return std::nullopt;
   return days;
 }
 

@@ -41,6 +41,8 @@ int64_t dayOf(int32_t yyyymmdd);  // the inverse of toYyyymmdd
 std::string formatDate(int64_t days);  // "YYYY-MM-DD"
 // Parses "YYYY-MM-DD" (a real date within kFirstYear..kLastYear).
 std::optional<int64_t> parseDate(std::string_view text);
+// The day of a real date within kFirstYear..kLastYear.
+std::optional<int64_t> realDay(int year, int month, int day);
 
 // Which days trade and when: the host's exchange calendar (host API 1.4),
 // so the simulated market never disagrees with the host about a holiday or

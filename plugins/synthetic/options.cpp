@@ -40,10 +40,8 @@ std::optional<OccContract> parseOcc(std::string_view symbol) {
   const std::optional<OccSymbol> occ = parseOccSymbol(symbol);
   if (!occ) return std::nullopt;
   // The SDK's parser checks the digits; a day that does not exist (02-30) is refused here.
-  char text[11];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02d", occ->expiry_yyyymmdd / 10000, occ->expiry_yyyymmdd / 100 % 100,
-                occ->expiry_yyyymmdd % 100);
-  std::optional<int64_t> day = parseDate(text);
+  const int32_t expiry = occ->expiry_yyyymmdd;
+  std::optional<int64_t> day = realDay(expiry / 10000, expiry / 100 % 100, expiry % 100);
   if (!day) return std::nullopt;
   return OccContract{std::string(occ->root), *day, occ->right, occ->strike_milli};
 }
