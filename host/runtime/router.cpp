@@ -83,34 +83,49 @@ void EventRouter::feedBrokers(const Event& event) {
   const QuoteEvent* quote = std::get_if<QuoteEvent>(&event.payload);
   const BarEvent* bar = std::get_if<BarEvent>(&event.payload);
   if ((!trade && !quote && !bar) || !parts_.registry) return;
-  host_.holdReports();
-  for (const auto& instance : parts_.registry->all()) {
-    if (!instance->wantsMarketFeed() || instance->state() != PluginState::Connected) continue;
-    if (trade) {
-      auto s = trade->symbol.view();
-      th_trade t{sizeof(th_trade), s.data(),       static_cast<uint32_t>(s.size()), trade->ts_ns, trade->price,
-                 trade->size,      trade->sequence};
-      instance->feedTrade(t);
-    } else if (quote) {
-      auto s = quote->symbol.view();
-      th_quote q{sizeof(th_quote), s.data(),       static_cast<uint32_t>(s.size()),
-                 quote->ts_ns,     quote->bid,     quote->ask,
-                 quote->bid_size,  quote->ask_size};
-      instance->feedQuote(q);
-    } else {
-      auto s = bar->symbol.view();
-      th_bar b{sizeof(th_bar),  s.data(),      static_cast<uint32_t>(s.size()),
-               bar->flags,      bar->start_ns, bar->duration_ns,
-               bar->open,       bar->high,     bar->low,
-               bar->close,      bar->volume,   bar->vwap,
-               bar->trade_count};
-      instance->feedBar(b);
+  bool holding = false;  // only a host with a simulated broker holds reports (none live)
+  std::vector<Event> reports;
+  try {
+    for (const auto& instance : parts_.registry->all()) {
+      if (!instance->wantsMarketFeed() || instance->state() != PluginState::Connected) continue;
+      if (!holding) {
+        host_.holdReports();
+        holding = true;
+      }
+      if (trade) {
+        auto s = trade->symbol.view();
+        th_trade t{sizeof(th_trade), s.data(),       static_cast<uint32_t>(s.size()), trade->ts_ns, trade->price,
+                   trade->size,      trade->sequence};
+        instance->feedTrade(t);
+      } else if (quote) {
+        auto s = quote->symbol.view();
+        th_quote q{sizeof(th_quote), s.data(),       static_cast<uint32_t>(s.size()),
+                   quote->ts_ns,     quote->bid,     quote->ask,
+                   quote->bid_size,  quote->ask_size};
+        instance->feedQuote(q);
+      } else {
+        auto s = bar->symbol.view();
+        th_bar b{sizeof(th_bar),  s.data(),      static_cast<uint32_t>(s.size()),
+                 bar->flags,      bar->start_ns, bar->duration_ns,
+                 bar->open,       bar->high,     bar->low,
+                 bar->close,      bar->volume,   bar->vwap,
+                 bar->trade_count};
+        instance->feedBar(b);
+      }
     }
+  } catch (...) {
+    // What the brokers reported before the failure is not lost: it is
+    // routed, then the failure goes on to the core loop's guard.
+    if (holding) {
+      host_.takeReports(reports);
+      for (const Event& report : reports) route(report);
+    }
+    throw;
   }
+  if (!holding) return;
   // What the brokers filled during this event happened inside it: a stop or
   // target hit within the bar is booked, and heard by the strategies, before
   // they judge the bar at its close.
-  std::vector<Event> reports;
   host_.takeReports(reports);
   for (const Event& report : reports) route(report);
 }
