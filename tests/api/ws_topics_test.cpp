@@ -317,7 +317,7 @@ TEST_F(WsTopicsTest, ClosingAClientIsReportedAndEndsItsSubscriptions) {
   auto id = c.id;
   server_->subscribe(id, "t");
   ASSERT_TRUE(waitUntil([&] { return server_->topicSubscribers("t") == 1; }));
-  c.ws->stream().close(boost::beast::websocket::close_code::normal);
+  c.ws->close();
   EXPECT_TRUE(reported_.waitClosed(id));
   EXPECT_TRUE(waitUntil([&] { return server_->topicSubscribers("t") == 0 && server_->clientCount() == 0; }));
   server_->sendTo(id, text("to nobody"));  // ignored, not an error

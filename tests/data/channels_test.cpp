@@ -18,7 +18,7 @@
 namespace th {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kOneMs = 1'000'000;
 constexpr auto kHangGuard = std::chrono::seconds(30);
 
 // Counters that tasks update and the test waits on.
@@ -84,11 +84,11 @@ TEST(RequestChannels, RateBudgetIsTokensNotTime) {
   auto stats = statsOf(channels, "r");
   EXPECT_EQ(stats.queued, 30u) << "with the clock stopped no token is earned";
   // Half a second earns five.
-  now += 500 * kMs;
+  now += 500 * kOneMs;
   ASSERT_TRUE(progress.waitFor([&] { return progress.finished == 15; }));
   EXPECT_EQ(statsOf(channels, "r").queued, 25u);
   // A long pause earns no more than the burst.
-  now += 60'000 * kMs;
+  now += 60'000 * kOneMs;
   ASSERT_TRUE(progress.waitFor([&] { return progress.finished == 25; }));
   EXPECT_EQ(statsOf(channels, "r").queued, 15u);
   channels.stop();
@@ -104,7 +104,7 @@ TEST(RequestChannels, AFractionalRateStillAllowsOneRequest) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(channels.submit("slow", counting(progress)));
   ASSERT_TRUE(progress.waitFor([&] { return progress.finished == 1; }));
   EXPECT_EQ(statsOf(channels, "slow").queued, 2u);
-  now += 2000 * kMs;  // 0.5 per second: one token
+  now += 2000 * kOneMs;  // 0.5 per second: one token
   // A new submission wakes the worker at once, rather than when the two
   // seconds it computed from the stopped clock are up in real time.
   ASSERT_TRUE(channels.submit("slow", counting(progress)));
@@ -181,7 +181,7 @@ TEST(RequestChannels, StatsCountRequestsErrorsRejectionsAndLatency) {
   for (int k = 1; k <= 100; ++k) {
     std::promise<void> done;
     ASSERT_TRUE(channels.submit("s", {[&, k]() -> Result<void> {
-                                        now += k * kMs;
+                                        now += k * kOneMs;
                                         done.set_value();
                                         if (k % 10 == 0) return fail(ErrorCode::Unavailable, "provider said no");
                                         if (k == 55) throw std::runtime_error("thrown");

@@ -31,8 +31,8 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using test::http;
 
-constexpr const char* kToken = "TRADEHOST_TOKEN=crash-secret";
-const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer crash-secret"}};
+constexpr const char* kCrashToken = "TRADEHOST_TOKEN=crash-secret";
+const std::map<std::string, std::string> kCrashAuth = {{"Authorization", "Bearer crash-secret"}};
 // TH_CRASH_CYCLES shortens the loop while working on it; the test's claim is fifty.
 const int kCycles = std::getenv("TH_CRASH_CYCLES") ? std::atoi(std::getenv("TH_CRASH_CYCLES")) : 50;
 
@@ -40,7 +40,7 @@ std::unique_ptr<test::Process> startHost(const test::TempDir& dir, int cycle, ui
   auto process = std::make_unique<test::Process>(
       std::vector<std::string>{test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--speed",
                                "300"},
-      dir / fmt::format("run-{}.log", cycle), std::vector<std::string>{kToken});
+      dir / fmt::format("run-{}.log", cycle), std::vector<std::string>{kCrashToken});
   auto found = process->waitForOutput(R"(API listening on http://127\.0\.0\.1:(\d+))", 60s);
   if (!found) throw std::runtime_error(fmt::format("cycle {}: host did not start:\n{}", cycle, process->output()));
   port = static_cast<uint16_t>(std::stoi(*found));
@@ -191,12 +191,12 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
     uint16_t port = 0;
     auto host = startHost(dir, cycle, port);
     // Quiet the market, let the queue drain, and compare with the broker.
-    auto down = http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", kAuth);
+    auto down = http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", kCrashAuth);
     ASSERT_EQ(down.status, 200) << down.body;
     std::this_thread::sleep_for(150ms);
     checkConsistent(dir, port, cycle, acknowledged, sent);
     if (HasFatalFailure()) return;
-    auto up = http(port, "POST", "/api/v1/plugins/synthetic/connect", "", kAuth);
+    auto up = http(port, "POST", "/api/v1/plugins/synthetic/connect", "", kCrashAuth);
     ASSERT_EQ(up.status, 200) << up.body;
     // Resting limits sit 2 % from where the market is now, inside the price
     // collar, so they rest and can be canceled.
@@ -221,7 +221,7 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
         const auto& symbol = symbols[std::uniform_int_distribution<size_t>(0, symbols.size() - 1)(random)];
         if (action < 15 && !open.empty()) {
           size_t pick = std::uniform_int_distribution<size_t>(0, open.size() - 1)(random);
-          auto reply = http(port, "DELETE", "/api/v1/orders/" + open[pick], "", kAuth);
+          auto reply = http(port, "DELETE", "/api/v1/orders/" + open[pick], "", kCrashAuth);
           if (reply.status == 200) ++total_canceled;
           open.erase(open.begin() + static_cast<long>(pick));
           continue;
@@ -234,7 +234,7 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
           order["limit_price"] = std::round(level[symbol] * (order["side"] == "buy" ? 0.98 : 1.02) * 100) / 100;
           order["time_in_force"] = "gtc";
         }
-        auto reply = http(port, "POST", "/api/v1/orders", order.dump(), kAuth);
+        auto reply = http(port, "POST", "/api/v1/orders", order.dump(), kCrashAuth);
         if (reply.status == 201 || reply.status == 422) {
           Json answer = Json::parse(reply.body);
           auto id = answer["client_order_id"].get<std::string>();
@@ -258,7 +258,7 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
   // A last start, then a clean stop: everything still agrees.
   uint16_t port = 0;
   auto host = startHost(dir, kCycles, port);
-  ASSERT_EQ(http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", kAuth).status, 200);
+  ASSERT_EQ(http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", kCrashAuth).status, 200);
   std::this_thread::sleep_for(150ms);
   checkConsistent(dir, port, kCycles, acknowledged, sent);
   host->signal(SIGTERM);
@@ -286,7 +286,7 @@ TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
   Json bought;
   ASSERT_TRUE(test::eventually(
       [&] {
-        auto reply = http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":5})", kAuth);
+        auto reply = http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":5})", kCrashAuth);
         if (reply.status == 201) bought = Json::parse(reply.body);
         return reply.status == 201;
       },
@@ -297,7 +297,7 @@ TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
                       fmt::format(R"({{"symbol":"QQQ","side":"buy","quantity":2,"type":"limit","limit_price":{:.2f},)"
                                   R"("time_in_force":"gtc"}})",
                                   std::floor(last * 97) / 100),
-                      kAuth);
+                      kCrashAuth);
   ASSERT_EQ(resting.status, 201) << resting.body;
   const auto resting_id = Json::parse(resting.body)["client_order_id"].get<std::string>();
   ASSERT_TRUE(test::eventually(
@@ -308,7 +308,7 @@ TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
       30s));
 
   EXPECT_EQ(http(port, "POST", "/api/v1/risk/kill", R"({"flatten":true})").status, 401);
-  auto killed = http(port, "POST", "/api/v1/risk/kill", R"({"flatten":true,"reason":"test"})", kAuth);
+  auto killed = http(port, "POST", "/api/v1/risk/kill", R"({"flatten":true,"reason":"test"})", kCrashAuth);
   ASSERT_EQ(killed.status, 200) << killed.body;
   Json kill = Json::parse(killed.body);
   EXPECT_EQ(kill["state"], "HALTED");
@@ -323,7 +323,7 @@ TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
         return getJson(port, "/api/v1/orders/" + resting_id)["status"] == "canceled";
       },
       30s));
-  auto refused = http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":1})", kAuth);
+  auto refused = http(port, "POST", "/api/v1/orders", R"({"symbol":"SPY","side":"buy","quantity":1})", kCrashAuth);
   EXPECT_EQ(refused.status, 422);
   EXPECT_EQ(Json::parse(refused.body)["reason_code"], "HALTED");
 
@@ -332,7 +332,7 @@ TEST(KillSwitch, ThroughTheApiCancelsFlattensHaltsAndSurvivesARestart) {
   ASSERT_EQ(host->wait(30s), 0);
   host = startHost(dir, 1, port);
   EXPECT_EQ(getJson(port, "/api/v1/risk")["state"], "HALTED");
-  auto resumed = http(port, "POST", "/api/v1/risk/resume", "{}", kAuth);
+  auto resumed = http(port, "POST", "/api/v1/risk/resume", "{}", kCrashAuth);
   ASSERT_EQ(resumed.status, 200) << resumed.body;
   EXPECT_EQ(Json::parse(resumed.body)["state"], "ACTIVE");
   EXPECT_EQ(getJson(port, "/api/v1/risk")["state"], "ACTIVE");

@@ -20,7 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::http;
 
-constexpr const char* kToken = "TRADEHOST_TOKEN=integration-secret";
+constexpr const char* kHostToken = "TRADEHOST_TOKEN=integration-secret";
 
 struct Journal {
   int exit_code;
@@ -47,7 +47,7 @@ nlohmann::json healthOf(uint16_t port) { return nlohmann::json::parse(http(port,
 class HostRun {
  public:
   explicit HostRun(const test::TempDir& dir, const std::string& log = "run.log", std::vector<std::string> extra = {})
-      : process_(args(dir, std::move(extra)), dir / log, {kToken}) {
+      : process_(args(dir, std::move(extra)), dir / log, {kHostToken}) {
     auto port = process_.waitForOutput(R"(API listening on http://127\.0\.0\.1:(\d+))", 60s);
     if (!port) throw std::runtime_error("host did not start:\n" + process_.output());
     port_ = static_cast<uint16_t>(std::stoi(*port));
@@ -371,7 +371,7 @@ TEST(HostRun, ASecondRunInTheSameVarCarriesOnTheDayAfterTheFirst) {
   for (int round = 0; round < 2; ++round) {
     test::Process run({test::tradehostBinary(), "run", "--var", dir.str(), "--api", "127.0.0.1:0", "--duration", "3s",
                        "--speed", "9000", "--strategies", std::string(TH_SOURCE_DIR) + "/strategies"},
-                      dir / ("run" + std::to_string(round) + ".log"), {kToken});
+                      dir / ("run" + std::to_string(round) + ".log"), {kHostToken});
     auto code = run.wait(60s);
     ASSERT_TRUE(code) << run.output();
     ASSERT_EQ(*code, 0) << run.output();

@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using test::http;
 
-constexpr const char* kToken = "TRADEHOST_TOKEN=strategy-secret";
-const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer strategy-secret"}};
+constexpr const char* kStrategyToken = "TRADEHOST_TOKEN=strategy-secret";
+const std::map<std::string, std::string> kStrategyAuth = {{"Authorization", "Bearer strategy-secret"}};
 
 std::string yaml(const std::string& version) {
   return fmt::format(R"(schema: 1
@@ -105,7 +105,7 @@ class StrategyRun : public ::testing::Test {
                                      "--api",                 "127.0.0.1:0", "--speed", "300",
                                      "--strategies",          strategies().string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    host_ = std::make_unique<test::Process>(args, dir_ / fmt::format("run-{}.log", ++runs_), std::vector<std::string>{kToken});
+    host_ = std::make_unique<test::Process>(args, dir_ / fmt::format("run-{}.log", ++runs_), std::vector<std::string>{kStrategyToken});
     auto port = host_->waitForOutput(R"(API listening on http://127\.0\.0\.1:(\d+))", 60s);
     ASSERT_TRUE(port) << "host did not start:\n" << host_->output();
     port_ = static_cast<uint16_t>(std::stoi(*port));
@@ -126,7 +126,7 @@ class StrategyRun : public ::testing::Test {
       command.push_back("--api");
       command.push_back(fmt::format("127.0.0.1:{}", port_));
     }
-    test::Process process(command, dir_ / fmt::format("cli-{}.log", ++calls_), {kToken});
+    test::Process process(command, dir_ / fmt::format("cli-{}.log", ++calls_), {kStrategyToken});
     auto code = process.wait(150s);
     return {code.value_or(-1), process.output()};
   }
@@ -175,7 +175,7 @@ TEST_F(StrategyRun, OperatorReloadsRefusesABrokenEditRollsBackAndDisables) {
 
   // Mutations need the token; an unknown strategy is a 404.
   EXPECT_EQ(http(port_, "POST", "/api/v1/strategies/hold/reload").status, 401);
-  EXPECT_EQ(http(port_, "POST", "/api/v1/strategies/nope/reload", "", kAuth).status, 404);
+  EXPECT_EQ(http(port_, "POST", "/api/v1/strategies/nope/reload", "", kStrategyAuth).status, 404);
 
   // The edit: reloaded between two bars, with the state and the order.
   write(yaml("1.1.0"), kSecond);
@@ -334,9 +334,9 @@ TEST_F(StrategyRun, CoveredCallScreenRunsOnDemand) {
                         strategies() / "covered_call");
   start();
   const std::string target = "/api/v1/strategies/covered_call/request/screen";
-  ASSERT_TRUE(test::eventually([&] { return http(port_, "POST", target, "{}", kAuth).status == 200; }, 30s))
-      << http(port_, "POST", target, "{}", kAuth).body;
-  auto screen = Json::parse(http(port_, "POST", target, R"({"symbols": ["SPY", "QQQ"]})", kAuth).body);
+  ASSERT_TRUE(test::eventually([&] { return http(port_, "POST", target, "{}", kStrategyAuth).status == 200; }, 30s))
+      << http(port_, "POST", target, "{}", kStrategyAuth).body;
+  auto screen = Json::parse(http(port_, "POST", target, R"({"symbols": ["SPY", "QQQ"]})", kStrategyAuth).body);
   ASSERT_EQ(screen["underlyings"].size(), 2u) << screen.dump(1);
   EXPECT_EQ(screen["underlyings"][0]["symbol"], "SPY");
   EXPECT_GT(screen["underlyings"][0]["contracts"].get<int>(), 0) << "the synthetic market's chain";
@@ -346,10 +346,10 @@ TEST_F(StrategyRun, CoveredCallScreenRunsOnDemand) {
     EXPECT_LE(r["delta"].get<double>(), 0.35);
   }
   EXPECT_EQ(http(port_, "POST", target, "{}").status, 401) << "strategy code runs: the token is required";
-  auto unknown = http(port_, "POST", "/api/v1/strategies/covered_call/request/scan", "{}", kAuth);
+  auto unknown = http(port_, "POST", "/api/v1/strategies/covered_call/request/scan", "{}", kStrategyAuth);
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(unknown.body.find("no request 'scan'"), std::string::npos) << unknown.body;
-  auto silent = http(port_, "POST", "/api/v1/strategies/hold/request/screen", "{}", kAuth);
+  auto silent = http(port_, "POST", "/api/v1/strategies/hold/request/screen", "{}", kStrategyAuth);
   EXPECT_EQ(silent.status, 404);
   EXPECT_NE(silent.body.find("has no on_request"), std::string::npos) << silent.body;
 

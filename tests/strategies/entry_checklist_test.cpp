@@ -8,18 +8,12 @@
 #include <sstream>
 
 #include "script/strategy_harness.h"
+#include "strategies/day_fixture.h"
 
 namespace th::test {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string readSource(const std::string& relative) {
-  std::ifstream in(std::string(TH_SOURCE_DIR) + "/" + relative);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 Json reference() {
   std::ifstream in(std::string(TH_SOURCE_DIR) + "/tests/strategies/checklist_reference.json");

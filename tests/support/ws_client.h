@@ -1,13 +1,10 @@
-// A blocking WebSocket client for tests (Boost.Beast), connected to /ws on
-// 127.0.0.1.
+// A blocking WebSocket client for tests, connected to /ws on 127.0.0.1.
+// Beast stays in ws_client.cpp, compiled once for every test that uses it.
 #pragma once
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,55 +12,30 @@ namespace th::test {
 
 class WsClient {
  public:
-  using Stream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
-
-  explicit WsClient(uint16_t port) : ws_(ioc_) {
-    boost::asio::ip::tcp::resolver resolver(ioc_);
-    boost::asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.handshake("127.0.0.1", "/ws");
-  }
+  explicit WsClient(uint16_t port);
   // With a small receive buffer the kernel holds little for a client that
   // does not read, so the server sees it fall behind sooner.
-  WsClient(uint16_t port, int receive_buffer_bytes) : ws_(ioc_) {
-    auto& socket = ws_.next_layer();
-    socket.open(boost::asio::ip::tcp::v4());
-    socket.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer_bytes));
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-    ws_.handshake("127.0.0.1", "/ws");
-  }
+  WsClient(uint16_t port, int receive_buffer_bytes);
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
   // The next message, or nothing if the connection ends or none arrives
   // within `timeout`. After a timeout the connection is closed: an abandoned
   // read leaves the stream unusable.
-  std::optional<std::string> readWithin(std::chrono::milliseconds timeout) {
-    boost::beast::flat_buffer buffer;
-    bool done = false;
-    boost::beast::error_code result;
-    ws_.async_read(buffer, [&](boost::beast::error_code ec, size_t) {
-      result = ec;
-      done = true;
-    });
-    ioc_.restart();
-    ioc_.run_for(timeout);
-    if (!done) {
-      boost::beast::error_code ignored;
-      ws_.next_layer().close(ignored);
-      ioc_.restart();
-      ioc_.run();
-    }
-    if (!done || result) return std::nullopt;
-    return boost::beast::buffers_to_string(buffer.data());
-  }
-  std::string read() {
-    boost::beast::flat_buffer buffer;
-    ws_.read(buffer);
-    return boost::beast::buffers_to_string(buffer.data());
-  }
-  void write(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
-  Stream& stream() { return ws_; }
+  std::optional<std::string> readWithin(std::chrono::milliseconds timeout);
+  // The next message; throws when the connection ends.
+  std::string read();
+  void write(const std::string& text);
+  // Reads until the server closes the connection and returns the close code
+  // it sent (0 when it closed without one).
+  int readUntilClosed();
+  // Closes the connection with a normal close frame.
+  void close();
 
  private:
-  boost::asio::io_context ioc_;
-  Stream ws_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace th::test
