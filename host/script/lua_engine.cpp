@@ -226,14 +226,11 @@ int traceback(lua_State* L) {
 }
 
 void overrunHook(lua_State* L, lua_Debug*) {
-  auto* watchdog = *static_cast<Watchdog**>(lua_getextraspace(L));
-  if (!watchdog || !watchdog->overrunning()) {
+  if (!callOverrun(L)) {
     lua_sethook(L, nullptr, 0, 0);
     return;
   }
-  lua_pushboolean(L, 1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &kInterrupted);
-  luaL_error(L, "stopped by the watchdog: the callback overran its time budget");
+  stopOverrun(L);
 }
 
 // coroutine.resume: a hook belongs to one Lua thread, so the watchdog must
@@ -285,6 +282,17 @@ void watchCoroutines(lua_State* L) {
 }
 
 }  // namespace
+
+bool callOverrun(lua_State* L) {
+  auto* watchdog = *static_cast<Watchdog**>(lua_getextraspace(L));
+  return watchdog && watchdog->overrunning();
+}
+
+int stopOverrun(lua_State* L) {
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kInterrupted);
+  return luaL_error(L, "stopped by the watchdog: the callback overran its time budget");
+}
 
 std::optional<std::string> SdkModules::read(const std::string& relative_path) const {
   std::lock_guard lock(mutex_);
@@ -346,11 +354,14 @@ Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(size_t memory_bytes, cons
     lua_setfield(S, library, "collectgarbage");
     lua_pushcfunction(S, sandboxRequire);
     lua_setfield(S, library, "require");
-    // string.dump would hand out bytecode: replaced before the proxy is made.
+    // string.dump would hand out bytecode: replaced before the proxy is made,
+    // as are the functions that would run long inside one C call.
     lua_getfield(S, globals, "string");
     lua_pushcfunction(S, sandboxDump);
     lua_setfield(S, -2, "dump");
-    lua_pop(S, 1);
+    lua_getfield(S, globals, "table");
+    installBudgetedLibraries(S, lua_gettop(S) - 1, lua_gettop(S));
+    lua_pop(S, 2);
     // os: only the clock and the calendar.
     lua_getfield(S, globals, "os");
     lua_createtable(S, 0, 3);

@@ -149,6 +149,17 @@ class Watchdog {
   std::thread thread_;
 };
 
+// For the sandbox's C functions that may run long (pattern matching,
+// string.rep): whether the running call has overrun its budget, and the
+// error that stops it, the one the watchdog's hook raises.
+bool callOverrun(lua_State* L);
+int stopOverrun(lua_State* L);
+
+// Replaces string.find, match, gmatch, gsub and rep and table.sort (in the
+// tables at these stack indices) with versions the watchdog can stop
+// (lua_strings.cpp).
+void installBudgetedLibraries(lua_State* L, int string_table, int table_table);
+
 // Calls the function on top of the stack (below it: its arguments) with a
 // traceback handler; on error the stack is restored and the error carries
 // "what: file:line: message\nstack traceback: ...". A refused allocation
