@@ -215,7 +215,7 @@ const SharedText& pongText() {
 
 bool isPing(std::string_view text) {
   if (text.find("ping") == std::string_view::npos) return false;
-  auto message = nlohmann::json::parse(text, nullptr, false);
+  auto message = parseExternalJson(text);
   return message.is_object() && message.contains("op") && message["op"] == "ping";
 }
 
@@ -386,7 +386,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         reply(nlohmann::json{{"type", "error"}, {"error", fmt::format("internal error: {}", e.what())}});
       }
     } else {
-      auto message = nlohmann::json::parse(text, nullptr, false);
+      auto message = parseExternalJson(text);
       if (message.is_discarded() || !message.is_object() || !message.contains("op")) {
         reply(nlohmann::json{{"type", "error"}, {"error", "expected a JSON object with an \"op\" field"}});
       } else {

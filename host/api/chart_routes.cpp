@@ -278,7 +278,7 @@ void registerSockets(ApiServer& server, ChartService& service) {
   // Snapshots and updates leave the core thread in order: sendTo, then
   // subscribe, then whatever the hub publishes after (see ApiServer).
   server.onWsMessage([&server, &service, sockets](WsClientId client, std::string_view text) {
-    nlohmann::json message = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json message = parseExternalJson(text);
     if (message.is_discarded() || !message.is_object() || !message.contains("op") || !message["op"].is_string()) {
       return server.sendTo(client, wsError(R"(messages are JSON objects with an "op")"));
     }

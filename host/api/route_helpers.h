@@ -13,6 +13,7 @@
 
 #include "api/api_server.h"
 #include "core/error.h"
+#include "core/json.h"
 
 namespace th {
 
@@ -23,7 +24,9 @@ inline std::unexpected<Error> bad(std::string message) { return fail(ErrorCode::
 // A body that may be empty (then {}), else a JSON object.
 inline Result<nlohmann::json> optionalObject(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  bool too_deep = false;
+  auto parsed = parseExternalJson(body, &too_deep);
+  if (too_deep) return bad(fmt::format("body: nested deeper than {} levels", kMaxJsonDepth));
   if (parsed.is_discarded()) return bad("body: not valid JSON");
   if (!parsed.is_object()) return bad("body: expected a JSON object");
   return parsed;

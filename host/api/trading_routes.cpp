@@ -134,7 +134,9 @@ void resume(TradingService& service, const HttpRequest& request, ApiServer::Resp
 }  // namespace
 
 Result<OrderIntent> parseOrderIntent(const std::string& json_text, std::string* broker) {
-  json body = json::parse(json_text, nullptr, false);
+  bool too_deep = false;
+  json body = parseExternalJson(json_text, &too_deep);
+  if (too_deep) return bad(fmt::format("body: nested deeper than {} levels", kMaxJsonDepth));
   if (body.is_discarded()) return bad("body: not valid JSON");
   if (!body.is_object()) return bad("body: expected a JSON object");
   OrderIntent intent;

@@ -257,9 +257,12 @@ void Session::stop(const std::string& reason) {
       logSummary();
       strategies_->stop();
     };
-    if (auto ok = runOnCoreAndWait(last_words, "stopping the strategies"); !ok) {
-      spdlog::error("{}", ok.error().message);
-    }
+    // Ahead of what is queued, and without waiting for a callback running
+    // now: a strategy does not hold a shutdown (on_stop itself has a
+    // budget of at most StrategyInstance::kStopBudgetMs).
+    auto ok = runOnCoreAndWait(last_words, "stopping the strategies", /*urgent=*/true,
+                               [this] { strategies_->preempt("the shutdown"); });
+    if (!ok) spdlog::error("{}", ok.error().message);
   }
   // Requests to providers finish (or are cancelled) while the providers
   // are still connected; their answers reach the core, which still runs.
@@ -591,6 +594,19 @@ std::string Session::healthJson() const {
     std::lock_guard lock(store_error_mutex_);
     j["store_error"] = last_store_error_;
   }
+  // The core thread has been on one event for longer than any event should
+  // take: nothing else is processed meanwhile, orders and reports included.
+  if (const int64_t busy_ms = core_ ? core_->busyMs() : 0; busy_ms >= kStallMs) {
+    j["status"] = "stalled";
+    nlohmann::json stalled = {{"for_ms", busy_ms}, {"in", "the host (not a strategy callback)"}};
+    if (auto* strategies = strategies_any_thread_.load()) {
+      if (auto running = strategies->runningCallback(); running && running->ms >= kStallMs) {
+        stalled["in"] = "strategy " + running->label;
+        stalled["callback_ms"] = running->ms;
+      }
+    }
+    j["stalled"] = std::move(stalled);
+  }
   return jsonText(j);
 }
 
@@ -605,6 +621,8 @@ std::string Session::metricsText() const {
   }
   metric("tradehost_queue_depth", "gauge", "Events waiting for the core thread.");
   out += fmt::format("tradehost_queue_depth {}\n", queue_.depth());
+  metric("tradehost_core_busy_ms", "gauge", "How long the core thread has been on the event it is processing (0 between events).");
+  out += fmt::format("tradehost_core_busy_ms {}\n", core_ ? core_->busyMs() : 0);
   metric("tradehost_journal_writes_total", "counter", "Journal records committed.");
   out += fmt::format("tradehost_journal_writes_total {}\n", store_ ? store_->journalWrites() : 0);
   metric("tradehost_journal_last_sequence", "gauge", "Sequence of the last committed journal record.");

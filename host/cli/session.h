@@ -70,6 +70,9 @@ class Session final {
   void log(const std::string& plugin, int32_t level, std::string_view message);
 
   // The host API's view (API threads).
+  // status "stalled" (with what holds it) once the core thread has been on
+  // one event for kStallMs.
+  static constexpr int64_t kStallMs = 1000;
   std::string healthJson() const;
   std::string metricsText() const;
   std::string pluginsJson() const;
@@ -279,17 +282,21 @@ class Session final {
   void publishChartUpdates();
   std::string chartMetrics() const;
   // Runs `work` on the core thread and answers with its result.
-  void onTradingCore(std::function<Result<std::string>()> work, JsonDone done);
+  // `urgent`: the operator's command goes before everything queued (see
+  // EventQueue::pushUrgent).
+  void onTradingCore(std::function<Result<std::string>()> work, JsonDone done, bool urgent = false);
   // Rebuilds orders, positions and risk from the store, then reconciles
   // with the brokers, on the core thread; start() waits for it.
   [[nodiscard]] Result<void> recover();
   // Runs `work` on the core thread and waits for it (start-up and stop).
-  [[nodiscard]] Result<void> runOnCoreAndWait(std::function<void()> work, std::string_view what);
+  // `posted`, when given, runs on this thread once the work is queued.
+  [[nodiscard]] Result<void> runOnCoreAndWait(std::function<void()> work, std::string_view what, bool urgent = false,
+                                              const std::function<void()>& posted = {});
   void refreshTradingSnapshot();
   // session_strategies.cpp: the strategy service starts once brokers and
   // data are connected, before the configured subscriptions.
   [[nodiscard]] Result<void> startStrategies();
-  void onStrategyCore(std::function<Result<std::string>()> work, JsonDone done);
+  void onStrategyCore(std::function<Result<std::string>()> work, JsonDone done, bool urgent = false);
   StrategyService::Done committedAnswer(JsonDone done);
   std::vector<Candle> storedHistory(const std::string& symbol, Timeframe timeframe, size_t count);
   std::string tradingMetrics() const;
@@ -310,6 +317,8 @@ class Session final {
   std::unique_ptr<ChartHub> chart_;  // core thread only
   std::unique_ptr<BrokerService> broker_;  // core thread only (after start)
   std::unique_ptr<StrategyService> strategies_;  // core thread only (after start)
+  // The same, for what any thread may ask of it (preempt, the running callback).
+  std::atomic<StrategyService*> strategies_any_thread_{nullptr};
   EventRouter router_{router_host_};             // core thread only
   Worker strategy_worker_;  // compiles and warms up new strategy versions
   PluginInstance* chart_provider_ = nullptr;

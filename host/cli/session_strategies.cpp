@@ -24,6 +24,7 @@ Result<void> Session::startStrategies() {
   options.configured_limits = config_.risk.strategies;
   options.watch = config_.strategies.watch;
   strategies_ = std::make_unique<StrategyService>(std::move(options), *store_, strategy_host_);
+  strategies_any_thread_.store(strategies_.get());
   return runOnCoreAndWait(
       [this] {
         router_.parts().strategies = strategies_.get();
@@ -134,13 +135,16 @@ bool Session::postOffCore(std::function<void()> task) { return strategy_worker_.
 
 // --------------------------------------------------------- StrategyControl --
 
-void Session::onStrategyCore(std::function<Result<std::string>()> work, JsonDone done) {
+void Session::onStrategyCore(std::function<Result<std::string>()> work, JsonDone done, bool urgent) {
   auto task = [this, work = std::move(work), done]() mutable {
     auto result = work();
     commitNow(true);
     done(std::move(result));
   };
-  if (!queue_.push(Event{0, TaskEvent{std::move(task)}})) done(fail(ErrorCode::Unavailable, "the host is stopping"));
+  Event event{0, TaskEvent{std::move(task)}};
+  if (!(urgent ? queue_.pushUrgent(std::move(event)) : queue_.push(std::move(event)))) {
+    done(fail(ErrorCode::Unavailable, "the host is stopping"));
+  }
 }
 
 // The service answers a reload on the core thread once the swap is in the
@@ -171,10 +175,13 @@ void Session::rollbackStrategy(std::string id, std::string version, JsonDone don
 }
 
 void Session::enableStrategy(std::string id, bool enabled, std::string reason, JsonDone done) {
-  onStrategyCore([this, id = std::move(id), enabled, reason = std::move(reason)] {
+  onStrategyCore([this, id, enabled, reason = std::move(reason)] {
     return strategies_->setEnabled(id, enabled, reason);
   },
-                 std::move(done));
+                 std::move(done), /*urgent=*/!enabled);
+  // Disabling is how an operator stops a strategy that holds the core
+  // thread: it goes first, and the callback running now is stopped.
+  if (!enabled) strategies_->preempt("disabling the strategy", id);
 }
 
 void Session::checklist(std::string symbol, std::string direction, JsonDone done) {

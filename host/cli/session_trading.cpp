@@ -15,17 +15,20 @@
 
 namespace th {
 
-Result<void> Session::runOnCoreAndWait(std::function<void()> work, std::string_view what) {
+Result<void> Session::runOnCoreAndWait(std::function<void()> work, std::string_view what, bool urgent,
+                                       const std::function<void()>& after_posted) {
   std::promise<void> done;
   auto finished = done.get_future();
-  bool posted = queue_.push(Event{0, TaskEvent{[&work, &done] {
+  Event task{0, TaskEvent{[&work, &done] {
     try {
       work();
       done.set_value();
     } catch (...) {
       done.set_exception(std::current_exception());
     }
-  }}});
+  }}};
+  bool posted = urgent ? queue_.pushUrgent(std::move(task)) : queue_.push(std::move(task));
+  if (posted && after_posted) after_posted();
   if (!posted) return fail(ErrorCode::Unavailable, fmt::format("{}: the core has stopped", what));
   try {
     finished.get();
@@ -93,7 +96,7 @@ void Session::notify(std::string message) {
 
 bool Session::regularHours(int64_t ts_ns) const { return data_->calendar().isOpen(ts_ns); }
 
-void Session::onTradingCore(std::function<Result<std::string>()> work, JsonDone done) {
+void Session::onTradingCore(std::function<Result<std::string>()> work, JsonDone done, bool urgent) {
   auto task = [this, work = std::move(work), done]() mutable {
     auto result = work();
     // What the answer reports is on disk before the caller hears it.
@@ -101,7 +104,10 @@ void Session::onTradingCore(std::function<Result<std::string>()> work, JsonDone 
     refreshTradingSnapshot();
     done(std::move(result));
   };
-  if (!queue_.push(Event{0, TaskEvent{std::move(task)}})) done(fail(ErrorCode::Unavailable, "the host is stopping"));
+  Event event{0, TaskEvent{std::move(task)}};
+  if (!(urgent ? queue_.pushUrgent(std::move(event)) : queue_.push(std::move(event)))) {
+    done(fail(ErrorCode::Unavailable, "the host is stopping"));
+  }
 }
 
 void Session::submitOrder(OrderIntent intent, std::string broker, JsonDone done) {
@@ -171,7 +177,10 @@ void Session::kill(bool flatten, std::string reason, JsonDone done) {
                                        {"flatten", result.flatten},
                                        {"errors", result.errors}});
       },
-      std::move(done));
+      std::move(done), /*urgent=*/true);
+  // Ahead of every queued event, and a strategy callback running now is
+  // stopped: the kill switch waits for no strategy.
+  if (auto* strategies = strategies_any_thread_.load()) strategies->preempt("the kill switch");
 }
 
 void Session::resume(std::string state, std::string reason, JsonDone done) {

@@ -10,6 +10,7 @@
 #include <span>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/event_queue.h"
@@ -46,9 +47,15 @@ class CoreLoop {
 
   uint64_t eventsProcessed() const { return processed_.load(std::memory_order_relaxed); }
   uint64_t eventsFailed() const { return failed_.load(std::memory_order_relaxed); }
+  // How long the event the core thread is processing now has taken, in ms
+  // (0 between events): what health calls a stall when it grows while
+  // others wait. Any thread.
+  int64_t busyMs() const;
 
  private:
   void run();
+  void processOne(const Event& event);
+  void processUrgent();
 
   EventQueue& queue_;
   Clock& clock_;
@@ -56,6 +63,8 @@ class CoreLoop {
   std::thread thread_;
   std::atomic<uint64_t> processed_{0};
   std::atomic<uint64_t> failed_{0};
+  std::atomic<int64_t> event_started_ns_{0};  // steady clock; 0 between events
+  std::vector<Event> urgent_;
 };
 
 }  // namespace th

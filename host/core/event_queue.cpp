@@ -96,7 +96,26 @@ bool EventQueue::push(Event&& event) {
   return true;
 }
 
+bool EventQueue::pushUrgent(Event&& event) {
+  if (closed_.load(std::memory_order_acquire)) return false;
+  {
+    std::lock_guard lock(urgent_mutex_);
+    urgent_.push_back(std::move(event));
+    urgent_pending_.store(true, std::memory_order_seq_cst);
+  }
+  wakeConsumer();
+  return true;
+}
+
+void EventQueue::takeUrgent(std::vector<Event>& out) {
+  std::lock_guard lock(urgent_mutex_);
+  for (auto& e : urgent_) out.push_back(std::move(e));
+  urgent_.clear();
+  urgent_pending_.store(false, std::memory_order_release);
+}
+
 bool EventQueue::ready() const {
+  if (urgent_pending_.load(std::memory_order_seq_cst)) return true;
   uint64_t head = head_.load(std::memory_order_relaxed);
   if (slots_[head & mask_].sequence.load(std::memory_order_seq_cst) == head + 1) return true;
   // The list is taken only once every claimed ring slot is published (see
@@ -106,7 +125,7 @@ bool EventQueue::ready() const {
 
 bool EventQueue::settled() const {
   return tail_.load(std::memory_order_acquire) == head_.load(std::memory_order_relaxed) &&
-         !overflow_active_.load(std::memory_order_acquire);
+         !overflow_active_.load(std::memory_order_acquire) && !urgent_pending_.load(std::memory_order_acquire);
 }
 
 bool EventQueue::popAll(std::vector<Event>& out, std::chrono::milliseconds timeout) {

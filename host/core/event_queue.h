@@ -42,13 +42,20 @@ class EventQueue {
 
   // Returns false once the queue is closed (the event is dropped).
   bool push(Event&& event);
+  // The operator's commands (the kill switch, a shutdown): the consumer
+  // takes them before its next event, ahead of everything queued. False
+  // once the queue is closed.
+  bool pushUrgent(Event&& event);
+  // Consumer: whether urgent events wait (one relaxed load), and taking them.
+  bool hasUrgent() const { return urgent_pending_.load(std::memory_order_acquire); }
+  void takeUrgent(std::vector<Event>& out);
   // Moves everything pending (up to the ring's size) into `out`; waits up to
   // `timeout` for the first event. Returns false when closed and drained.
   bool popAll(std::vector<Event>& out, std::chrono::milliseconds timeout);
   void close();
 
   void setConsumerThread(std::thread::id id) { consumer_.store(id); }
-  size_t depth() const;
+  size_t depth() const;  // urgent events not counted
 
  private:
   struct Slot {
@@ -74,6 +81,10 @@ class EventQueue {
 
   std::mutex overflow_mutex_;
   std::vector<Event> overflow_;  // guarded by overflow_mutex_
+
+  std::atomic<bool> urgent_pending_{false};
+  std::mutex urgent_mutex_;
+  std::vector<Event> urgent_;  // guarded by urgent_mutex_
 
   // Only for sleeping: the consumer when there is nothing to do, producers
   // of market data when the ring is full.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cmath>
@@ -18,6 +19,48 @@ namespace th {
 
 inline std::string jsonText(const nlohmann::json& value, int indent = -1) {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// How deep JSON from outside the host (request bodies, WebSocket messages,
+// arguments handed to a strategy) may nest. The parser's result is walked
+// and printed by recursion: a document nested thousands deep would end the
+// process on a stack overflow instead of being answered.
+inline constexpr int kMaxJsonDepth = 64;
+
+// The deepest nesting of arrays and objects in JSON text (strings skipped),
+// counted without parsing; stops counting past `limit`.
+inline int jsonNesting(std::string_view text, int limit = kMaxJsonDepth) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// JSON text from outside the host, parsed; discarded (is_discarded()) when
+// it is not valid JSON or nests deeper than kMaxJsonDepth (`too_deep` says
+// which).
+inline nlohmann::json parseExternalJson(std::string_view text, bool* too_deep = nullptr) {
+  const bool deep = jsonNesting(text) > kMaxJsonDepth;
+  if (too_deep) *too_deep = deep;
+  if (deep) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return nlohmann::json::parse(text, nullptr, false);
 }
 
 // A quoted, escaped JSON string.

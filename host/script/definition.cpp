@@ -287,11 +287,14 @@ Result<StrategyDefinition> parseDefinition(const std::string& text, const std::s
     }
     if (top.has("runtime")) {
       MapReader rt(top.node("runtime"), "runtime", source,
-                   {"memory_mb", "callback_budget_ms", "max_errors", "error_window_s", "on_fault", "warmup_bars"});
+                   {"memory_mb", "callback_budget_ms", "max_errors", "error_window_s", "max_consecutive_errors",
+                    "on_fault", "warmup_bars"});
       def.runtime.memory_bytes = static_cast<size_t>(rt.integer("memory_mb", 64, 1, 4096)) << 20;
       def.runtime.budget_ms = rt.integer("callback_budget_ms", def.runtime.budget_ms, 1, 60'000);
       def.runtime.max_errors = static_cast<uint32_t>(rt.integer("max_errors", def.runtime.max_errors, 1, 1'000'000));
       def.runtime.error_window_s = rt.integer("error_window_s", def.runtime.error_window_s, 1, 86'400);
+      def.runtime.max_consecutive_errors = static_cast<uint32_t>(
+          rt.integer("max_consecutive_errors", def.runtime.max_consecutive_errors, 1, 1'000'000));
       def.runtime.on_fault = rt.oneOf("on_fault", "cancel", {"cancel", "keep"}) == "keep" ? FaultPolicy::Keep
                                                                                             : FaultPolicy::Cancel;
       def.runtime.warmup_bars = static_cast<uint32_t>(rt.integer("warmup_bars", def.runtime.warmup_bars, 0, 100'000));

@@ -45,6 +45,7 @@ struct RuntimeLimits {
   int64_t budget_ms = 100;          // one callback; the watchdog stops it beyond
   uint32_t max_errors = 5;          // callback errors within error_window_s that fault the strategy
   int64_t error_window_s = 60;
+  uint32_t max_consecutive_errors = 10;  // callbacks failing in a row, however far apart, that fault it
   FaultPolicy on_fault = FaultPolicy::Cancel;
   uint32_t warmup_bars = 200;  // bars of history replayed into a new instance before it trades
 };

@@ -100,6 +100,7 @@ Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyServi
   if (!sandbox) return std::unexpected(sandbox.error());
   instance->sandbox_ = std::move(*sandbox);
   lua_State* L = instance->sandbox_->state();
+  luaHeap(L).label = definition.id + " " + definition.version;
 
   auto script = source.files.find(definition.script);
   if (script == source.files.end()) {
@@ -246,9 +247,10 @@ bool StrategyInstance::pushCallback(Callback callback) {
   return true;
 }
 
-Result<void> StrategyInstance::call(int nargs, const char* what) {
+Result<void> StrategyInstance::call(int nargs, const char* what, int64_t budget_cap_ms) {
   ++calls_;
-  return callLua(sandbox_->state(), nargs + 1, 0, what, watchdog_, definition_.runtime.budget_ms);
+  return callLua(sandbox_->state(), nargs + 1, 0, what, watchdog_,
+                 std::min(definition_.runtime.budget_ms, budget_cap_ms));
 }
 
 Result<void> StrategyInstance::onStart() {
@@ -308,7 +310,7 @@ Result<void> StrategyInstance::onTimer(const StrategyTimer& timer) {
 
 Result<void> StrategyInstance::onStop() {
   if (!pushCallback(Callback::Stop)) return {};
-  return call(0, "on_stop");
+  return call(0, "on_stop", kStopBudgetMs);
 }
 
 Result<nlohmann::json> StrategyInstance::onRequest(const std::string& name, const nlohmann::json& args) {

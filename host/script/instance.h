@@ -88,6 +88,7 @@ struct StrategyEntry {
   bool enabled = true;
   std::vector<StrategyTimer> timers;
   std::deque<int64_t> error_times;  // clock time of recent callback errors
+  uint32_t consecutive_errors = 0;  // callbacks that failed since the last that did not
   uint64_t errors_total = 0;
   uint64_t handled = 0;        // events the active instance handled
   uint64_t handled_total = 0;  // by every version, since the host started
@@ -130,6 +131,9 @@ class StrategyInstance {
   [[nodiscard]] Result<void> onOrder(const Order& order);
   [[nodiscard]] Result<void> onFill(const FillEvent& fill);
   [[nodiscard]] Result<void> onTimer(const StrategyTimer& timer);
+  // on_stop runs as the host stops: within its budget and at most
+  // kStopBudgetMs, so that no strategy holds a shutdown.
+  static constexpr int64_t kStopBudgetMs = 200;
   [[nodiscard]] Result<void> onStop();
   // on_request(ctx, name, args): an on-demand question from the API (a
   // screen, a report); its returned table as JSON. NotFound when the script
@@ -175,7 +179,7 @@ class StrategyInstance {
 
  private:
   StrategyInstance() = default;
-  [[nodiscard]] Result<void> call(int nargs, const char* what);
+  [[nodiscard]] Result<void> call(int nargs, const char* what, int64_t budget_cap_ms = INT64_MAX);
   bool pushCallback(Callback callback);
 
   StrategyService* service_ = nullptr;

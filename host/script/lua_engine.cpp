@@ -1,5 +1,7 @@
 #include "script/lua_engine.h"
 
+#include "script/lua_util.h"
+
 #include <fmt/format.h>
 #include <lua.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 namespace th {
 namespace {
@@ -36,7 +39,7 @@ void* allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
   }
   if (nsize > old && heap->used - old + nsize > heap->limit) {
     heap->refused = true;
-    return nullptr;
+    if (heap->deferring == 0) return nullptr;  // else luaGuard refuses it once the body's C++ objects are gone
   }
   void* out = std::realloc(ptr, nsize);
   if (!out) return nullptr;
@@ -190,28 +193,42 @@ int sandboxCollect(lua_State* L) {
 int sandboxDump(lua_State* L) { return luaL_error(L, "string.dump is not available in the strategy sandbox"); }
 
 int sandboxRequire(lua_State* L) {
-  std::string name = luaL_checkstring(L, 1);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &kLoadedKey);
-  if (lua_getfield(L, -1, name.c_str()) != LUA_TNIL) return 1;
+  const char* name = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kLoadedKey);  // 2
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, 2) != LUA_TNIL) return 1;
   lua_pop(L, 1);
-  bool valid = !name.empty() && name.front() != '.' && name.back() != '.' && name.find("..") == std::string::npos;
-  for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
-  if (!valid) return luaL_error(L, "require '%s': module names are words separated by dots", name.c_str());
-  auto* modules = static_cast<const ModuleSource*>((lua_rawgetp(L, LUA_REGISTRYINDEX, &kModulesKey), lua_touserdata(L, -1)));
-  lua_pop(L, 1);
-  auto found = modules->find(name);
-  if (!found) return luaL_error(L, "%s", found.error().message.c_str());
-  const auto& [text, origin] = *found;
-  auto chunk = "@" + origin;
-  if (luaL_loadbufferx(L, text.data(), text.size(), chunk.c_str(), "t") != LUA_OK) return lua_error(L);
-  lua_pushstring(L, name.c_str());
+  // The module's chunk, loaded with every C++ object gone before Lua runs.
+  luaGuard(L, [&] {
+    std::string_view module(name);
+    bool valid = !module.empty() && module.front() != '.' && module.back() != '.' &&
+                 module.find("..") == std::string_view::npos;
+    for (char c : module) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.');
+    if (!valid) throw ScriptError(fmt::format("require '{}': module names are words separated by dots", module));
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &kModulesKey);
+    const auto* modules = static_cast<const ModuleSource*>(lua_touserdata(L, -1));
+    lua_pop(L, 1);
+    auto found = modules->find(std::string(module));
+    if (!found) throw ScriptError(found.error().message);
+    const auto& [text, origin] = *found;
+    const std::string chunk = "@" + origin;
+    if (luaL_loadbufferx(L, text.data(), text.size(), chunk.c_str(), "t") != LUA_OK) {
+      std::string message = lua_tostring(L, -1);
+      lua_pop(L, 1);
+      throw ScriptError(message);
+    }
+    return 1;
+  });
+  lua_pushvalue(L, 1);
   lua_call(L, 1, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_pushboolean(L, 1);
   }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, name.c_str());
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 2);
   return 1;
 }
 
@@ -282,6 +299,12 @@ void watchCoroutines(lua_State* L) {
 }
 
 }  // namespace
+
+LuaHeap& luaHeap(lua_State* L) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  return *static_cast<LuaHeap*>(ud);
+}
 
 bool callOverrun(lua_State* L) {
   auto* watchdog = *static_cast<Watchdog**>(lua_getextraspace(L));
@@ -444,13 +467,15 @@ Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Wa
   int base = lua_gettop(L) - nargs;  // the function's index
   lua_pushcfunction(L, traceback);
   lua_insert(L, base);
-  void* ud = nullptr;
-  lua_getallocf(L, &ud);
-  auto* heap = static_cast<LuaHeap*>(ud);
+  auto* heap = &luaHeap(L);
   heap->refused = false;
-  if (watchdog) watchdog->enter(L, budget_ms);
+  // Lua called from inside a binding's body runs under the limit; and a
+  // body an error left early cannot leave the limit lifted beyond the call.
+  const int deferring = std::exchange(heap->deferring, 0);
+  if (watchdog) watchdog->enter(L, budget_ms, what);
   int status = lua_pcall(L, nargs, nresults, base);
   if (watchdog) watchdog->leave(L);
+  heap->deferring = deferring;
   if (status == LUA_OK) {
     lua_remove(L, base);
     return {};
@@ -463,6 +488,9 @@ Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Wa
   if (interrupted) {
     lua_pushnil(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &kInterrupted);
+    if (const char* by = watchdog ? watchdog->preemptedBy() : nullptr) {
+      return fail(ErrorCode::Unavailable, fmt::format("{}: interrupted: {} took the core thread", what, by));
+    }
     return fail(ErrorCode::Unavailable, fmt::format("{}: stopped after running longer than its budget of {} ms "
                                                     "(runtime.callback_budget_ms)\n{}",
                                                     what, budget_ms, message));
@@ -477,6 +505,11 @@ Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Wa
 }
 
 namespace {
+
+int64_t steadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // The CPU time the thread behind `clock` has used, in ns, readable from any
 // thread; -1 when it cannot be read.
@@ -511,12 +544,25 @@ Watchdog::~Watchdog() {
   thread_.join();
 }
 
-void Watchdog::enter(lua_State* L, int64_t budget_ms) {
+void Watchdog::enter(lua_State* L, int64_t budget_ms, const char* what) {
   *static_cast<Watchdog**>(lua_getextraspace(L)) = this;
+  {
+    const std::string& label = luaHeap(L).label;
+    std::lock_guard lock(current_mutex_);
+    current_running_ = true;
+    auto end = fmt::format_to_n(current_label_, sizeof current_label_ - 1, "{}{}{}", label, label.empty() ? "" : " ",
+                                 what).out;
+    *end = '\0';
+    current_since_ns_ = steadyNowNs();
+  }
+  preempted_by_.store(nullptr, std::memory_order_relaxed);
   budget_ms_.store(budget_ms, std::memory_order_relaxed);
   state_.store(L, std::memory_order_relaxed);
   cpu_clock_.store(thisThreadCpuClock(), std::memory_order_relaxed);
   waited_ns_.store(0, std::memory_order_relaxed);
+  // Each call starts with no wait open: one an error skipped (a longjmp
+  // past a HostWait) lifts no budget beyond the call it was in.
+  waiting_.store(0, std::memory_order_relaxed);
   call_.fetch_add(1, std::memory_order_release);  // odd: running
 }
 
@@ -543,10 +589,36 @@ void Watchdog::running(lua_State* L) {
 
 void Watchdog::leave(lua_State* L) {
   call_.fetch_add(1, std::memory_order_release);  // even: idle
+  waiting_.store(0, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(current_mutex_);
+    current_running_ = false;
+  }
   if (hooked_.load(std::memory_order_acquire)) {
     hooked_.store(false, std::memory_order_relaxed);
     lua_sethook(L, nullptr, 0, 0);
   }
+}
+
+void Watchdog::preempt(const char* reason) {
+  std::lock_guard lock(mutex_);  // one flagger at a time: this and run()
+  const uint64_t call = call_.load(std::memory_order_acquire);
+  if ((call & 1) == 0 || hooked_.load()) return;
+  preempted_by_.store(reason, std::memory_order_release);
+  flagged_.store(call);
+  hooked_.store(true);
+  if (call_.load() != call) {
+    hooked_.store(false);
+    return;
+  }
+  lua_sethook(state_.load(), overrunHook, LUA_MASKCOUNT, 1);
+  interruptions_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::optional<Watchdog::Current> Watchdog::current() const {
+  std::lock_guard lock(current_mutex_);
+  if (!current_running_) return std::nullopt;
+  return Current{current_label_, (steadyNowNs() - current_since_ns_) / 1'000'000};
 }
 
 void Watchdog::run() {

@@ -62,7 +62,12 @@ class SdkModules {
 struct LuaHeap {
   size_t used = 0, peak = 0, limit = 0;
   bool refused = false;  // an allocation was refused since the last call began
+  int deferring = 0;     // inside a binding's body (luaGuard): granted now, refused when it returns
+  std::string label;     // who runs in the state ("orb 1.2.0"), for reports of what holds the core thread
 };
+
+// The heap of a state made by LuaSandbox.
+LuaHeap& luaHeap(lua_State* L);
 
 class LuaSandbox {
  public:
@@ -103,9 +108,24 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  // Core thread, around each call.
-  void enter(lua_State* L, int64_t budget_ms);
+  // Core thread, around each call; `what` names the callback ("on_bar").
+  void enter(lua_State* L, int64_t budget_ms, const char* what = "");
   void leave(lua_State* L);
+
+  // Any thread: stops the call running now, if any, as an overrun would;
+  // `reason` (a literal) says who took the thread ("the kill switch").
+  void preempt(const char* reason);
+  // Core thread, after a stopped call: who preempted it (nullptr: it overran).
+  const char* preemptedBy() const { return preempted_by_.load(std::memory_order_acquire); }
+
+  // Any thread: the call running now ("orb 1.2.0 on_bar": the state's
+  // LuaHeap::label and the callback) and for how many ms of wall time, or
+  // nullopt between calls.
+  struct Current {
+    std::string label;
+    int64_t ms = 0;
+  };
+  std::optional<Current> current() const;
   // Core thread: coroutine.resume switches the running Lua thread (and back).
   void running(lua_State* L);
   uint64_t interruptions() const { return interruptions_.load(std::memory_order_relaxed); }
@@ -143,9 +163,15 @@ class Watchdog {
   std::atomic<int> waiting_{0};         // HostWaits open in the running call
   std::atomic<int64_t> waited_ns_{0};   // and the CPU time the ended ones took
   std::atomic<clockid_t> cpu_clock_{CLOCK_THREAD_CPUTIME_ID};  // the running call's thread's CPU clock
+  std::atomic<const char*> preempted_by_{nullptr};
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
+
+  mutable std::mutex current_mutex_;
+  bool current_running_ = false;    // guarded by current_mutex_
+  char current_label_[112] = {};    // guarded by current_mutex_
+  int64_t current_since_ns_ = 0;    // steady clock; guarded by current_mutex_
   std::thread thread_;
 };
 

@@ -2,6 +2,11 @@
 // skip the destructors of C++ objects; so a binding does its work inside
 // luaGuard, throws ScriptError (or lets a std::exception escape), and the
 // Lua error is raised only after every C++ object of the body is gone.
+//
+// Inside a body nothing raises a Lua error: the memory limit is not
+// enforced until the body returns (then an overdraft is raised as the
+// memory limit), and fields are read raw, so no metamethod (Lua code, which
+// the watchdog may stop) runs while C++ objects are alive.
 #pragma once
 
 #include <lua.hpp>
@@ -12,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "script/lua_engine.h"
+
 namespace th {
 
 class ScriptError : public std::runtime_error {
@@ -21,22 +28,35 @@ class ScriptError : public std::runtime_error {
 
 template <class Body>
 int luaGuard(lua_State* L, Body&& body) {
+  LuaHeap& heap = luaHeap(L);
+  int results = -1;
+  heap.deferring++;
   {
     std::string message;
     try {
-      return body();
+      results = body();
     } catch (const std::exception& e) {
       message = e.what();
     }
-    lua_pushlstring(L, message.data(), message.size());
+    if (results < 0) lua_pushlstring(L, message.data(), message.size());
   }
-  return lua_error(L);
+  heap.deferring--;
+  // Now refused: raised as the memory limit.
+  if (heap.used > heap.limit) return luaL_error(L, "not enough memory");
+  return results < 0 ? lua_error(L) : results;
+}
+
+// Pushes t[field] of the table at `index` without metamethods.
+inline int rawField(lua_State* L, int index, const char* field) {
+  index = lua_absindex(L, index);
+  lua_pushstring(L, field);
+  return lua_rawget(L, index);
 }
 
 // A field of the options table at `index`: nullopt when absent, ScriptError
 // naming `where.field` when of the wrong type.
 inline std::optional<double> numberField(lua_State* L, int index, const char* field, const char* where) {
-  int type = lua_getfield(L, index, field);
+  int type = rawField(L, index, field);
   std::optional<double> out;
   if (type == LUA_TNUMBER) {
     out = lua_tonumber(L, -1);
@@ -49,7 +69,7 @@ inline std::optional<double> numberField(lua_State* L, int index, const char* fi
 }
 
 inline std::optional<std::string> stringField(lua_State* L, int index, const char* field, const char* where) {
-  int type = lua_getfield(L, index, field);
+  int type = rawField(L, index, field);
   std::optional<std::string> out;
   if (type == LUA_TSTRING) {
     size_t length = 0;

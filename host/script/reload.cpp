@@ -339,6 +339,7 @@ Result<std::string> StrategyService::setEnabled(const std::string& id, bool enab
     std::string old_fault = entry->fault;
     entry->fault.clear();
     entry->error_times.clear();
+    entry->consecutive_errors = 0;
     auto ok = warmUp(*snapshot, *watchdog_);
     if (ok) ok = swapIn(*entry, *snapshot);
     if (!ok) {

@@ -368,6 +368,7 @@ Result<void> StrategyService::swapIn(StrategyEntry& entry, WarmupSnapshot& snaps
   entry.reason.clear();
   entry.fault.clear();  // a new version starts with a clean slate
   entry.error_times.clear();
+  entry.consecutive_errors = 0;
   entry.handled = 0;
   entry.loaded_ns = host_.nowNs();
   entry.dirty = true;
@@ -450,6 +451,20 @@ void StrategyService::reindex() {
   }
 }
 
+void StrategyService::preempt(const char* reason, std::string_view strategy) {
+  if (!strategy.empty()) {
+    auto current = watchdog_->current();
+    if (!current || !current->label.starts_with(fmt::format("{} ", strategy))) return;
+  }
+  watchdog_->preempt(reason);
+}
+
+std::optional<StrategyService::RunningCallback> StrategyService::runningCallback() const {
+  auto current = watchdog_->current();
+  if (!current) return std::nullopt;
+  return RunningCallback{std::move(current->label), current->ms};
+}
+
 void StrategyService::stop() {
   if (!started_) return;
   started_ = false;  // nothing more reaches the strategies
@@ -520,7 +535,11 @@ void StrategyService::handled(StrategyEntry& entry, const Result<void>& result) 
   ++entry.handled_total;
   ++stats_.callbacks;
   entry.dirty = true;
-  if (!result) callbackFailed(entry, result.error());
+  if (result) {
+    entry.consecutive_errors = 0;
+  } else {
+    callbackFailed(entry, result.error());
+  }
 }
 
 void StrategyService::dispatchBar(StrategyEntry& entry, const BarEvent& minute) {
@@ -721,9 +740,15 @@ void StrategyService::callbackFailed(StrategyEntry& entry, const Error& error) {
   entry.error_times.push_back(now);
   int64_t window = entry.definition.runtime.error_window_s * 1'000'000'000LL;
   while (!entry.error_times.empty() && entry.error_times.front() <= now - window) entry.error_times.pop_front();
+  ++entry.consecutive_errors;
   if (entry.error_times.size() >= entry.definition.runtime.max_errors) {
     fault(entry, fmt::format("{} callback error(s) within {} s (runtime.max_errors); the last: {}",
                              entry.error_times.size(), entry.definition.runtime.error_window_s, first_line));
+  } else if (entry.consecutive_errors >= entry.definition.runtime.max_consecutive_errors) {
+    // However far apart: a strategy failing on every 1-minute bar never
+    // reaches max_errors within a window, and is still not trading.
+    fault(entry, fmt::format("{} callbacks failed in a row (runtime.max_consecutive_errors); the last: {}",
+                             entry.consecutive_errors, first_line));
   }
 }
 

@@ -155,6 +155,18 @@ class StrategyService {
   // Core thread.
   [[nodiscard]] Result<std::string> setEnabled(const std::string& id, bool enabled, const std::string& reason);
   std::string listJson() const;
+  // Any thread: stops the callback running now, for an operator's command
+  // that must not wait behind a strategy (`reason`, a literal: "the kill
+  // switch"); with `strategy`, only a callback of that strategy. The
+  // callback ends with an error saying so.
+  void preempt(const char* reason, std::string_view strategy = {});
+  // Any thread: the callback running now ("orb 1.2.0 on_bar") and for how
+  // many ms, or nullopt between callbacks.
+  struct RunningCallback {
+    std::string label;
+    int64_t ms = 0;
+  };
+  std::optional<RunningCallback> runningCallback() const;
   // One line per strategy for the session's log: status, and signals,
   // orders and fills since the host started, P&L; then the latest checklist grades.
   std::vector<std::string> summaryLines() const;

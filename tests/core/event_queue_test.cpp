@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -145,6 +146,45 @@ TEST(CoreLoop, AnEventThatThrowsIsReportedAndTheCoreCarriesOn) {
   EXPECT_EQ(processor.processed, 4);
   EXPECT_EQ(processor.failures, (std::vector<std::string>{"2: bad event"}));
   EXPECT_EQ(core.eventsFailed(), 1u);
+}
+
+// The operator's command goes before what was queued ahead of it: the core
+// thread is held on event 1 (as by a slow callback) while 2, 3 and the
+// urgent one are posted; it then runs the urgent one before 2 and 3, and
+// says meanwhile how long it has been on event 1.
+TEST(CoreLoop, AnUrgentEventGoesBeforeEverythingQueuedAndABusyCoreSaysForHowLong) {
+  EventQueue queue;
+  SimulatedClock clock(0, 0);
+  std::atomic<bool> release{false}, holding{false};
+  struct Held final : EventProcessor {
+    std::atomic<bool>& release;
+    std::atomic<bool>& holding;
+    std::vector<uint64_t> order;
+    Held(std::atomic<bool>& r, std::atomic<bool>& h) : release(r), holding(h) {}
+    void process(const Event& e) override {
+      const uint64_t n = std::get<TradeEvent>(e.payload).sequence;
+      order.push_back(n);
+      if (n == 1) {
+        holding = true;
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  } processor(release, holding);
+  CoreLoop core(queue, clock, processor);
+  core.start();
+  queue.push(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, 1}});
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  queue.push(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, 2}});
+  queue.push(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, 3}});
+  ASSERT_TRUE(queue.pushUrgent(Event{1, TradeEvent{Symbol("A"), 1, 1, 1, 99}}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  EXPECT_GE(core.busyMs(), 100);
+  release = true;
+  core.stop();
+  EXPECT_EQ(processor.order, (std::vector<uint64_t>{1, 99, 2, 3}));
+  EXPECT_EQ(core.busyMs(), 0);
+  EXPECT_EQ(core.eventsProcessed(), 4u);
+  EXPECT_FALSE(queue.pushUrgent(Event{1, TradeEvent{}})) << "closed";
 }
 
 TEST(EventQueue, PushAfterCloseIsRefused) {

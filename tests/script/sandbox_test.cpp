@@ -180,6 +180,36 @@ TEST_F(Sandbox, TheWatchdogStopsALoopInsideACoroutine) {
                     50));
 }
 
+// The kill switch and a shutdown do not wait for a callback's budget (up to
+// a minute): another thread sees what runs and preempts it, in a Lua loop
+// and in a pattern match alike.
+TEST_F(Sandbox, TheOperatorPreemptsACallbackWhateverItsBudget) {
+  luaHeap(box_->state()).label = "spin 1.0.0";
+  for (const char* body : {"while true do end", "local s = ('a'):rep(1e5) s:find('.-.-.-.-.-.-b')"}) {
+    std::string seen;
+    std::thread operator_thread([&] {
+      for (int i = 0; i < 5000 && seen.empty(); ++i) {
+        if (auto current = watchdog_.current(); current && current->ms >= 50) seen = current->label;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      watchdog_.preempt("the kill switch");
+    });
+    auto start = std::chrono::steady_clock::now();
+    auto stopped = callF(body, 60'000);
+    auto took = std::chrono::steady_clock::now() - start;
+    operator_thread.join();
+    EXPECT_EQ(seen, "spin 1.0.0 on_bar") << body;
+    ASSERT_FALSE(stopped) << body;
+    EXPECT_NE(stopped.error().message.find("on_bar: interrupted: the kill switch took the core thread"),
+              std::string::npos)
+        << stopped.error().message;
+    EXPECT_LT(took, std::chrono::seconds(5)) << body << ": the budget was 60 s";
+  }
+  EXPECT_FALSE(watchdog_.current()) << "nothing runs between calls";
+  // The next call runs whole.
+  EXPECT_TRUE(callF("local x = 0 for i = 1, 1000 do x = x + i end", 1000));
+}
+
 TEST_F(Sandbox, ErrorsCarryFileLineAndATraceback) {
   ASSERT_TRUE(box_->run("local function inner() error('bad level') end\nfunction f() inner() end", "orb.lua"));
   lua_State* L = box_->state();

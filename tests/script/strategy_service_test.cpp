@@ -255,6 +255,61 @@ end
   EXPECT_EQ(h.status("fragile"), "running") << "the reload cleared the fault";
 }
 
+// One bar an hour, every one failing: never max_errors within a window, yet
+// the strategy is not trading; failing in a row faults it. A strategy that
+// fails every other bar (a control) is not faulted by the same rule.
+TEST(StrategyService, CallbacksFailingInARowFaultHoweverFarApart) {
+  StrategyHarness h;
+  const std::string runtime = "runtime: {max_errors: 5, error_window_s: 60, max_consecutive_errors: 4}\n";
+  h.write("broken", StrategyHarness::yaml("broken", "1.0.0", runtime), "function on_bar(ctx, bar) error('no') end\n");
+  h.write("flaky", StrategyHarness::yaml("flaky", "1.0.0", runtime), R"(
+function on_bar(ctx, bar)
+  ctx.state.n = (ctx.state.n or 0) + 1
+  if ctx.state.n % 2 == 0 then error('every other bar') end
+end
+)");
+  h.start();
+  for (int i = 0; i < 3; ++i) {
+    h.minute("SPY", 100, 100.5, 99.5, 100);
+    h.advance(60 * 60'000 * kMillis);  // an hour apart: no window ever holds two
+  }
+  EXPECT_EQ(h.status("broken"), "running");
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  EXPECT_EQ(h.status("broken"), "faulted");
+  auto faults = strategyRecords(h, "fault");
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_NE(faults[0]["reason"].get<std::string>().find("4 callbacks failed in a row (runtime.max_consecutive_errors)"),
+            std::string::npos)
+      << faults[0].dump();
+  for (int i = 0; i < 6; ++i) {
+    h.minute("SPY", 100, 100.5, 99.5, 100);
+    h.advance(60 * 60'000 * kMillis);
+  }
+  EXPECT_EQ(h.status("flaky"), "running");
+}
+
+// A ctx call made with the heap full cannot lift the time budget: its
+// answer (an error text) is made after the host's objects are gone, so the
+// memory error does not jump over the guard that pauses the budget, and
+// the loop after it is still stopped.
+TEST(StrategyService, AFullHeapInsideACtxCallDoesNotLiftTheBudget) {
+  StrategyHarness h;
+  h.write("greedy", StrategyHarness::yaml("greedy", "1.0.0", "runtime: {memory_mb: 8, callback_budget_ms: 50}\n"), R"(
+function on_bar(ctx, bar)
+  local hoard = {}
+  pcall(function() while true do hoard[#hoard + 1] = ('x'):rep(4096) .. #hoard end end)
+  for i = 1, 50 do pcall(ctx.cancel, ctx, 'no-such-order-' .. i) end
+  ctx.state.reached = true
+  while true do end
+end
+)");
+  h.start();
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  auto errors = strategyRecords(h, "error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0]["error"].get<std::string>().find("budget of 50 ms"), std::string::npos) << errors[0].dump();
+}
+
 TEST(StrategyService, OnRequestAnswersRefusesAndCountsScriptErrors) {
   StrategyHarness h;
   h.write("asked", StrategyHarness::yaml("asked", "1.0.0", "runtime: {max_errors: 2, error_window_s: 60}\n"), R"(
