@@ -2,9 +2,12 @@
 #include <fmt/format.h>
 #include <boost/dll/shared_library.hpp>
 
+#include <elf.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "plugin/plugin.h"
 
@@ -25,14 +28,50 @@ Error loadError(const std::string& path, std::string reason) {
   return Error{ErrorCode::Plugin, fmt::format("plugin {}: {}", path, reason)};
 }
 
-bool isElf(const std::string& path) {
+#if defined(__x86_64__)
+constexpr uint16_t kHostMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr uint16_t kHostMachine = EM_AARCH64;
+#else
+constexpr uint16_t kHostMachine = EM_NONE;  // not checked
+#endif
+
+// What is wrong with the file as a shared object for this host, or nullopt.
+// dlopen maps the segments the program headers describe: one that reaches
+// past the end of a truncated file is a SIGBUS when the loader touches it,
+// not an error it could return. So the headers are read and checked first.
+std::optional<std::string> elfProblem(const std::string& path, uintmax_t size) {
   std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, sizeof magic);
-  return in.gcount() == 4 && std::memcmp(magic,
-                                         "\x7f"
-                                         "ELF",
-                                         4) == 0;
+  Elf64_Ehdr header{};
+  in.read(reinterpret_cast<char*>(&header), sizeof header);
+  if (in.gcount() < 4 || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) {
+    return "not a shared object (no ELF header)";
+  }
+  if (static_cast<size_t>(in.gcount()) < sizeof header) {
+    return fmt::format("truncated: {} bytes, shorter than an ELF header", size);
+  }
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_ident[EI_DATA] != ELFDATA2LSB) {
+    return "not a 64-bit little-endian ELF file";
+  }
+  if (header.e_type != ET_DYN) return "an ELF file but not a shared object (ET_DYN)";
+  if (kHostMachine != EM_NONE && header.e_machine != kHostMachine) {
+    return fmt::format("built for another machine (ELF machine {}, this host is {})", header.e_machine, kHostMachine);
+  }
+  if (header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 ||
+      header.e_phoff + static_cast<uint64_t>(header.e_phnum) * sizeof(Elf64_Phdr) > size) {
+    return fmt::format("truncated or damaged: its program headers lie outside its {} bytes", size);
+  }
+  in.seekg(static_cast<std::streamoff>(header.e_phoff));
+  for (uint16_t i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment{};
+    in.read(reinterpret_cast<char*>(&segment), sizeof segment);
+    if (static_cast<size_t>(in.gcount()) != sizeof segment) return "truncated: cannot read its program headers";
+    if (segment.p_offset > size || segment.p_filesz > size - segment.p_offset) {
+      return fmt::format("truncated: segment {} needs bytes {}..{} but the file has {}", i, segment.p_offset,
+                         segment.p_offset + segment.p_filesz, size);
+    }
+  }
+  return std::nullopt;
 }
 
 bool validId(std::string_view id) {
@@ -81,7 +120,9 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::unexpected(loadError(path, "file not found"));
   if (!std::filesystem::is_regular_file(path, ec)) return std::unexpected(loadError(path, "not a regular file"));
-  if (!isElf(path)) return std::unexpected(loadError(path, "not a shared object (no ELF header)"));
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return std::unexpected(loadError(path, fmt::format("cannot be read: {}", ec.message())));
+  if (auto problem = elfProblem(path, size)) return std::unexpected(loadError(path, *problem));
 
   std::unique_ptr<PluginLibrary> plugin(new PluginLibrary());
   plugin->impl_ = std::make_unique<Impl>();

@@ -222,6 +222,7 @@ void loadStreamed(const std::string& path, const SymbolFilter& filter, BarStoreB
   std::vector<SliceParser> slices;
   slices.emplace_back(path, headerFormat(path, line), filter, 0);
   while (reader.next(line)) slices.front().line(line, reader.lineNumber());
+  if (!slices.front().hasData()) failAt({path, 2}, "no bars after the header");
   collect(slices, builder);
 }
 
@@ -295,6 +296,7 @@ bool loadSliced(const std::string& path, std::string_view text, const SymbolFilt
     pieces.push_back(body.substr(from, to - from));
     from = to;
   }
+  if (pieces.empty()) failAt({path, 2}, "no bars after the header");
   std::vector<SliceParser> slices;
   slices.reserve(pieces.size());
   // The first slice reserves for the whole body, so the others can be appended to it.
@@ -321,6 +323,9 @@ bool loadSliced(const std::string& path, std::string_view text, const SymbolFilt
   }
   // The first slice numbers its lines truly, so its error stands as it is.
   if (errors.size() > 0 && errors[0]) std::rethrow_exception(errors[0]);
+  if (std::none_of(slices.begin(), slices.end(), [](const SliceParser& s) { return s.hasData(); })) {
+    failAt({path, 2}, "no bars after the header");
+  }
   for (size_t i = 0; i < slices.size(); ++i) {
     if (errors[i]) return false;
     if (slices[i].firstBlankLine() != 0) {

@@ -17,6 +17,8 @@ namespace th::replay {
 namespace {
 
 constexpr size_t kMaxColumns = 8;
+// Above it a value is a unit or scaling error, not a price.
+constexpr double kMaxPrice = 1e9;
 
 // Where each value sits in a format's columns; names are the header's own, so
 // an error points at the column the user sees in the file.
@@ -162,6 +164,11 @@ class LineParser {
   void checkRange(const ParsedBar& bar) const {
     const auto& f = fields_;
     const Layout& l = layout_;
+    for (auto [column, value] : {std::pair{l.open, bar.open}, std::pair{l.high, bar.high}, std::pair{l.low, bar.low},
+                                 std::pair{l.close, bar.close}}) {
+      if (!(value > 0)) columnError(column, concat(f[column], " is not a price (prices are above 0)"));
+      if (value > kMaxPrice) columnError(column, concat(f[column], " is not a price (prices are at most 1000000000)"));
+    }
     if (bar.high < std::max(bar.open, bar.close)) {
       columnError(l.high,
                   concat(f[l.high], " is below max(open, close) = ", bar.open > bar.close ? f[l.open] : f[l.close]));
@@ -246,7 +253,8 @@ bool parseSimple(const Layout& layout, std::string_view line, ParsedBar& bar) {
   bar.low = numbers[layout.low];
   bar.close = numbers[layout.close];
   bar.volume = numbers[layout.volume];
-  return bar.high >= std::max(bar.open, bar.close) && bar.low <= std::min(bar.open, bar.close);
+  return bar.high >= std::max(bar.open, bar.close) && bar.low <= std::min(bar.open, bar.close) && bar.low > 0 &&
+         bar.high <= kMaxPrice;
 }
 
 }  // namespace

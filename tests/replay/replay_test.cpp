@@ -255,7 +255,11 @@ INSTANTIATE_TEST_SUITE_P(
                       "'QQQ' bar at 2024-01-02T14:30:00Z is earlier than its bar at 2024-01-02T14:31:00Z on line 3"},
         MalformedCase{"unknown_header.csv",
                       "unknown_header.csv:1:", "unknown header 'time,symbol,open,high,low,close,volume'"},
-        MalformedCase{"blank_line.csv", "blank_line.csv:3:", "blank line before the end of the file"}),
+        MalformedCase{"blank_line.csv", "blank_line.csv:3:", "blank line before the end of the file"},
+        MalformedCase{"header_only.csv", "header_only.csv:2:", "no bars after the header"},
+        MalformedCase{"zero_price.csv", "zero_price.csv:3:", "column 'open': 0 is not a price (prices are above 0)"},
+        MalformedCase{"huge_price.csv", "huge_price.csv:2:",
+                      "column 'high': 1e300 is not a price (prices are at most 1000000000)"}),
     [](const ::testing::TestParamInfo<MalformedCase>& info) {
       std::string name = info.param.file.substr(0, info.param.file.find('.'));
       std::erase(name, '_');
