@@ -3,6 +3,7 @@
 #include "api/api_server.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -100,7 +101,12 @@ bool sameSecret(std::string_view a, std::string_view b) {
 // One HTTP connection: read a request, answer it, repeat while keep-alive.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, ApiServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+  HttpSession(tcp::socket&& socket, ApiServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    server_.connections.fetch_add(1);
+  }
+  ~HttpSession() {
+    if (counted_) server_.connections.fetch_sub(1);
+  }
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -112,6 +118,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(30));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+  }
+
+  // The framing is checked before any body is read (RFC 9112 §6): one
+  // Transfer-Encoding, and only "chunked"; not both it and Content-Length.
+  // A request the host and a proxy in front of it would frame differently
+  // is refused rather than guessed at.
+  void onHeader(beast::error_code ec) {
+    if (ec) return onRead(ec);
+    const auto& header = parser_->get();
+    const size_t codings = header.count(http::field::transfer_encoding);
+    if (codings > 0) {
+      const auto field = header[http::field::transfer_encoding];
+      std::string_view coding(field.data(), field.size());
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+      if (codings > 1 || !beast::iequals(beast::string_view(coding.data(), coding.size()), "chunked")) {
+        return reply(HttpResponse::error(400, fmt::format("Transfer-Encoding: only 'chunked' is understood, got '{}'",
+                                                          std::string(coding))),
+                     11, false);
+      }
+      if (header.count(http::field::content_length) > 0) {
+        return reply(HttpResponse::error(400, "Transfer-Encoding and Content-Length together"), 11, false);
+      }
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
   }
@@ -130,12 +162,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec) return shutdown();
 
     auto request = parser_->release();
+    const size_t connections = server_.connections.load();
+    if (connections > server_.options.max_connections) {
+      std::string_view target(request.target().data(), request.target().size());
+      const bool reserved = target.starts_with("/api/v1/health") || target.starts_with("/metrics") ||
+                            target.starts_with("/api/v1/risk/kill");
+      if (!reserved || connections > server_.options.max_connections + ApiOptions::kReservedConnections) {
+        server_.refused_connections.fetch_add(1);
+        return reply(HttpResponse::error(503, fmt::format("too many connections ({} open; api.max_connections is {})",
+                                                          connections, server_.options.max_connections)),
+                     request.version(), false);
+      }
+    }
     if (websocket::is_upgrade(request)) {
       if (request.target() != "/ws") return reply(HttpResponse::error(404, "WebSocket endpoint is /ws"), 11, false);
       if (server_.client_count.load() >= server_.options.max_clients) {
         return reply(HttpResponse::error(503, "too many WebSocket clients"), request.version(), false);
       }
       stream_.expires_never();
+      counted_ = false;  // WebSocket clients have their own cap (max_clients)
+      server_.connections.fetch_sub(1);
       server_.startWebSocket(stream_.release_socket(), std::move(request));
       return;
     }
@@ -174,6 +220,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   ApiServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool counted_ = true;
 };
 
 void ApiServer::Impl::handle(const http::request<http::string_body>& request, ApiServer::Responder respond) {
@@ -258,8 +305,19 @@ void ApiServer::Impl::handle(const http::request<http::string_body>& request, Ap
 void ApiServer::Impl::accept() {
   acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->run();
-    accept();
+    if (!ec) {
+      std::make_shared<HttpSession>(std::move(socket), *this)->run();
+      return accept();
+    }
+    // Out of file descriptors (or another failure that would recur at
+    // once): accepting again straight away would spin a core. Pause, so the
+    // connections that hold them can finish.
+    if (!accept_failing.exchange(true)) spdlog::warn("API: cannot accept connections: {}; retrying", ec.message());
+    accept_pause.emplace(ioc, std::chrono::milliseconds(100));
+    accept_pause->async_wait([this](beast::error_code wait_ec) {
+      if (wait_ec == net::error::operation_aborted) return;
+      accept();
+    });
   });
 }
 
@@ -306,6 +364,8 @@ void ApiServer::stop() {
 }
 
 uint16_t ApiServer::port() const { return impl_->bound_port; }
+size_t ApiServer::connectionsOpen() const { return impl_->connections.load(); }
+uint64_t ApiServer::connectionsRefused() const { return impl_->refused_connections.load(); }
 
 size_t ApiServer::clientCount() const { return impl_->client_count.load(); }
 uint64_t ApiServer::requestsServed() const { return impl_->requests.load(); }

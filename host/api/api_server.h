@@ -59,8 +59,14 @@ struct ApiOptions {
   uint16_t port = 8080;  // 0 picks a free port
   size_t max_body_bytes = 1 << 20;
   size_t max_frame_bytes = 64 << 10;
-  size_t max_clients = 256;
+  size_t max_clients = 256;           // WebSocket clients
+  // Open HTTP connections; beyond it a request is answered 503, except
+  // health, metrics and the kill switch, which keep kReservedConnections
+  // more so the operator can still look and halt.
+  size_t max_connections = 512;
+  static constexpr size_t kReservedConnections = 16;
   size_t max_queued_messages = 4096;  // per WebSocket client, not yet handed to its socket
+  size_t max_queued_bytes = 16 << 20;  // the same in bytes
   size_t max_resyncs_per_minute = 3;  // per WebSocket client; one more and it is closed
   std::string token;                  // empty: mutating routes are disabled
 };
@@ -91,6 +97,9 @@ class ApiServer {
   [[nodiscard]] Result<void> start();
   void stop();
   uint16_t port() const;
+  // HTTP connections open now, and those answered 503 for being one too many.
+  size_t connectionsOpen() const;
+  uint64_t connectionsRefused() const;
 
   // Sends `message` (serialised once, shared by all) to every WebSocket client.
   void broadcast(std::string message);

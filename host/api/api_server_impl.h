@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -61,6 +62,10 @@ struct ApiServer::Impl {
   std::atomic<uint64_t> dropped{0};
   std::atomic<uint64_t> resynced{0};
   std::atomic<size_t> client_count{0};
+  std::atomic<size_t> connections{0};
+  std::atomic<uint64_t> refused_connections{0};
+  std::atomic<bool> accept_failing{false};  // HTTP sessions alive (WebSocket ones leave it at the upgrade)
+  std::optional<boost::asio::steady_timer> accept_pause;  // after a failed accept (out of descriptors)
   std::atomic<WsClientId> next_client_id{1};
 
   std::function<void(WsClientId, std::string_view)> on_ws_message;

@@ -270,13 +270,22 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     {
       std::lock_guard lock(mutex_);
       if (closing_) return;
-      if (queue_.size() < server_.options.max_queued_messages) {
+      // Bounded in messages and in bytes: a client asking for snapshots it
+      // never reads would otherwise hold gigabytes of them.
+      auto fits = [&] {
+        return queue_.size() < server_.options.max_queued_messages &&
+               queued_bytes_ + text->size() <= server_.options.max_queued_bytes;
+      };
+      if (fits()) {
         queue_.push_back(Queued{text, update});
+        queued_bytes_ += text->size();
       } else {
         size_t discarded = std::erase_if(queue_, [](const Queued& q) { return q.update; }) + (update ? 1 : 0);
+        queued_bytes_ = 0;
+        for (const auto& q : queue_) queued_bytes_ += q.text->size();
         auto now = std::chrono::steady_clock::now();
         while (!resyncs_.empty() && now - resyncs_.front() >= kResyncWindow) resyncs_.pop_front();
-        bool freed = queue_.size() < server_.options.max_queued_messages;
+        bool freed = fits();
         if (!freed || (!topics_.empty() && resyncs_.size() >= server_.options.max_resyncs_per_minute)) {
           drop = true;
           closing_ = true;
@@ -286,8 +295,12 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
             resyncs_.push_back(now);
             resync_topics = topics_;
             queue_.push_back(Queued{sharedText(resyncText(topics_, discarded)), false});
+            queued_bytes_ += queue_.back().text->size();
           }
-          if (!update) queue_.push_back(Queued{text, false});
+          if (!update) {
+            queue_.push_back(Queued{text, false});
+            queued_bytes_ += text->size();
+          }
         }
       }
       if (!drop && idle_) {
@@ -413,6 +426,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         if (round == kRoundsPerDrain) break;
         size_t n = std::min(queue_.size(), kMaxBatch);
         for (size_t i = 0; i < n; ++i) {
+          queued_bytes_ -= queue_.front().text->size();
           batch_.push_back(std::move(queue_.front().text));
           queue_.pop_front();
         }
@@ -490,6 +504,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool closing_ = false;
   std::vector<std::string> topics_;
   std::deque<std::chrono::steady_clock::time_point> resyncs_;  // within kResyncWindow
+  size_t queued_bytes_ = 0;  // of the texts in queue_; guarded by mutex_
 };
 
 namespace {

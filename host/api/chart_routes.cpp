@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "broker/instrument.h"
 #include "chart/chart_hub.h"
 #include "chart/chart_json.h"
 #include "core/json.h"
@@ -356,20 +357,9 @@ void registerSockets(ApiServer& server, ChartService& service) {
 
 Result<std::string> normaliseSymbol(std::string_view text) {
   if (auto colon = text.rfind(':'); colon != std::string_view::npos) text = text.substr(colon + 1);
-  if (text.empty()) return fail(ErrorCode::InvalidArgument, "symbol: missing");
-  if (text.size() > 31) return fail(ErrorCode::InvalidArgument, "symbol: longer than 31 characters");
-  std::string out;
-  for (char c : text) {
-    char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    bool ok = (upper >= 'A' && upper <= 'Z') || (upper >= '0' && upper <= '9') || upper == '.' || upper == '-' ||
-              upper == '^' || upper == '/';
-    if (!ok) {
-      return fail(ErrorCode::InvalidArgument, fmt::format("symbol: '{}' has a character that is not A-Z, 0-9, "
-                                                          "'.', '-', '^' or '/'",
-                                                          text));
-    }
-    out += upper;
-  }
+  std::string out = uppercase(std::string(text.substr(0, 64)));
+  if (text.size() > 64) out += std::string(text.substr(64));  // keeps its length for the message
+  if (auto problem = symbolProblem(out)) return fail(ErrorCode::InvalidArgument, "symbol: " + *problem);
   return out;
 }
 

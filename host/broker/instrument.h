@@ -34,6 +34,20 @@ struct OccParts {
 };
 std::optional<OccParts> parseOcc(std::string_view symbol);
 
+// What is wrong with a symbol as the host takes it at its edges (orders,
+// subscriptions, chart requests), or nullopt: an equity is 1-16 of A-Z, 0-9,
+// '.', '-' and '/' starting with a letter (SPY, BRK.B, BF-B, BTC/USD), or
+// with '^' for an index (^SPX); an option is an OCC symbol. Nothing else (a newline, a NUL, 10 KB) enters
+// the host's keys, files and logs.
+std::optional<std::string> symbolProblem(std::string_view symbol);
+
+// The largest quantity and price an order may carry; beyond them a number
+// is a unit or scaling error.
+inline constexpr double kMaxOrderQuantity = 1e9;
+inline constexpr double kMaxPrice = 1e9;
+// Fractional equity quantities go to nine decimal places, no finer.
+inline constexpr double kQuantityStep = 1e-9;
+
 // The multiplier of a symbol: kOptionMultiplier for options (by asset
 // class or by an OCC symbol), 1 otherwise.
 double contractMultiplier(std::string_view symbol, AssetClass asset_class);

@@ -1,6 +1,7 @@
 #include "broker/order.h"
 
 #include "broker/instrument.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -119,7 +120,10 @@ bool isOpen(OrderStatus status) { return !isTerminal(status); }
 
 Result<void> validateIntent(const OrderIntent& intent) {
   auto bad = [](std::string message) { return fail(ErrorCode::InvalidArgument, std::move(message)); };
-  if (intent.symbol.empty()) return bad("symbol: missing");
+  if (auto problem = symbolProblem(intent.symbol)) return bad("symbol: " + *problem);
+  if (!intent.strategy.empty() && !isSafeId(intent.strategy)) {
+    return bad(fmt::format("strategy: '{}' is not a strategy id (1-64 of a-z, 0-9, _ and -)", intent.strategy));
+  }
   if (intent.asset_class == AssetClass::Option && !isOccSymbol(intent.symbol)) {
     return bad(fmt::format("symbol: '{}' is not an OCC option symbol (e.g. SPY261120C00590000)", intent.symbol));
   }
@@ -127,11 +131,25 @@ Result<void> validateIntent(const OrderIntent& intent) {
     return bad(fmt::format("asset_class: '{}' is an option symbol; say asset_class option", intent.symbol));
   }
   if (!positive(intent.quantity)) return bad(fmt::format("quantity: must be more than 0, got {}", intent.quantity));
+  if (intent.quantity > kMaxOrderQuantity) {
+    return bad(fmt::format("quantity: {} is more than {:.0f}", intent.quantity, kMaxOrderQuantity));
+  }
+  if (const double steps = intent.quantity / kQuantityStep;
+      steps < 1 || std::fabs(steps - std::round(steps)) > 1e-3) {
+    return bad(fmt::format("quantity: {} is finer than {} (fractional quantities go to nine decimal places)",
+                           intent.quantity, kQuantityStep));
+  }
   if (intent.asset_class == AssetClass::Option && intent.quantity != std::floor(intent.quantity)) {
     return bad(fmt::format("quantity: options trade in whole contracts, got {}", intent.quantity));
   }
   bool needs_limit = intent.type == OrderType::Limit || intent.type == OrderType::StopLimit;
   bool needs_stop = intent.type == OrderType::Stop || intent.type == OrderType::StopLimit;
+  for (auto [name, value] : {std::pair{"limit_price", intent.limit_price}, std::pair{"stop_price", intent.stop_price},
+                             std::pair{"take_profit_price", intent.take_profit_price},
+                             std::pair{"stop_loss_price", intent.stop_loss_price},
+                             std::pair{"stop_loss_limit_price", intent.stop_loss_limit_price}}) {
+    if (value > kMaxPrice) return bad(fmt::format("{}: {} is more than {:.0f}", name, value, kMaxPrice));
+  }
   if (needs_limit && !positive(intent.limit_price)) {
     return bad(fmt::format("limit_price: required for a {} order", toString(intent.type)));
   }

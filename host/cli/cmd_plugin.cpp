@@ -6,12 +6,12 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-
-#include "core/json.h"
 #include <sstream>
 
 #include "cli/commands.h"
 #include "core/clock.h"
+#include "core/files.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "plugin/conformance.h"
 #include "plugin/plugin.h"
@@ -113,14 +113,12 @@ int pluginInspectCommand(const PluginInspectOptions& options) {
 int pluginCheckCommand(const PluginCheckOptions& options) {
   std::string config = options.config.empty() ? "{}" : options.config;
   if (config.starts_with("@")) {
-    std::ifstream in(config.substr(1));
-    if (!in) {
-      std::cerr << fmt::format("tradehost: --config: cannot open {}\n", config.substr(1));
+    auto text = readWholeFile(config.substr(1), 1u << 20);
+    if (!text) {
+      std::cerr << fmt::format("tradehost: --config: {}\n", text.error().message);
       return 2;
     }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    config = buffer.str();
+    config = std::move(*text);
   }
   if (!nlohmann::json::accept(config)) {
     std::cerr << "tradehost: --config: not valid JSON\n";

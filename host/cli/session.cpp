@@ -136,6 +136,8 @@ Result<void> Session::start() {
   options.max_body_bytes = config_.max_body_bytes;
   options.max_frame_bytes = config_.max_frame_bytes;
   options.max_clients = config_.max_clients;
+  options.max_connections = config_.max_connections;
+  options.max_queued_bytes = config_.max_queued_bytes;
   options.max_queued_messages = config_.max_queued_messages;
   options.max_resyncs_per_minute = config_.max_resyncs_per_minute;
   options.token = token_;
@@ -645,6 +647,10 @@ std::string Session::metricsText() const {
   }
   metric("tradehost_api_requests_total", "counter", "HTTP requests answered.");
   out += fmt::format("tradehost_api_requests_total {}\n", api_ ? api_->requestsServed() : 0);
+  metric("tradehost_api_connections", "gauge", "HTTP connections open.");
+  out += fmt::format("tradehost_api_connections {}\n", api_ ? api_->connectionsOpen() : 0);
+  metric("tradehost_api_connections_refused_total", "counter", "Requests answered 503 past api.max_connections.");
+  out += fmt::format("tradehost_api_connections_refused_total {}\n", api_ ? api_->connectionsRefused() : 0);
   metric("tradehost_ws_clients", "gauge", "Connected WebSocket clients.");
   out += fmt::format("tradehost_ws_clients {}\n", api_ ? api_->clientCount() : 0);
   metric("tradehost_ws_clients_dropped_total", "counter", "WebSocket clients dropped for falling behind.");

@@ -224,6 +224,7 @@ std::string Session::strategyMetrics() const {
   counter("failed_reloads", "Reloads and rollbacks refused; the running version stayed.", stats.failed_reloads);
   counter("orders", "Orders strategies submitted.", stats.orders);
   counter("signals", "Signals strategies published.", stats.signals);
+  counter("quota_refusals", "ctx calls refused because a strategy's runtime quota was used.", stats.quota_refusals);
   metricHeader(out, "tradehost_strategies", "gauge", "Strategies by status.");
   for (size_t i = 0; i < kStrategyStatusCount; ++i) {
     out += fmt::format("tradehost_strategies{{status=\"{}\"}} {}\n", toString(static_cast<StrategyStatus>(i)),

@@ -16,24 +16,16 @@
 #include <sstream>
 
 #include "config/yaml_reader.h"
+#include "core/files.h"
 #include "core/json.h"
 #include "core/time.h"
 
 namespace th {
 namespace {
 
+// A scalar (or null) as JSON.
 nlohmann::json toJson(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      auto object = nlohmann::json::object();
-      for (auto it = node.begin(); it != node.end(); ++it) object[it->first.as<std::string>()] = toJson(it->second);
-      return object;
-    }
-    case YAML::NodeType::Sequence: {
-      auto array = nlohmann::json::array();
-      for (const auto& item : node) array.push_back(toJson(item));
-      return array;
-    }
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
       // A quoted scalar ("7") stays a string; a plain one is typed the way a
@@ -52,6 +44,47 @@ nlohmann::json toJson(const YAML::Node& node) {
       return nullptr;
   }
 }
+
+// A plugin's `config:` as JSON, which has no aliases: each is expanded, so
+// a few lines of YAML aliasing aliases (a "billion laughs") would become
+// gigabytes. The conversion stops past kMaxConfigValues values or
+// kMaxJsonDepth levels, naming where; a key given twice is an error too.
+constexpr size_t kMaxConfigValues = 100'000;
+
+struct ConfigToJson {
+  const MapReader& reader;
+  size_t values = 0;
+
+  nlohmann::json convert(const YAML::Node& node, const std::string& path, int depth) {
+    if (++values > kMaxConfigValues) {
+      throw reader.error(node, path,
+                         fmt::format("more than {} values (aliases expand in full; is one repeated?)", kMaxConfigValues));
+    }
+    if (depth > kMaxJsonDepth) throw reader.error(node, path, fmt::format("nested deeper than {} levels", kMaxJsonDepth));
+    switch (node.Type()) {
+      case YAML::NodeType::Map: {
+        auto object = nlohmann::json::object();
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          if (!it->first.IsScalar()) throw reader.error(it->first, path, "keys must be plain strings");
+          const std::string key = it->first.Scalar();
+          if (object.contains(key)) throw reader.error(it->first, path + "." + key, "the key appears twice in this mapping");
+          object[key] = convert(it->second, path + "." + key, depth + 1);
+        }
+        return object;
+      }
+      case YAML::NodeType::Sequence: {
+        auto array = nlohmann::json::array();
+        for (size_t i = 0; i < node.size(); ++i) {
+          array.push_back(convert(node[i], fmt::format("{}[{}]", path, i), depth + 1));
+        }
+        return array;
+      }
+      default:
+        return toJson(node);
+    }
+  }
+};
+
 
 uint32_t parseStreams(const MapReader& reader, const std::string& key) {
   if (!reader.has(key)) return TH_STREAM_TRADES | TH_STREAM_QUOTES | TH_STREAM_BARS_1M;
@@ -357,8 +390,8 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
   }
   if (top.has("api")) {
     MapReader api(top.node("api"), "api", source,
-                  {"listen", "max_body_bytes", "max_frame_bytes", "max_clients", "max_queued_messages",
-                   "max_resyncs_per_minute"});
+                  {"listen", "max_body_bytes", "max_frame_bytes", "max_clients", "max_connections",
+                   "max_queued_messages", "max_queued_bytes", "max_resyncs_per_minute"});
     if (api.has("listen")) {
       try {
         std::tie(config.api_host, config.api_port) = parseListen(api.string("listen", ""), "api.listen");
@@ -372,8 +405,12 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
     config.max_frame_bytes =
         static_cast<size_t>(api.number("max_frame_bytes", double(config.max_frame_bytes), 1024, 1 << 30));
     config.max_clients = static_cast<size_t>(api.number("max_clients", double(config.max_clients), 1, 100000));
+    config.max_connections =
+        static_cast<size_t>(api.number("max_connections", double(config.max_connections), 1, 100000));
     config.max_queued_messages =
         static_cast<size_t>(api.number("max_queued_messages", double(config.max_queued_messages), 16, 1 << 20));
+    config.max_queued_bytes =
+        static_cast<size_t>(api.number("max_queued_bytes", double(config.max_queued_bytes), 64 << 10, 1 << 30));
     config.max_resyncs_per_minute =
         static_cast<size_t>(api.number("max_resyncs_per_minute", double(config.max_resyncs_per_minute), 0, 1000));
   }
@@ -394,7 +431,8 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
       if (!ids.insert(plugin.id).second) {
         throw entry.error(entry.node("id"), entry.qualified("id"), fmt::format("duplicate plugin id '{}'", plugin.id));
       }
-      auto body = entry.has("config") ? toJson(entry.node("config")) : nlohmann::json::object();
+      auto body = entry.has("config") ? ConfigToJson{entry}.convert(entry.node("config"), entry.qualified("config"), 0)
+                                      : nlohmann::json::object();
       if (!body.is_object()) throw entry.error(entry.node("config"), entry.qualified("config"), "expected a mapping");
       plugin.config_json = jsonText(body);
       config.plugins.push_back(std::move(plugin));
@@ -444,11 +482,9 @@ HostConfig parseHostConfigUnchecked(const std::string& text, const std::string& 
 }  // namespace
 
 HostConfig loadHostConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open the configuration file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parseHostConfig(buffer.str(), path);
+  auto text = readWholeFile(path, kMaxYamlBytes);
+  if (!text) throw ConfigError(fmt::format("cannot read the configuration file: {}", text.error().message));
+  return parseHostConfig(*text, path);
 }
 
 void expandVariables(HostConfig& config) {

@@ -123,6 +123,8 @@ struct HostConfig {
   size_t max_body_bytes = 1 << 20;
   size_t max_frame_bytes = 64 << 10;
   size_t max_clients = 256;
+  size_t max_connections = 512;
+  size_t max_queued_bytes = 16 << 20;  // per WebSocket client  // open HTTP connections; health and the kill switch keep a reserve beyond
   size_t max_queued_messages = 4096;  // per WebSocket client, before it is told to resync
   size_t max_resyncs_per_minute = 3;  // per WebSocket client; one more and it is closed
   std::string store_dir = "store";

@@ -18,6 +18,9 @@
 
 namespace th {
 
+// The largest YAML file the host reads (a configuration, a calendar).
+inline constexpr uintmax_t kMaxYamlBytes = 1u << 20;
+
 // Parses a whole YAML document; a syntax error becomes a ConfigError naming
 // `source`, the line and the column.
 inline YAML::Node loadYaml(const std::string& text, const std::string& source) {

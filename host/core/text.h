@@ -7,6 +7,17 @@
 
 namespace th {
 
+// An id that becomes a store key, a folder name and log text (a strategy's,
+// a plugin's): 1-64 characters of a-z, 0-9, _ and -. Nothing that could
+// climb a path (../x), break a line or hide in a log.
+inline bool isSafeId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
 inline std::string uppercase(std::string text) {
   for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;

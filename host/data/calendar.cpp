@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "config/yaml_reader.h"
+#include "core/files.h"
 #include "core/time.h"
 
 namespace th {
@@ -332,11 +333,9 @@ Result<SessionCalendar> SessionCalendar::parse(const std::string& text, const st
 }
 
 Result<SessionCalendar> SessionCalendar::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::Io, fmt::format("{}: cannot open the calendar file", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse(buffer.str(), path);
+  auto text = readWholeFile(path, kMaxYamlBytes);
+  if (!text) return fail(text.error().code, fmt::format("cannot read the calendar file: {}", text.error().message));
+  return parse(*text, path);
 }
 
 bool SessionCalendar::covers(int32_t yyyymmdd) const { return indexOf(yyyymmdd) >= 0; }

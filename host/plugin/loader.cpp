@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 
+#include "core/text.h"
 #include "plugin/plugin.h"
 
 namespace th {
@@ -72,14 +73,6 @@ std::optional<std::string> elfProblem(const std::string& path, uintmax_t size) {
     }
   }
   return std::nullopt;
-}
-
-bool validId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
-  }
-  return true;
 }
 
 std::string cstr(const char* s) { return s ? std::string(s) : std::string(); }
@@ -162,7 +155,7 @@ Result<std::unique_ptr<PluginLibrary>> PluginLibrary::load(const std::string& pa
                           descriptor.abi_major, descriptor.abi_minor, TH_ABI_VERSION_MAJOR, TH_ABI_VERSION_MINOR)));
   }
   std::string id = cstr(descriptor.id);
-  if (!validId(id))
+  if (!isSafeId(id))
     return std::unexpected(loadError(path, fmt::format("invalid plugin id '{}' (use [a-z0-9_-]+)", id)));
   if (!descriptor.create || !descriptor.destroy) {
     return std::unexpected(loadError(path, "descriptor lacks create or destroy"));

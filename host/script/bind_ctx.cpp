@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "broker/instrument.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "script/instance.h"
 #include "script/lua_util.h"
@@ -57,13 +59,23 @@ int ctxNow(lua_State* L) {
   return 1;
 }
 
-uint64_t addTimer(lua_State* L, StrategyInstance& instance, int64_t at_ns, int tag_index) {
-  const char* tag_text = luaL_optstring(L, tag_index, "");
+uint64_t newTimer(StrategyInstance& instance, int64_t at_ns, const char* tag_text) {
+  const size_t used = instance.live() ? instance.entry()->timers.size() : instance.snapshot()->timers.size();
+  instance.checkQuota("ctx:at/ctx:after", "max_timers", used, instance.definition().runtime.max_timers);
   std::string tag = tag_text;
   if (instance.live()) return instance.service().addTimer(*instance.entry(), at_ns, std::move(tag));
   uint64_t id = instance.service().nextTimerId();
   instance.snapshot()->timers.push_back(StrategyTimer{id, at_ns, std::move(tag)});
   return id;
+}
+
+// Pushes the new timer's id; the tag is argument `tag_index`.
+int addTimer(lua_State* L, StrategyInstance& instance, int64_t at_ns, int tag_index) {
+  const char* tag_text = luaL_optstring(L, tag_index, "");
+  return luaGuard(L, [&] {
+    lua_pushinteger(L, static_cast<lua_Integer>(newTimer(instance, at_ns, tag_text)));
+    return 1;
+  });
 }
 
 // ctx:at(when, tag): when is epoch milliseconds, or "HH:MM" exchange time
@@ -88,8 +100,7 @@ int ctxAt(lua_State* L) {
     lua_Number ms = luaL_checknumber(L, 2);
     at_ns = static_cast<int64_t>(ms) * 1'000'000;
   }
-  lua_pushinteger(L, static_cast<lua_Integer>(addTimer(L, instance, at_ns, 3)));
-  return 1;
+  return addTimer(L, instance, at_ns, 3);
 }
 
 // ctx:after(milliseconds, tag)
@@ -98,8 +109,7 @@ int ctxAfter(lua_State* L) {
   lua_Number ms = luaL_checknumber(L, 2);
   if (ms < 0) return luaL_error(L, "ctx:after: the delay must not be negative");
   int64_t at_ns = instance.nowNs() + static_cast<int64_t>(ms * 1e6);
-  lua_pushinteger(L, static_cast<lua_Integer>(addTimer(L, instance, at_ns, 3)));
-  return 1;
+  return addTimer(L, instance, at_ns, 3);
 }
 
 int ctxCancelTimer(lua_State* L) {
@@ -129,6 +139,15 @@ int ctxSignal(lua_State* L) {
     if (!signal->contains("symbol") || !(*signal)["symbol"].is_string()) {
       throw ScriptError("ctx:signal: symbol is required (a string)");
     }
+    const auto& runtime = instance.definition().runtime;
+    if (const size_t bytes = jsonText(*signal).size(); bytes > runtime.max_signal_bytes) {
+      instance.checkQuota(fmt::format("ctx:signal: {} bytes of JSON", bytes).c_str(), "max_signal_bytes",
+                          runtime.max_signal_bytes, runtime.max_signal_bytes);
+    }
+    instance.checkQuota("ctx:signal", "max_signals_per_minute",
+                        StrategyInstance::inLastMinute(instance.signal_times, instance.nowNs()),
+                        runtime.max_signals_per_minute);
+    instance.signal_times.push_back(instance.nowNs());
     if (instance.live()) instance.service().publishSignal(*instance.entry(), std::move(*signal));
     return 0;
   });
@@ -156,6 +175,11 @@ int ctxMark(lua_State* L) {
     marker.ts_ns = instance.nowNs();
     if (auto time = numberField(L, 2, "time", kWhere)) marker.ts_ns = static_cast<int64_t>(*time) * 1'000'000;
     if (marker.text.empty() && marker.price == 0) throw ScriptError("ctx:mark: give a text, a price or both");
+    if (auto problem = symbolProblem(symbol)) throw ScriptError(fmt::format("ctx:mark: symbol {}", *problem));
+    instance.checkQuota("ctx:mark", "max_marks_per_minute",
+                        StrategyInstance::inLastMinute(instance.mark_times, instance.nowNs()),
+                        instance.definition().runtime.max_marks_per_minute);
+    instance.mark_times.push_back(instance.nowNs());
     marker.origin = instance.definition().id;
     if (instance.live()) instance.service().publishMark(*instance.entry(), symbol, std::move(marker));
     return 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <lua.hpp>
 
+#include "broker/instrument.h"
 #include "core/time.h"
 #include "script/instance.h"
 #include "script/lua_util.h"
@@ -124,10 +125,16 @@ int ctxSubscribe(lua_State* L) {
   auto& instance = ctxInstance(L);
   const char* symbol = luaL_checkstring(L, 2);
   return luaGuard(L, [&] {
-    if (std::strlen(symbol) == 0 || std::strlen(symbol) > Symbol::kCapacity) {
-      throw ScriptError(fmt::format("ctx:subscribe: '{}' is not a symbol", symbol));
-    }
+    if (auto problem = symbolProblem(symbol)) throw ScriptError(fmt::format("ctx:subscribe: symbol {}", *problem));
     uint32_t streams = parseStreams(L, 3);
+    const auto& def = instance.definition();
+    const bool known = std::ranges::find(def.symbols, symbol) != def.symbols.end() ||
+                       (instance.live() && std::ranges::find(instance.entry()->extra_symbols, symbol) !=
+                                               instance.entry()->extra_symbols.end());
+    if (!known) {
+      const size_t used = instance.live() ? instance.entry()->extra_symbols.size() : instance.snapshot()->subscriptions.size();
+      instance.checkQuota("ctx:subscribe", "max_subscriptions", used, def.runtime.max_subscriptions);
+    }
     if (instance.live()) {
       instance.service().subscribeFor(*instance.entry(), symbol, streams);
     } else {

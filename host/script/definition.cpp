@@ -11,20 +11,15 @@
 #include <sstream>
 
 #include "config/yaml_reader.h"
+#include "core/files.h"
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace th {
 namespace {
 
 constexpr size_t kMaxFiles = 256;
 constexpr size_t kMaxBytes = 4u << 20;
-
-bool validId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
 
 // "09:30" → minutes since midnight; -1 when malformed.
 int32_t parseClock(std::string_view text) {
@@ -220,7 +215,7 @@ Result<StrategyDefinition> parseDefinition(const std::string& text, const std::s
     def.schema = static_cast<int32_t>(top.integer("schema", 0, 1, 1));
     if (!top.has("schema")) throw top.error(root, "schema", "required key is missing (schema: 1)");
     def.id = top.requiredString("id");
-    if (!validId(def.id)) {
+    if (!isSafeId(def.id)) {
       throw top.error(top.node("id"), "id", fmt::format("'{}' must be 1-64 characters of a-z, 0-9, _ and -", def.id));
     }
     auto expected = std::filesystem::path(source).stem().string();
@@ -261,9 +256,11 @@ Result<StrategyDefinition> parseDefinition(const std::string& text, const std::s
       if (!params.IsMap()) throw top.error(params, "params", "expected a mapping of parameter name to its spec");
       for (auto it = params.begin(); it != params.end(); ++it) {
         auto name = it->first.IsScalar() ? it->first.Scalar() : std::string();
-        if (!validId(name) || name.find('-') != std::string::npos) {
+        if (!isSafeId(name) || name.find('-') != std::string::npos) {
           throw top.error(it->first, "params", fmt::format("'{}' is not a valid parameter name (a-z, 0-9, _)", name));
         }
+        // YAML readers disagree on which of two equal keys wins; it is an error here.
+        if (def.param(name)) throw top.error(it->first, "params." + name, "the key appears twice in this mapping");
         def.params.push_back(parseParam(it->second, name, "params." + name, source));
       }
     }
@@ -288,13 +285,22 @@ Result<StrategyDefinition> parseDefinition(const std::string& text, const std::s
     if (top.has("runtime")) {
       MapReader rt(top.node("runtime"), "runtime", source,
                    {"memory_mb", "callback_budget_ms", "max_errors", "error_window_s", "max_consecutive_errors",
-                    "on_fault", "warmup_bars"});
+                    "max_subscriptions", "max_timers", "max_signals_per_minute", "max_signal_bytes",
+                    "max_marks_per_minute", "on_fault", "warmup_bars"});
       def.runtime.memory_bytes = static_cast<size_t>(rt.integer("memory_mb", 64, 1, 4096)) << 20;
       def.runtime.budget_ms = rt.integer("callback_budget_ms", def.runtime.budget_ms, 1, 60'000);
       def.runtime.max_errors = static_cast<uint32_t>(rt.integer("max_errors", def.runtime.max_errors, 1, 1'000'000));
       def.runtime.error_window_s = rt.integer("error_window_s", def.runtime.error_window_s, 1, 86'400);
       def.runtime.max_consecutive_errors = static_cast<uint32_t>(
           rt.integer("max_consecutive_errors", def.runtime.max_consecutive_errors, 1, 1'000'000));
+      auto quota = [&](const char* key, uint32_t& value, int64_t max) {
+        value = static_cast<uint32_t>(rt.integer(key, value, 0, max));
+      };
+      quota("max_subscriptions", def.runtime.max_subscriptions, 10'000);
+      quota("max_timers", def.runtime.max_timers, 100'000);
+      quota("max_signals_per_minute", def.runtime.max_signals_per_minute, 100'000);
+      quota("max_signal_bytes", def.runtime.max_signal_bytes, 1 << 20);
+      quota("max_marks_per_minute", def.runtime.max_marks_per_minute, 100'000);
       def.runtime.on_fault = rt.oneOf("on_fault", "cancel", {"cancel", "keep"}) == "keep" ? FaultPolicy::Keep
                                                                                             : FaultPolicy::Cancel;
       def.runtime.warmup_bars = static_cast<uint32_t>(rt.integer("warmup_bars", def.runtime.warmup_bars, 0, 100'000));
@@ -349,16 +355,14 @@ Result<StrategySource> readStrategyFolder(const std::string& path) {
   source.definition_name = yaml.filename().string();
   size_t total = 0;
   auto read = [&](const fs::path& file, const std::string& name) -> Result<void> {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return fail(ErrorCode::Io, fmt::format("{}: cannot read", file.string()));
-    std::ostringstream text;
-    text << in.rdbuf();
-    total += text.str().size();
+    auto text = readWholeFile(file, kMaxBytes);
+    if (!text) return std::unexpected(text.error());
+    total += text->size();
     if (total > kMaxBytes || source.files.size() >= kMaxFiles) {
       return fail(ErrorCode::InvalidArgument,
                   fmt::format("{}: the strategy's files exceed {} files or {} MiB", source.dir, kMaxFiles, kMaxBytes >> 20));
     }
-    source.files[name] = text.str();
+    source.files[name] = std::move(*text);
     return {};
   };
   if (auto ok = read(yaml, source.definition_name); !ok) return std::unexpected(ok.error());

@@ -46,6 +46,12 @@ struct RuntimeLimits {
   uint32_t max_errors = 5;          // callback errors within error_window_s that fault the strategy
   int64_t error_window_s = 60;
   uint32_t max_consecutive_errors = 10;  // callbacks failing in a row, however far apart, that fault it
+  // Quotas: beyond them the ctx call raises an error naming the key.
+  uint32_t max_subscriptions = 50;        // symbols beyond the definition's, by ctx:subscribe
+  uint32_t max_timers = 100;              // pending ctx:at / ctx:after timers
+  uint32_t max_signals_per_minute = 60;   // ctx:signal, per minute of the host clock
+  uint32_t max_signal_bytes = 16384;      // one signal as JSON text
+  uint32_t max_marks_per_minute = 120;    // ctx:mark, per minute of the host clock
   FaultPolicy on_fault = FaultPolicy::Cancel;
   uint32_t warmup_bars = 200;  // bars of history replayed into a new instance before it trades
 };

@@ -209,6 +209,18 @@ Result<std::unique_ptr<StrategyInstance>> StrategyInstance::create(StrategyServi
 
 StrategyInstance::~StrategyInstance() = default;
 
+void StrategyInstance::checkQuota(const char* what, const char* key, size_t used, uint32_t limit) {
+  if (used < limit) return;
+  if (service_) service_->quotaRefused();
+  throw ScriptError(fmt::format("{}: refused: beyond the strategy's quota of {} (runtime.{})", what, limit, key));
+}
+
+size_t StrategyInstance::inLastMinute(std::deque<int64_t>& times, int64_t now) {
+  constexpr int64_t kMinuteNs = 60'000'000'000;
+  while (!times.empty() && times.front() <= now - kMinuteNs) times.pop_front();
+  return times.size();
+}
+
 void StrategyInstance::skipBars(std::string_view symbol, int64_t until_ns) {
   auto it = std::find_if(skip_until_.begin(), skip_until_.end(), [&](const Skip& s) { return s.symbol == symbol; });
   if (until_ns <= 0) {

@@ -153,6 +153,14 @@ class StrategyInstance {
   void setWarming(WarmupSnapshot& snapshot, Watchdog& watchdog);
   Mode mode() const { return mode_; }
   bool live() const { return mode_ == Mode::Live; }
+  // Raises ScriptError (`what: ... (runtime.<key>)`) and counts the refusal
+  // when `used` has reached `limit`.
+  void checkQuota(const char* what, const char* key, size_t used, uint32_t limit);
+  // How many of `times` (clock ns, oldest first) fall within the last
+  // minute; older ones are dropped. Then `now` is added.
+  static size_t inLastMinute(std::deque<int64_t>& times, int64_t now);
+  std::deque<int64_t> signal_times, mark_times;  // for the per-minute quotas
+
   StrategyEntry* entry() const { return entry_; }
   WarmupSnapshot* snapshot() const { return snapshot_; }
   StrategyService& service() const { return *service_; }

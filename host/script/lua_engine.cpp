@@ -26,6 +26,7 @@ char kModulesKey = 0;   // the ModuleSource*
 char kLoadedKey = 0;    // module name → value, what require returned
 char kLibraryKey = 0;   // the read-only library table behind _G
 char kInterrupted = 0;  // set by the hook: the budget was overrun
+char kArrayMetaKey = 0;  // the metatable json.array() sets
 
 constexpr const char* kForbidden[] = {"io", "debug", "package", "dofile", "loadfile", "loadstring", "module"};
 
@@ -190,6 +191,20 @@ int sandboxCollect(lua_State* L) {
   return luaL_error(L, "collectgarbage('%s') is not available in the strategy sandbox", option);
 }
 
+// json.array([t]): t (or a new table) marked as a JSON array; returns it.
+int jsonArray(lua_State* L) {
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_newtable(L);
+  } else {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+  }
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kArrayMetaKey);
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
 int sandboxDump(lua_State* L) { return luaL_error(L, "string.dump is not available in the strategy sandbox"); }
 
 int sandboxRequire(lua_State* L) {
@@ -306,6 +321,14 @@ LuaHeap& luaHeap(lua_State* L) {
   return *static_cast<LuaHeap*>(ud);
 }
 
+bool isMarkedArray(lua_State* L, int index) {
+  if (!lua_getmetatable(L, index)) return false;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kArrayMetaKey);
+  const bool marked = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return marked;
+}
+
 bool callOverrun(lua_State* L) {
   auto* watchdog = *static_cast<Watchdog**>(lua_getextraspace(L));
   return watchdog && watchdog->overrunning();
@@ -377,6 +400,16 @@ Result<std::unique_ptr<LuaSandbox>> LuaSandbox::create(size_t memory_bytes, cons
     lua_setfield(S, library, "collectgarbage");
     lua_pushcfunction(S, sandboxRequire);
     lua_setfield(S, library, "require");
+    // json.array: the mark that writes an empty table as [].
+    lua_createtable(S, 0, 1);
+    lua_pushliteral(S, "json array");
+    lua_setfield(S, -2, "__name");
+    lua_rawsetp(S, LUA_REGISTRYINDEX, &kArrayMetaKey);
+    lua_createtable(S, 0, 1);
+    lua_pushcfunction(S, jsonArray);
+    lua_setfield(S, -2, "array");
+    makeReadOnly(S, "json", false);
+    lua_setfield(S, library, "json");
     // string.dump would hand out bytecode: replaced before the proxy is made,
     // as are the functions that would run long inside one C call.
     lua_getfield(S, globals, "string");
@@ -676,6 +709,10 @@ void pushJson(lua_State* L, const nlohmann::json& value) {
       return;
     case nlohmann::json::value_t::array: {
       lua_createtable(L, static_cast<int>(value.size()), 0);
+      if (value.empty()) {  // stays [] when written back
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &kArrayMetaKey);
+        lua_setmetatable(L, -2);
+      }
       lua_Integer i = 1;
       for (const auto& item : value) {
         pushJson(L, item);

@@ -193,6 +193,11 @@ void installBudgetedLibraries(lua_State* L, int string_table, int table_table);
 [[nodiscard]] Result<void> callLua(lua_State* L, int nargs, int nresults, const char* what, Watchdog* watchdog,
                                    int64_t budget_ms);
 
+// json.array(t) in the sandbox: marks a table as a JSON array, so that an
+// empty one is written [] rather than {} (a list with nothing in it, not an
+// empty record). Whether the table at `index` carries the mark.
+bool isMarkedArray(lua_State* L, int index);
+
 // Plain data: nil, booleans, numbers, strings, and tables of them whose
 // keys are all strings or form an array 1..n. Anything else (functions,
 // userdata, cycles, mixed keys, NaN) is an error naming the path

@@ -113,7 +113,10 @@ struct Walker {
                   fmt::format("{}: a table is stored either as an array (keys 1..n) or with string keys, not both",
                               where.text()));
     }
-    if (count == 0) {
+    if (count == 0 && isMarkedArray(L, at)) {
+      out.beginArray();
+      out.endArray();
+    } else if (count == 0) {
       out.beginObject();
       out.endObject();
     } else if (kept == 0) {

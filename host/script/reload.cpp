@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/text.h"
 #include "core/json.h"
 #include "core/time.h"
 #include "script/instance.h"
@@ -22,12 +23,6 @@ std::string versionKey(const std::string& id, uint64_t number) {
   key.push_back('\0');
   for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((number >> shift) & 0xff));
   return key;
-}
-
-bool validId(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
 }
 
 int64_t steadyNs() {
@@ -134,7 +129,7 @@ Result<std::string> StrategyService::historyJson(const std::string& id) const {
 // ------------------------------------------------------------------ reload --
 
 void StrategyService::reload(const std::string& id, Done done) {
-  if (!validId(id)) return done(fail(ErrorCode::InvalidArgument, fmt::format("'{}' is not a strategy id", id)));
+  if (!isSafeId(id)) return done(fail(ErrorCode::InvalidArgument, fmt::format("'{}' is not a strategy id", id)));
   auto folder = (std::filesystem::path(options_.dir) / id).string();
   bool posted = host_.postOffCore([this, id, folder, done] {
     auto source = readStrategyFolder(folder);
@@ -367,7 +362,8 @@ void StrategyService::checkWatch() {
     namespace fs = std::filesystem;
     std::error_code ec;
     for (const auto& item : fs::directory_iterator(options_.dir, ec)) {
-      if (!item.is_directory()) continue;
+      std::error_code item_ec;
+      if (!item.is_directory(item_ec)) continue;
       int wd = inotify_add_watch(watch_fd_, item.path().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE);
       if (wd >= 0) watched_[wd] = item.path().filename().string();
     }

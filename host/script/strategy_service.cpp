@@ -11,6 +11,7 @@
 #include "chart/chart_hub.h"
 #include "chart/periods.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "script/instance.h"
 #include "script/lua_engine.h"
@@ -64,21 +65,42 @@ void StrategyService::start() {
     spdlog::info("strategies: no folder '{}'; no strategy runs", options_.dir);
     return;
   }
-  std::vector<std::string> ids;
+  // A folder that cannot be examined (a symlink loop, no permission) is
+  // that strategy failed, with the reason; the others start.
+  std::vector<std::pair<std::string, std::string>> ids;  // id, why it cannot be read ("" if it can)
   for (const auto& item : fs::directory_iterator(options_.dir, ec)) {
     auto id = item.path().filename().string();
     if (!options_.only.empty() && std::find(options_.only.begin(), options_.only.end(), id) == options_.only.end()) {
       continue;
     }
-    if (item.is_directory() && fs::is_regular_file(item.path() / (id + ".yaml"))) ids.push_back(id);
+    std::error_code item_ec;
+    const bool folder = item.is_directory(item_ec);
+    if (!item_ec && !folder) continue;
+    if (!isSafeId(id)) {
+      spdlog::warn("strategies: {:?} is not a strategy id (1-64 of a-z, 0-9, _ and -); skipped", id);
+      continue;
+    }
+    const bool definition = !item_ec && fs::is_regular_file(item.path() / (id + ".yaml"), item_ec);
+    if (item_ec) {
+      ids.emplace_back(id, fmt::format("{}: {}", item.path().string(), item_ec.message()));
+    } else if (definition) {
+      ids.emplace_back(id, "");
+    }
   }
+  if (ec) spdlog::error("strategies: cannot list {}: {}", options_.dir, ec.message());
   std::sort(ids.begin(), ids.end());
-  for (const auto& id : ids) {
+  for (const auto& [id, unreadable] : ids) {
     auto entry = std::make_unique<StrategyEntry>();
     entry->id = id;
     auto* raw = entry.get();
     entries_.emplace(id, std::move(entry));
-    startEntry(*raw);
+    if (unreadable.empty()) {
+      startEntry(*raw);
+    } else {
+      raw->status = StrategyStatus::Failed;
+      raw->reason = unreadable;
+      spdlog::error("strategy {} cannot start: {}", id, unreadable);
+    }
   }
   size_t running = 0;
   for (const auto& [id, entry] : entries_) running += entry->status == StrategyStatus::Running ? 1 : 0;

@@ -181,6 +181,7 @@ class StrategyService {
 
   struct Stats {
     uint64_t callbacks = 0, errors = 0, faults = 0, reloads = 0, failed_reloads = 0, orders = 0, signals = 0;
+    uint64_t quota_refusals = 0;
   };
   const Stats& stats() const { return stats_; }
   // How many strategies are in each status, indexed by StrategyStatus.
@@ -200,6 +201,7 @@ class StrategyService {
   void publishSignal(StrategyEntry& entry, nlohmann::json signal);
   void publishMark(StrategyEntry& entry, const std::string& symbol, Marker marker);
   void subscribeFor(StrategyEntry& entry, const std::string& symbol, uint32_t streams);
+  void quotaRefused() { ++stats_.quota_refusals; }
   uint64_t addTimer(StrategyEntry& entry, int64_t at_ns, std::string tag) { return addTimer(entry, at_ns, std::move(tag), 0); }
 
  private:

@@ -53,7 +53,7 @@ function screen.metrics(c, S, T, iv)
                     math.max(0, 5 - 10 * spread / bid)
   m.confidence_parts = {yield = math.min(40, m.premium_yield * 20000), pop = 40 * m.pop, liquidity = liquidity}
   m.confidence = m.confidence_parts.yield + m.confidence_parts.pop + liquidity
-  local warnings = {}
+  local warnings = json.array()  -- [] in JSON when there are none
   if m.premium_yield < 0.001 then
     warnings[#warnings + 1] = string.format("yield %.3f%% below 0.1%%", m.premium_yield * 100)
   end
@@ -146,7 +146,7 @@ function screen.run(inputs, p)
     if a[key] ~= b[key] then return a[key] > b[key] end
     return a.contract < b.contract
   end)
-  local results = {}
+  local results = json.array()  -- [] in JSON when nothing passed
   for i = 1, math.min(#all, p.max_results) do
     all[i].rank = i
     results[i] = all[i]

@@ -15,8 +15,10 @@ using test::http;
 
 class ApiServerTest : public ::testing::Test {
  protected:
-  void startServer(std::string token, size_t max_body = 1024, size_t max_frame = 4096, size_t max_queue = 4096) {
+  void startServer(std::string token, size_t max_body = 1024, size_t max_frame = 4096, size_t max_queue = 4096,
+                   size_t max_connections = 512) {
     ApiOptions options;
+    options.max_connections = max_connections;
     options.port = 0;
     options.token = std::move(token);
     options.max_body_bytes = max_body;
@@ -55,6 +57,63 @@ TEST_F(ApiServerTest, RoutesWithParametersAndDecodedQuery) {
   EXPECT_EQ(j["name"], "SPY");
   EXPECT_EQ(j["query"]["note"], "a b");
   EXPECT_NE(r.head.find("Content-Type: application/json"), std::string::npos);
+}
+
+// RFC 9112 framing: a request a proxy and the host could frame differently
+// (a coding after chunked, two Transfer-Encodings, one with a length) is
+// refused before its body is read, so nothing can ride in it as a second
+// request. Plain chunked is read.
+TEST_F(ApiServerTest, AmbiguousFramingIsRefusedAndChunkedIsRead) {
+  startServer("secret");
+  const std::string smuggled = "5\r\nhello\r\n0\r\n\r\n";
+  for (std::string te : {"Transfer-Encoding: chunked, identity\r\n",
+                                "Transfer-Encoding: gzip\r\n",
+                                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                                "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"}) {
+    auto r = test::rawHttp(port_, "POST /api/v1/things HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n" + te +
+                                      "\r\n" + smuggled);
+    EXPECT_EQ(r.status, 400) << te;
+    // (With a length as well, the parser refuses it first: "bad Content-Length".)
+    EXPECT_TRUE(r.body.find("Transfer-Encoding") != std::string::npos ||
+                r.body.find("bad Content-Length") != std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(mutations_.load(), 0);
+  auto chunked = test::rawHttp(port_, "POST /api/v1/things HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n"
+                                      "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n" + smuggled);
+  EXPECT_EQ(chunked.status, 201) << chunked.body;
+  EXPECT_EQ(nlohmann::json::parse(chunked.body)["received"], 5);
+}
+
+// Connections are capped: past api.max_connections a request is answered
+// 503 at once, while health (and the kill switch) still get through on the
+// reserve; when the idle ones close, requests are served again.
+TEST_F(ApiServerTest, ConnectionsPastTheCapAre503ButHealthGetsThrough) {
+  startServer("secret", 1024, 4096, 4096, 4);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port_);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    idle.push_back(fd);
+  }
+  for (int i = 0; i < 100 && server_->connectionsOpen() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(server_->connectionsOpen(), 4u);
+  auto refused = http(port_, "GET", "/api/v1/echo/x");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(reason(refused).find("too many connections"), std::string::npos) << refused.body;
+  EXPECT_EQ(http(port_, "GET", "/api/v1/health").status, 200);
+  EXPECT_EQ(server_->connectionsRefused(), 1u);
+  for (int fd : idle) ::close(fd);
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    served = http(port_, "GET", "/api/v1/echo/x").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST_F(ApiServerTest, UnknownPathAndWrongMethodAreExplained) {

@@ -145,7 +145,7 @@ TEST_F(ChartApi, UdfErrorsSayWhatIsWrong) {
   EXPECT_EQ(get("/udf/history?symbol=SPY&resolution=5&to=2").body,
             R"({"s":"error","errmsg":"from and to must be Unix times in seconds"})");
   EXPECT_EQ(get("/udf/history?symbol=S%20PY&resolution=5&from=1&to=2").body,
-            R"({"s":"error","errmsg":"symbol: 'S PY' has a character that is not A-Z, 0-9, '.', '-', '^' or '/'"})");
+            R"({"s":"error","errmsg":"symbol: 'S PY' has a character other than A-Z, 0-9, '.', '-' and '/'"})");
   EXPECT_EQ(get("/udf/symbols?symbol=XXX").body, R"({"s":"error","errmsg":"unknown_symbol: no such symbol 'XXX'"})");
   // History the provider cannot give: the error comes back in UDF form.
   std::promise<HttpResult> answer;

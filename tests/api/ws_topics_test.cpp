@@ -155,10 +155,11 @@ class GaplessReader {
 
 class WsTopicsTest : public ::testing::Test {
  protected:
-  void startServer(size_t max_queue = 4096, size_t max_resyncs = 3) {
+  void startServer(size_t max_queue = 4096, size_t max_resyncs = 3, size_t max_bytes = 16 << 20) {
     ApiOptions options;
     options.port = 0;
     options.max_queued_messages = max_queue;
+    options.max_queued_bytes = max_bytes;
     options.max_resyncs_per_minute = max_resyncs;
     server_ = std::make_unique<ApiServer>(options);
     server_->onWsMessage([this](WsClientId id, std::string_view t) { reported_.message(id, t); });
@@ -414,6 +415,24 @@ TEST_F(WsTopicsTest, SubscriberThatKeepsFallingBehindIsDroppedAndOthersMissNothi
   reader.join();
   EXPECT_EQ(reader.problem(), "");
   EXPECT_EQ(reader.last(), last);
+}
+
+// The queue is bounded in bytes as well as in messages: a client that
+// never reads while large answers (snapshots) are sent to it is closed once
+// they would pass max_queued_bytes, long before the message count is
+// reached, and the host holds no more of them.
+TEST_F(WsTopicsTest, AClientThatNeverReadsLargeAnswersIsClosedAtTheByteCap) {
+  startServer(/*max_queue=*/4096, /*max_resyncs=*/3, /*max_bytes=*/256 << 10);
+  auto slow = connect(4096);  // never reads again
+  const std::string big(64 << 10, 'x');
+  int sent = 0;
+  for (; sent < 1000 && server_->clientsDropped() == 0; ++sent) {
+    server_->sendTo(slow.id, text(R"({"type":"snapshot","pad":")" + big + R"("})"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(server_->clientsDropped(), 1u) << "still open after " << sent << " answers of 64 KiB";
+  EXPECT_LT(sent, 200) << "closed only at the message count";
+  EXPECT_TRUE(reported_.waitClosed(slow.id));
 }
 
 }  // namespace

@@ -95,6 +95,42 @@ TEST(OrderIntent, EachMistakeIsNamed) {
   EXPECT_EQ(errorOf(intent), "take_profit_price: must be above 0, got -1");
 }
 
+// What enters at the edge is a quantity a broker can fill, a symbol by the
+// grammar and a strategy id that is a safe name: the rest is refused with
+// the field and the reason.
+TEST(OrderIntent, QuantitiesSymbolsAndIdsOutsideTheGrammarAreRefused) {
+  auto intent = limitBuy(1e-300);
+  EXPECT_EQ(errorOf(intent), "quantity: 1e-300 is finer than 1e-09 (fractional quantities go to nine decimal places)");
+  intent = limitBuy(1.0000000001);
+  EXPECT_NE(errorOf(intent).find("finer than 1e-09"), std::string::npos);
+  intent = limitBuy(2e9);
+  EXPECT_EQ(errorOf(intent), "quantity: 2000000000 is more than 1000000000");
+  EXPECT_TRUE(validateIntent(limitBuy(0.123456789)));
+  EXPECT_TRUE(validateIntent(limitBuy(999'999'999)));
+  intent = limitBuy(1, 1e300);
+  EXPECT_EQ(errorOf(intent), "limit_price: 1e+300 is more than 1000000000");
+  for (auto [symbol, reason] : std::initializer_list<std::pair<std::string, std::string>>{
+           {"SP\nY", "symbol: 'SP\\x0aY' has a character other than A-Z, 0-9, '.', '-' and '/'"},
+           {std::string("SPY\0X", 5), "symbol: 'SPY\\x00X' has a character other than A-Z, 0-9, '.', '-' and '/'"},
+           {std::string(10'000, 'A'),
+            "symbol: 'AAAAAAAAAAAAAAAAAAAAAAAA...' is 10000 characters: a symbol has at most 16 (or is an OCC option "
+            "symbol)"},
+           {"1ABC", "symbol: '1ABC' does not start with a letter A-Z"},
+           {"", "symbol: missing"}}) {
+    intent = limitBuy();
+    intent.symbol = symbol;
+    EXPECT_EQ(errorOf(intent), reason);
+  }
+  for (const char* fine : {"BRK.B", "BF-B", "BTC/USD", "SPY"}) {
+    intent = limitBuy();
+    intent.symbol = fine;
+    EXPECT_TRUE(validateIntent(intent)) << fine;
+  }
+  intent = limitBuy();
+  intent.strategy = "../x";
+  EXPECT_EQ(errorOf(intent), "strategy: '../x' is not a strategy id (1-64 of a-z, 0-9, _ and -)");
+}
+
 TEST(OrderIntent, OccSymbols) {
   EXPECT_TRUE(isOccSymbol("SPY261120C00590000"));
   EXPECT_TRUE(isOccSymbol("SPY   261120C00590000"));

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <th/plugin.h>
@@ -71,10 +72,41 @@ TEST(HostConfig, NonScalarsWhereTextBelongsAreNamed) {
   EXPECT_NE(id.find("host.yaml:2:9: plugins[0].id: expected a string"), std::string::npos) << id;
 }
 
+// A plugin's config is JSON to the plugin, and JSON has no aliases: a
+// "billion laughs" (each level aliasing the last ten times) is refused
+// naming where, instead of being expanded into gigabytes; so are a key
+// given twice and a file that is not a regular file.
+TEST(HostConfig, APluginConfigThatWouldExpandWithoutBoundIsRefused) {
+  std::string yaml = "plugins:\n  - id: synthetic\n    config:\n      a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    yaml += fmt::format("      a{}: &a{} [", i, i);
+    for (int j = 0; j < 10; ++j) yaml += fmt::format("{}*a{}", j ? ", " : "", i - 1);
+    yaml += "]\n";
+  }
+  auto message = errorOf(yaml);
+  EXPECT_NE(message.find("host.yaml:"), std::string::npos) << message;
+  EXPECT_NE(message.find("plugins[0].config.a"), std::string::npos) << message;
+  EXPECT_NE(message.find("more than 100000 values (aliases expand in full; is one repeated?)"), std::string::npos)
+      << message;
+  EXPECT_EQ(errorOf("plugins:\n  - id: synthetic\n    config: {seed: 1, seed: 2}\n"),
+            "host.yaml:3:23: plugins[0].config.seed: the key appears twice in this mapping");
+  for (const char* special : {"/dev/zero", "/tmp"}) {
+    try {
+      loadHostConfig(special);
+      ADD_FAILURE() << special;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("cannot read the configuration file: {}: not a regular file", special));
+    }
+  }
+}
+
 TEST(HostConfig, YamlSyntaxErrorHasALine) {
+  // The flow sequence opened on line 2 is still open at the end (line 3).
   auto message = errorOf("api:\n  listen: [unclosed\n");
-  EXPECT_NE(message.find("host.yaml:"), std::string::npos);
-  EXPECT_NE(message.find("YAML syntax error"), std::string::npos) << message;
+  EXPECT_EQ(message.substr(0, 25), "host.yaml:3:1: YAML synta") << message;
+  // An error in the middle of a file names its own line, not the last.
+  auto tab = errorOf("host:\n  var_dir: var\napi:\n\tlisten: x\nstrategies:\n  dir: s\n");
+  EXPECT_EQ(tab.substr(0, 12), "host.yaml:4:") << tab;
 }
 
 TEST(HostConfig, PluginConfigBecomesTypedJsonWithVarExpanded) {

@@ -9,10 +9,15 @@ namespace {
 
 TEST(SimulatedClock, PacedClockRunsAtItsSpeed) {
   SimulatedClock clock(1'000'000'000'000LL, 3600);  // an hour per real second
+  const auto wall_start = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   int64_t advanced = clock.nowNs() - 1'000'000'000'000LL;
-  // 50 ms of wall time at 3600× is at least 180 simulated seconds.
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - wall_start);
+  // 50 ms of wall time at 3600× is at least 180 simulated seconds, and no
+  // more than 3600× the wall time that really passed (a clock running at
+  // the wrong speed, fast or slow, fails).
   EXPECT_GE(advanced, 180'000'000'000LL);
+  EXPECT_LE(advanced, wall.count() * 3600 + 3600'000'000LL) << "advanced " << advanced << " ns in " << wall.count();
 }
 
 // A session starting up holds its clock: loading plugins and strategies

@@ -387,6 +387,10 @@ TEST(SessionCalendarFile, YamlSyntaxErrorsAndMissingFilesAreReported) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::Io);
   EXPECT_NE(missing.error().message.find("/nonexistent/calendar.yaml"), std::string::npos);
+  // data.calendar: /dev/zero would read forever: refused before a byte is read.
+  auto device = SessionCalendar::load("/dev/zero");
+  ASSERT_FALSE(device);
+  EXPECT_EQ(device.error().message, "cannot read the calendar file: /dev/zero: not a regular file");
 }
 
 }  // namespace

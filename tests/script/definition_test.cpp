@@ -68,6 +68,9 @@ TEST(Definition, ErrorsNameFileLineAndKey) {
             std::string::npos);
   EXPECT_EQ(errorOf(base("timeframe: 2m\n")),
             "strategies/orb/orb.yaml:7:1: timeframe: the key appears twice in this mapping");
+  // Two specs under one name: neither silently wins.
+  EXPECT_EQ(errorOf(base("params:\n  n: {type: integer, default: 1}\n  n: {type: integer, default: 2}\n")),
+            "strategies/orb/orb.yaml:9:3: params.n: the key appears twice in this mapping");
   EXPECT_NE(errorOf("schema: 1\nid: orb\nversion: 1.0.0\nsymbols: [SPY]\ntimeframe: 2m\n").find("'2m' is not one of"),
             std::string::npos);
   EXPECT_EQ(errorOf(base("schedule: {start: \"9:35\"}\n")),

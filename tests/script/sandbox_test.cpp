@@ -260,6 +260,29 @@ TEST_F(Sandbox, StateIsPlainDataOnly) {
 // The state stored before every order is written as text directly: it must
 // be exactly the text of the document, key order, escapes and numbers alike,
 // and refuse the same values with the same words.
+// Both JSON writers (the document and the text) write a table marked with
+// json.array() as an array even when it is empty, and an unmarked empty
+// table as {}; an empty array read back keeps its mark.
+TEST_F(Sandbox, AnEmptyTableIsAnObjectUnlessMarkedAnArray) {
+  ASSERT_EQ(error("v = {list = json.array(), record = {}, filled = json.array({1, 2}), fresh = json.array({})}"), "");
+  lua_State* L = box_->state();
+  lua_getglobal(L, "v");
+  auto document = luaToJson(L, -1, "v");
+  std::string text;
+  ASSERT_TRUE(luaToJsonText(L, -1, "v", text));
+  lua_pop(L, 1);
+  ASSERT_TRUE(document) << document.error().message;
+  EXPECT_EQ(jsonText(*document), R"({"filled":[1,2],"fresh":[],"list":[],"record":{}})");
+  EXPECT_EQ(text, jsonText(*document));
+  pushJson(L, nlohmann::json::parse(R"({"a":[],"b":{}})"));
+  auto round = luaToJson(L, -1, "back");
+  lua_pop(L, 1);
+  ASSERT_TRUE(round);
+  EXPECT_EQ(jsonText(*round), R"({"a":[],"b":{}})");
+  EXPECT_NE(error("json.array(5)").find("table expected"), std::string::npos);
+  EXPECT_NE(error("json = 1").find("cannot replace the global 'json'"), std::string::npos);
+}
+
 TEST_F(Sandbox, StateTextIsTheDocumentsText) {
   lua_State* L = box_->state();
   // Runs `code`, then reads its global v both ways.

@@ -62,6 +62,7 @@ class StrategyHarness : public OmsHarness, public StrategyHost, public RouterHos
       std::ofstream(folder / name) << text;
     }
   }
+  std::filesystem::path strategiesDir() const { return strategies_.path(); }
   // A definition with the usual keys; `extra` is appended as YAML.
   static std::string yaml(const std::string& id, const std::string& version = "1.0.0",
                           const std::string& extra = "", const std::string& symbols = "[SPY]") {

@@ -2,6 +2,7 @@
 // paper broker from libpaper.so, RocksDB in a temp dir.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <set>
 
@@ -194,6 +195,25 @@ end
   EXPECT_EQ(changes[0]["data"]["to"], "HALTED");
 }
 
+// A folder that cannot be examined (here a symlink to itself) is that
+// strategy failed, with the reason; the host starts and the others run. A
+// definition that is not a regular file (a FIFO) is not read: no start waits on it.
+TEST(StrategyService, OneBadFolderFailsThatStrategyAlone) {
+  StrategyHarness h;
+  h.write("counter", StrategyHarness::yaml("counter"), kCounter);
+  std::filesystem::create_directory_symlink(h.strategiesDir() / "loop", h.strategiesDir() / "loop");
+  std::filesystem::create_directories(h.strategiesDir() / "fifo");
+  ASSERT_EQ(::mkfifo((h.strategiesDir() / "fifo" / "fifo.yaml").c_str(), 0600), 0);
+  h.start();
+  EXPECT_EQ(h.status("counter"), "running");
+  EXPECT_EQ(h.status("loop"), "failed");
+  auto loop = h.strategies().strategyJson("loop");
+  ASSERT_TRUE(loop);
+  EXPECT_NE(loop->find("Too many levels of symbolic links"), std::string::npos) << *loop;
+  h.minutes("SPY", 2);
+  EXPECT_EQ(h.state("counter")["n"], 2);
+}
+
 TEST(StrategyService, ErrorsAreReportedWithTracebacksAndTooManyFaultOnlyThatStrategy) {
   StrategyHarness h;
   h.write("fragile",
@@ -308,6 +328,70 @@ end
   auto errors = strategyRecords(h, "error");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0]["error"].get<std::string>().find("budget of 50 ms"), std::string::npos) << errors[0].dump();
+}
+
+// Every resource a strategy can make the host hold has a quota: past it the
+// ctx call raises an error naming the key, and the refusal is counted. The
+// calls made before reaching it stand.
+TEST(StrategyService, EachRuntimeQuotaRefusesPastItsLimitNamingTheKey) {
+  StrategyHarness h;
+  const std::string runtime =
+      "runtime: {max_subscriptions: 3, max_timers: 4, max_signals_per_minute: 5, max_signal_bytes: 200, "
+      "max_marks_per_minute: 2, max_errors: 1000, max_consecutive_errors: 1000}\n";
+  h.write("greedy", StrategyHarness::yaml("greedy", "1.0.0", runtime), R"(
+local function try(f, ...)
+  local ok, err = pcall(f, ...)
+  return ok and 'ok' or err
+end
+function on_bar(ctx, bar)
+  local r = {}
+  r.subscribe = {}
+  for i = 1, 4 do r.subscribe[i] = try(ctx.subscribe, ctx, 'ZZ' .. i) end
+  r.known = try(ctx.subscribe, ctx, 'SPY')
+  r.bad_symbol = try(ctx.subscribe, ctx, 'SP\nY')
+  r.timers = {}
+  for i = 1, 5 do r.timers[i] = try(ctx.after, ctx, 60000 * i, 't' .. i) end
+  r.signals = {}
+  for i = 1, 6 do r.signals[i] = try(ctx.signal, ctx, {symbol = 'SPY', n = i}) end
+  r.big = try(ctx.signal, ctx, {symbol = 'SPY', text = string.rep('x', 300)})
+  r.marks = {}
+  for i = 1, 3 do r.marks[i] = try(ctx.mark, ctx, {text = 'm' .. i}) end
+  ctx.state.r = r
+end
+)");
+  h.start();
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  auto r = h.state("greedy")["r"];
+  EXPECT_EQ(r["subscribe"][2], "ok");
+  EXPECT_NE(r["subscribe"][3].get<std::string>().find(
+                "ctx:subscribe: refused: beyond the strategy's quota of 3 (runtime.max_subscriptions)"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(r["known"], "ok") << "a symbol of the definition costs nothing";
+  EXPECT_NE(r["bad_symbol"].get<std::string>().find("ctx:subscribe: symbol 'SP\\x0aY' has a character"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(r["timers"][3], "ok");
+  EXPECT_NE(r["timers"][4].get<std::string>().find("(runtime.max_timers)"), std::string::npos) << r.dump();
+  EXPECT_EQ(r["signals"][4], "ok");
+  EXPECT_NE(r["signals"][5].get<std::string>().find("quota of 5 (runtime.max_signals_per_minute)"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_NE(r["big"].get<std::string>().find("bytes of JSON: refused: beyond the strategy's quota of 200 "
+                                              "(runtime.max_signal_bytes)"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(r["marks"][1], "ok");
+  EXPECT_NE(r["marks"][2].get<std::string>().find("(runtime.max_marks_per_minute)"), std::string::npos) << r.dump();
+  EXPECT_EQ(h.strategies().stats().quota_refusals, 5u);
+  EXPECT_EQ(strategyRecords(h, "error").size(), 0u) << "refusals the script caught are not callback errors";
+  // A minute later the per-minute quotas allow again.
+  h.write("greedy", StrategyHarness::yaml("greedy", "1.0.1", runtime), R"(
+function on_bar(ctx, bar) ctx.state.again = ctx:signal{symbol = 'SPY'} == nil end
+)");
+  ASSERT_TRUE(h.reload("greedy"));
+  h.minutes("SPY", 2);
+  EXPECT_EQ(h.state("greedy")["again"], true);
 }
 
 TEST(StrategyService, OnRequestAnswersRefusesAndCountsScriptErrors) {

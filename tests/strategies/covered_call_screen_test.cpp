@@ -144,6 +144,21 @@ TEST_F(CoveredCallScreen, ConfidenceAndWarningsMatchHandComputedValues) {
   EXPECT_LT(w["pop"].get<double>(), 0.5);
 }
 
+// The docs promise arrays: a screen that passes nothing has "results": [],
+// and a candidate with nothing to warn of has "warnings": [], not {}.
+TEST_F(CoveredCallScreen, EmptyListsAreArraysInItsJson) {
+  auto none = run(Json::array());
+  ASSERT_TRUE(none["results"].is_array()) << none.dump();
+  EXPECT_TRUE(none["results"].empty());
+  auto out = run(reference_["chain"], Json::object(), reference_["price"].get<double>(), reference_["years"]);
+  size_t quiet = 0;
+  for (const auto& r : out["results"]) {
+    ASSERT_TRUE(r["warnings"].is_array()) << r.dump();
+    quiet += r["warnings"].empty() ? 1 : 0;
+  }
+  EXPECT_GT(quiet, 0u) << "the reference chain has a candidate with no warnings";
+}
+
 TEST_F(CoveredCallScreen, EachFilterPassesAtItsBoundAndFailsJustBeyond) {
   // OTM %: [0, 3] of 500: strikes 500 and 515 pass, 499.99 and 515.01 do not.
   EXPECT_EQ(verdict(call(500)), "passed");
