@@ -73,6 +73,23 @@ SharedText wsError(std::string_view message) {
   return std::make_shared<const std::string>(fmt::format(R"({{"type":"error","error":{}}})", jsonString(message)));
 }
 
+// Runs `work` on the core thread for a symbol the host knows (its hub has
+// the symbol) or its data provider can look up; any other gets `unknown`.
+// A chart request creates series, and anyone who may read charts could
+// otherwise have the host hold them for every made-up symbol.
+template <class Work, class Unknown>
+void onKnownSymbol(ChartService& service, const std::string& symbol, Work work, Unknown unknown) {
+  bool posted = service.onCore([&service, symbol, work, unknown](ChartHub& hub) mutable {
+    if (hub.knows(symbol)) return work(hub);
+    service.lookup(symbol, [&service, symbol, work, unknown](Result<InstrumentInfo> info) mutable {
+      if (!info) return unknown(fmt::format("symbol: '{}' is not one the host has data for ({})", symbol,
+                                            info.error().message));
+      if (!service.onCore(std::move(work))) unknown("the host is stopping");
+    });
+  });
+  if (!posted) unknown("the host is stopping");
+}
+
 void registerRest(ApiServer& server, ChartService& service) {
   server.asyncRoute(
       "GET", "/api/v1/chart/{symbol}/{timeframe}",
@@ -131,7 +148,8 @@ void registerRest(ApiServer& server, ChartService& service) {
             respond(HttpResponse::json(200, std::move(text)));
           });
         };
-        if (!service.onCore(std::move(run))) respond(HttpResponse::error(503, "the host is stopping"));
+        onKnownSymbol(service, *symbol, std::move(run),
+                      [respond](const std::string& why) { respond(HttpResponse::error(404, why)); });
       });
 }
 
@@ -235,7 +253,7 @@ void registerUdf(ApiServer& server, ChartService& service) {
             fmt::format(R"({{"s":"ok","t":[{}],"o":[{}],"h":[{}],"l":[{}],"c":[{}],"v":[{}]}})", t, o, h, l, c, v)));
       });
     };
-    if (!service.onCore(std::move(run))) respond(udfError("the host is stopping"));
+    onKnownSymbol(service, *symbol, std::move(run), [respond](const std::string& why) { respond(udfError(why)); });
   });
   server.asyncRoute("GET", "/udf/marks", [&service](const HttpRequest& request, ApiServer::Responder respond) {
     auto symbol = normaliseSymbol(query(request, "symbol"));

@@ -73,7 +73,8 @@ class ChartApi : public ::testing::Test, public ChartService {
     return core_.post([this, task = std::move(task)] { task(*hub_); });
   }
   void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) override {
-    if (symbol != "SPY") return done(fail(ErrorCode::NotFound, "no such symbol '" + symbol + "'"));
+    // IWM the provider knows but has no history for.
+    if (symbol != "SPY" && symbol != "IWM") return done(fail(ErrorCode::NotFound, "no such symbol '" + symbol + "'"));
     done(InstrumentInfo{"SPY", "SPDR S&P 500 ETF", "ARCA", "stock", 0.01});
   }
   int64_t nowNs() const override { return now_.load(); }
@@ -147,22 +148,33 @@ TEST_F(ChartApi, UdfErrorsSayWhatIsWrong) {
   EXPECT_EQ(get("/udf/history?symbol=S%20PY&resolution=5&from=1&to=2").body,
             R"({"s":"error","errmsg":"symbol: 'S PY' has a character other than A-Z, 0-9, '.', '-' and '/'"})");
   EXPECT_EQ(get("/udf/symbols?symbol=XXX").body, R"({"s":"error","errmsg":"unknown_symbol: no such symbol 'XXX'"})");
+  // A symbol neither the hub nor the provider knows creates no series: it
+  // is refused before history is asked for.
+  EXPECT_EQ(get(fmt::format("/udf/history?symbol=ZZZ&resolution=5&from={}&to={}", seconds(at(kDay, 9, 30)),
+                            seconds(at(kDay, 9, 40))))
+                .body,
+            R"x({"s":"error","errmsg":"symbol: 'ZZZ' is not one the host has data for (no such symbol 'ZZZ')"})x");
+  EXPECT_EQ(get("/api/v1/chart/ZZY/5m").status, 404);
+  onHub([&] {
+    EXPECT_FALSE(hub_->knows("ZZZ"));
+    EXPECT_FALSE(hub_->knows("ZZY"));
+  });
   // History the provider cannot give: the error comes back in UDF form.
   std::promise<HttpResult> answer;
   std::thread client([&] {
-    answer.set_value(get(fmt::format("/udf/history?symbol=ZZZ&resolution=5&from={}&to={}", seconds(at(kDay, 9, 30)),
+    answer.set_value(get(fmt::format("/udf/history?symbol=IWM&resolution=5&from={}&to={}", seconds(at(kDay, 9, 30)),
                                      seconds(at(kDay, 9, 40)))));
   });
   for (int i = 0; i < 500; ++i) {
     bool asked = false;
     onHub([&] {
-      std::vector<FakeChartHost::Request> zzz;
+      std::vector<FakeChartHost::Request> iwm;
       for (auto& request : host_.pending) {
-        if (request.symbol == "ZZZ") zzz.push_back(request);
+        if (request.symbol == "IWM") iwm.push_back(request);
       }
-      std::erase_if(host_.pending, [](auto& r) { return r.symbol == "ZZZ"; });
-      for (auto& request : zzz) {
-        hub_->historyArrived(request.id, fail(ErrorCode::NotFound, "provider: unknown symbol ZZZ"));
+      std::erase_if(host_.pending, [](auto& r) { return r.symbol == "IWM"; });
+      for (auto& request : iwm) {
+        hub_->historyArrived(request.id, fail(ErrorCode::NotFound, "provider: no history for IWM"));
         asked = true;
       }
     });
@@ -170,7 +182,7 @@ TEST_F(ChartApi, UdfErrorsSayWhatIsWrong) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   client.join();
-  EXPECT_EQ(answer.get_future().get().body, R"({"s":"error","errmsg":"provider: unknown symbol ZZZ"})");
+  EXPECT_EQ(answer.get_future().get().body, R"({"s":"error","errmsg":"provider: no history for IWM"})");
 }
 
 TEST_F(ChartApi, UdfConfigSymbolsSearchTimeAndMarks) {
