@@ -74,20 +74,31 @@ SharedText wsError(std::string_view message) {
 }
 
 // Runs `work` on the core thread for a symbol the host knows (its hub has
-// the symbol) or its data provider can look up; any other gets `unknown`.
-// A chart request creates series, and anyone who may read charts could
-// otherwise have the host hold them for every made-up symbol.
-template <class Work, class Unknown>
-void onKnownSymbol(ChartService& service, const std::string& symbol, Work work, Unknown unknown) {
-  bool posted = service.onCore([&service, symbol, work, unknown](ChartHub& hub) mutable {
-    if (hub.knows(symbol)) return work(hub);
-    service.lookup(symbol, [&service, symbol, work, unknown](Result<InstrumentInfo> info) mutable {
-      if (!info) return unknown(fmt::format("symbol: '{}' is not one the host has data for ({})", symbol,
-                                            info.error().message));
-      if (!service.onCore(std::move(work))) unknown("the host is stopping");
+// the symbol) or its data provider can look up, while the hub holds fewer
+// than maxSymbols(); any other gets `refused` (404 or 503). A chart request
+// creates series, and anyone who may read charts could otherwise have the
+// host hold them for every made-up symbol.
+template <class Work, class Refused>
+void onKnownSymbol(ChartService& service, const std::string& symbol, Work work, Refused refused) {
+  // On the core thread: the work, unless it would add a symbol past the cap.
+  auto within_cap = [&service, symbol, work, refused](ChartHub& hub) mutable {
+    if (!hub.knows(symbol) && hub.symbolCount() >= service.maxSymbols()) {
+      return refused(503, fmt::format("symbol: the chart holds {} symbols already (chart.max_symbols)",
+                                      hub.symbolCount()));
+    }
+    work(hub);
+  };
+  bool posted = service.onCore([&service, symbol, within_cap, refused](ChartHub& hub) mutable {
+    if (hub.knows(symbol) || hub.symbolCount() >= service.maxSymbols()) return within_cap(hub);
+    service.lookup(symbol, [&service, symbol, within_cap, refused](Result<InstrumentInfo> info) mutable {
+      if (!info) {
+        return refused(404, fmt::format("symbol: '{}' is not one the host has data for ({})", symbol,
+                                        info.error().message));
+      }
+      if (!service.onCore(std::move(within_cap))) refused(503, "the host is stopping");
     });
   });
-  if (!posted) unknown("the host is stopping");
+  if (!posted) refused(503, "the host is stopping");
 }
 
 void registerRest(ApiServer& server, ChartService& service) {
@@ -149,7 +160,7 @@ void registerRest(ApiServer& server, ChartService& service) {
           });
         };
         onKnownSymbol(service, *symbol, std::move(run),
-                      [respond](const std::string& why) { respond(HttpResponse::error(404, why)); });
+                      [respond](int status, const std::string& why) { respond(HttpResponse::error(status, why)); });
       });
 }
 
@@ -253,7 +264,7 @@ void registerUdf(ApiServer& server, ChartService& service) {
             fmt::format(R"({{"s":"ok","t":[{}],"o":[{}],"h":[{}],"l":[{}],"c":[{}],"v":[{}]}})", t, o, h, l, c, v)));
       });
     };
-    onKnownSymbol(service, *symbol, std::move(run), [respond](const std::string& why) { respond(udfError(why)); });
+    onKnownSymbol(service, *symbol, std::move(run), [respond](int, const std::string& why) { respond(udfError(why)); });
   });
   server.asyncRoute("GET", "/udf/marks", [&service](const HttpRequest& request, ApiServer::Responder respond) {
     auto symbol = normaliseSymbol(query(request, "symbol"));

@@ -30,6 +30,9 @@ class ChartService {
   // Asks the chart provider about a symbol, off the core thread; answers once, from any thread.
   virtual void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) = 0;
   virtual int64_t nowNs() const = 0;
+  // How many symbols a chart request may bring the hub to (chart.max_symbols);
+  // past it a request for a new symbol is answered 503.
+  virtual size_t maxSymbols() const { return 100; }
 };
 
 void registerChartRoutes(ApiServer& server, ChartService& service);

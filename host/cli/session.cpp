@@ -596,6 +596,12 @@ std::string Session::healthJson() const {
     std::lock_guard lock(store_error_mutex_);
     j["store_error"] = last_store_error_;
   }
+  // Market data waits for room in a full queue: the core thread is not
+  // keeping up, and live prices reach it late.
+  if (queue_.depth() >= queue_.capacity()) {
+    if (j["status"] == "ok") j["status"] = "degraded";
+    j["queue_full"] = true;
+  }
   // The core thread has been on one event for longer than any event should
   // take: nothing else is processed meanwhile, orders and reports included.
   if (const int64_t busy_ms = core_ ? core_->busyMs() : 0; busy_ms >= kStallMs) {

@@ -177,6 +177,7 @@ class Session final {
     void lookup(const std::string& symbol, std::function<void(Result<InstrumentInfo>)> done) override {
       s.lookup(symbol, std::move(done));
     }
+    size_t maxSymbols() const override { return s.config_.chart.max_symbols; }
     Session& s;
   };
   struct Brokers final : BrokerServiceHost {

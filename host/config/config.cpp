@@ -165,13 +165,15 @@ ChartConfig parseChart(const MapReader& top, const std::string& source, const st
   ChartConfig config;
   if (!top.has("chart")) return config;
   MapReader chart(top.node("chart"), "chart", source,
-                  {"provider", "capacity", "outside_session", "stale_after_s", "backfill_sessions", "final_grace_ms"});
+                  {"provider", "capacity", "outside_session", "stale_after_s", "backfill_sessions", "final_grace_ms",
+                   "max_symbols"});
   config.provider = chart.string("provider", config.provider);
   if (!config.provider.empty() && !plugin_ids.contains(config.provider)) {
     throw chart.error(chart.node("provider"), "chart.provider",
                       fmt::format("no plugin with id '{}' is configured", config.provider));
   }
   config.capacity = static_cast<size_t>(chart.integer("capacity", int64_t(config.capacity), 10, 10'000'000));
+  config.max_symbols = static_cast<size_t>(chart.integer("max_symbols", int64_t(config.max_symbols), 1, 100'000));
   config.outside_session =
       chart.oneOf("outside_session", config.outside_session == OutsideSession::Keep ? "keep" : "drop",
                   {"drop", "keep"}) == "keep"

@@ -73,6 +73,7 @@ struct ChartConfig {
   int64_t stale_after_s = 120;                            // no update this long while the market is open: STALE
   int32_t backfill_sessions = 1;  // history from the open of this many sessions back (1 = today's)
   int64_t final_grace_ms = 2000;  // a minute's bar becomes final this long after the minute ends
+  size_t max_symbols = 100;       // symbols chart requests may bring the hub to (each holds its series)
 };
 
 // Risk limits (host/risk/risk_service.h). Unset means no limit. The global

@@ -56,6 +56,7 @@ class EventQueue {
 
   void setConsumerThread(std::thread::id id) { consumer_.store(id); }
   size_t depth() const;  // urgent events not counted
+  size_t capacity() const { return mask_ + 1; }
 
  private:
   struct Slot {

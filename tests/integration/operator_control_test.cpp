@@ -9,23 +9,14 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "support/http_client.h"
-#include "support/process.h"
-#include "support/temp_dir.h"
+#include "support/strategy_host.h"
 
 namespace th {
 namespace {
 
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
-using test::http;
-
-constexpr const char* kOperatorToken = "TRADEHOST_TOKEN=operator-secret";
-const std::map<std::string, std::string> kOperatorAuth = {{"Authorization", "Bearer operator-secret"}};
 
 // Rests one buy 4% under the market and counts its bars.
 constexpr const char* kHold = R"(function on_bar(ctx, bar)
@@ -37,56 +28,7 @@ constexpr const char* kHold = R"(function on_bar(ctx, bar)
 end
 )";
 
-class OperatorControl : public ::testing::Test {
- protected:
-  void strategy(const std::string& id, const std::string& runtime, const std::string& script) {
-    auto folder = dir_.path() / "strategies" / id;
-    std::filesystem::create_directories(folder);
-    std::ofstream(folder / (id + ".yaml")) << fmt::format(R"(schema: 1
-id: {0}
-name: {0}
-version: 1.0.0
-script: {0}.lua
-symbols: [SPY]
-timeframe: 1m
-risk:
-  max_order_quantity: 10
-runtime: {1}
-)",
-                                                          id, runtime);
-    std::ofstream(folder / (id + ".lua")) << script;
-  }
-
-  void start() {
-    std::vector<std::string> args = {test::tradehostBinary(), "run",     "--var",        dir_.str(),
-                                     "--api",                 "127.0.0.1:0", "--speed", "300",
-                                     "--strategies",          (dir_.path() / "strategies").string()};
-    host_ = std::make_unique<test::Process>(args, dir_ / "run.log", std::vector<std::string>{kOperatorToken});
-    auto port = host_->waitForOutput(R"(API listening on http://127\.0\.0\.1:(\d+))", 60s);
-    ASSERT_TRUE(port) << "host did not start:\n" << host_->output();
-    port_ = static_cast<uint16_t>(std::stoi(*port));
-  }
-
-  Json get(const std::string& target) {
-    auto reply = http(port_, "GET", target);
-    if (reply.status != 200) throw std::runtime_error(fmt::format("GET {}: {} {}", target, reply.status, reply.body));
-    return Json::parse(reply.body);
-  }
-
-  // Polls `check` every 100 ms for up to `within`.
-  template <class Check>
-  bool eventually(Check check, std::chrono::milliseconds within) {
-    for (auto end = std::chrono::steady_clock::now() + within; std::chrono::steady_clock::now() < end;) {
-      if (check()) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return check();
-  }
-
-  test::TempDir dir_;
-  std::unique_ptr<test::Process> host_;
-  uint16_t port_ = 0;
-};
+class OperatorControl : public test::StrategyHost {};
 
 // Spins from its 20th bar on, within a budget of a minute.
 constexpr const char* kSpin = R"(function on_bar(ctx, bar)
@@ -121,15 +63,12 @@ TEST_F(OperatorControl, ASpinningStrategyNeitherHidesFromHealthNorHoldsTheKillSw
 
   // The kill switch, through the CLI as an operator types it.
   auto started = std::chrono::steady_clock::now();
-  test::Process kill({test::tradehostBinary(), "kill", "--flatten", "--api", fmt::format("127.0.0.1:{}", port_)},
-                     dir_ / "kill.log", {kOperatorToken});
-  auto code = kill.wait(30s);
+  auto [kill_code, kill_output] = cli({"kill", "--flatten"}, "kill.log");
   auto took = std::chrono::steady_clock::now() - started;
-  ASSERT_TRUE(code) << "the kill switch did not answer";
-  EXPECT_EQ(*code, 0) << kill.output();
+  EXPECT_EQ(kill_code, 0) << kill_output;
   EXPECT_LT(took, 10s) << "the spinning callback's budget is 60 s; the kill switch must not wait for it";
-  EXPECT_NE(kill.output().find("HALTED"), std::string::npos) << kill.output();
-  EXPECT_NE(kill.output().find(order_id), std::string::npos) << "the resting order was canceled:\n" << kill.output();
+  EXPECT_NE(kill_output.find("HALTED"), std::string::npos) << kill_output;
+  EXPECT_NE(kill_output.find(order_id), std::string::npos) << "the resting order was canceled:\n" << kill_output;
   EXPECT_TRUE(eventually(
       [&] {
         return host_->output().find("spin 1.0.0] on_bar: interrupted: the kill switch took the core thread") !=
@@ -142,7 +81,7 @@ TEST_F(OperatorControl, ASpinningStrategyNeitherHidesFromHealthNorHoldsTheKillSw
   ASSERT_TRUE(eventually([&] { return get("/api/v1/health")["status"] == "stalled"; }, 60s));
   started = std::chrono::steady_clock::now();
   host_->signal(SIGTERM);
-  code = host_->wait(30s);
+  auto code = host_->wait(30s);
   ASSERT_TRUE(code) << "host did not stop on SIGTERM";
   EXPECT_EQ(*code, 0) << host_->output();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
@@ -157,12 +96,8 @@ TEST_F(OperatorControl, DisablingASpinningStrategyGivesTheHostBack) {
   start();
   ASSERT_TRUE(eventually([&] { return get("/api/v1/health")["status"] == "stalled"; }, 60s));
   auto started = std::chrono::steady_clock::now();
-  test::Process disable({test::tradehostBinary(), "strategy", "disable", "spin", "--api",
-                         fmt::format("127.0.0.1:{}", port_)},
-                        dir_ / "disable.log", {kOperatorToken});
-  auto code = disable.wait(30s);
-  ASSERT_TRUE(code);
-  EXPECT_EQ(*code, 0) << disable.output();
+  auto [code, output] = cli({"strategy", "disable", "spin"}, "disable.log");
+  EXPECT_EQ(code, 0) << output;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
   EXPECT_EQ(get("/api/v1/strategies/spin")["status"], "disabled");
   auto bars = get("/api/v1/strategies/hold")["state"]["bars"].get<int>();

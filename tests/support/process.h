@@ -56,6 +56,15 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   void signal(int sig) { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
+  // The process's resident memory in KiB (VmRSS), 0 once it has exited.
+  size_t residentKiB() const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+    }
+    return 0;
+  }
 
   // The exit status (or 128 + signal), or nullopt if still running after `timeout`.
   std::optional<int> wait(std::chrono::milliseconds timeout) {
