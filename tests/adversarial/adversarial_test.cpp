@@ -20,15 +20,6 @@ using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using test::http;
 
-// The control: rests one buy 4% under the market and counts its bars.
-constexpr const char* kHold = R"(function on_bar(ctx, bar)
-  ctx.state.bars = (ctx.state.bars or 0) + 1
-  if not ctx.state.order_id then
-    local order = ctx:buy{qty = 1, limit = math.floor(bar.close * 96) / 100}
-    if order then ctx.state.order_id = order.id end
-  end
-end
-)";
 
 // Each bar: a pattern that backtracks for hours, inside one C call.
 constexpr const char* kPattern = R"(function on_bar(ctx, bar)
@@ -57,7 +48,7 @@ end
 class Adversarial : public test::StrategyHost {};
 
 TEST_F(Adversarial, TheHostStaysUpBoundedAndTruthfulAndTheKillSwitchWorks) {
-  strategy("hold", "{}", kHold);
+  strategy("hold", "{}", test::kRestingBuy);
   strategy("pattern", "{max_consecutive_errors: 3}", kPattern);
   strategy("hoarder", "{callback_budget_ms: 500}", kHoarder);
   // A strategy folder that is a symlink to itself: that strategy fails, the host starts.

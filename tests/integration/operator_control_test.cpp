@@ -18,15 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-// Rests one buy 4% under the market and counts its bars.
-constexpr const char* kHold = R"(function on_bar(ctx, bar)
-  ctx.state.bars = (ctx.state.bars or 0) + 1
-  if not ctx.state.order_id then
-    local order = ctx:buy{qty = 1, limit = math.floor(bar.close * 96) / 100}
-    if order then ctx.state.order_id = order.id end
-  end
-end
-)";
 
 class OperatorControl : public test::StrategyHost {};
 
@@ -38,7 +29,7 @@ end
 )";
 
 TEST_F(OperatorControl, ASpinningStrategyNeitherHidesFromHealthNorHoldsTheKillSwitchOrAShutdown) {
-  strategy("hold", "{}", kHold);
+  strategy("hold", "{}", test::kRestingBuy);
   strategy("spin", "{callback_budget_ms: 60000}", kSpin);
   start();
   Json open;
@@ -91,7 +82,7 @@ TEST_F(OperatorControl, ASpinningStrategyNeitherHidesFromHealthNorHoldsTheKillSw
 // Disabling the spinning strategy is how the operator gets the host back:
 // it answers at once, and the host is no longer stalled.
 TEST_F(OperatorControl, DisablingASpinningStrategyGivesTheHostBack) {
-  strategy("hold", "{}", kHold);
+  strategy("hold", "{}", test::kRestingBuy);
   strategy("spin", "{callback_budget_ms: 60000}", kSpin);
   start();
   ASSERT_TRUE(eventually([&] { return get("/api/v1/health")["status"] == "stalled"; }, 60s));
@@ -109,7 +100,7 @@ TEST_F(OperatorControl, DisablingASpinningStrategyGivesTheHostBack) {
 }
 
 TEST_F(OperatorControl, AStrategyStuckInAPatternIsFaultedWhileAnotherTrades) {
-  strategy("hold", "{}", kHold);
+  strategy("hold", "{}", test::kRestingBuy);
   strategy("pattern", "{max_consecutive_errors: 3}", R"(function on_bar(ctx, bar)
   local s = ('a'):rep(1e5)
   return s:find('.-.-.-.-.-.-b')

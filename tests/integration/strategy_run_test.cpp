@@ -14,6 +14,7 @@
 
 #include "support/http_client.h"
 #include "support/process.h"
+#include "support/strategy_host.h"
 #include "support/temp_dir.h"
 
 namespace th {
@@ -45,18 +46,8 @@ runtime:
 
 // 1.0.0 counts bars and rests one buy 4% under the market (inside the price
 // collar, far from a fill).
-constexpr const char* kFirst = R"(function on_start(ctx)
-  ctx.state.bars = ctx.state.bars or 0
-end
-
-function on_bar(ctx, bar)
-  ctx.state.bars = ctx.state.bars + 1
-  if not ctx.state.order_id then
-    local order = ctx:buy{qty = 1, limit = math.floor(bar.close * 96) / 100}
-    if order then ctx.state.order_id = order.id end
-  end
-end
-)";
+const std::string kFirst = std::string("function on_start(ctx)\n  ctx.state.bars = ctx.state.bars or 0\nend\n\n") +
+                           test::kRestingBuy;
 
 // 1.1.0 keeps counting, counts its own bars, and looks the order up.
 constexpr const char* kSecond = R"(function on_start(ctx)

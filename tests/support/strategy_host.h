@@ -23,6 +23,17 @@
 
 namespace th::test {
 
+// A well-behaved strategy: rests one buy 4% under the market (inside the
+// price collar, far from a fill) and counts its bars in ctx.state.bars.
+constexpr const char* kRestingBuy = R"(function on_bar(ctx, bar)
+  ctx.state.bars = (ctx.state.bars or 0) + 1
+  if not ctx.state.order_id then
+    local order = ctx:buy{qty = 1, limit = math.floor(bar.close * 96) / 100}
+    if order then ctx.state.order_id = order.id end
+  end
+end
+)";
+
 class StrategyHost : public ::testing::Test {
  protected:
   using Json = nlohmann::json;
