@@ -225,7 +225,8 @@ function on_bar(ctx, bar)
   if bar.volume ~= ctx.state.n + 1 then ctx.state.jumps = ctx.state.jumps + 1 end
   ctx.state.n = ctx.state.n + 1
   if ctx.state.n % 5000 == 0 then
-    local order = ctx:buy{qty = 1, limit = 1}
+    -- The k-th decision says which it is in its price: 1 + k/1000.
+    local order = ctx:buy{qty = 1, limit = 1 + (ctx.state.n // 5000) / 1000}
     if order then ctx.state.orders = ctx.state.orders + 1 end
   end
 end
@@ -298,12 +299,18 @@ end
     }
   }
   EXPECT_EQ(handled + info["handled"].get<uint64_t>(), total);
-  // No order was sent twice: one request each, as many as the state counted.
+  // Every decision was sent once: the k-th order (by its price) is there
+  // once for each k, none twice (a bar handled by both versions) and none
+  // missing (a bar handled by neither).
   auto requests = h.journal(JournalKind::OrderRequest);
   EXPECT_EQ(requests.size(), total / 5000);
-  std::set<std::string> ids;
-  for (const auto& r : requests) ids.insert(r["data"]["order"]["client_order_id"].get<std::string>());
-  EXPECT_EQ(ids.size(), requests.size());
+  std::map<int64_t, int> decisions;
+  for (const auto& r : requests) {
+    ++decisions[std::llround((r["data"]["order"]["limit_price"].get<double>() - 1) * 1000)];
+  }
+  for (uint64_t k = 1; k <= total / 5000; ++k) {
+    EXPECT_EQ(decisions[static_cast<int64_t>(k)], 1) << "decision " << k;
+  }
 }
 
 }  // namespace

@@ -10,6 +10,15 @@ namespace {
 
 class GoldbackTest : public StrategyDayTest {
  protected:
+  // Two setups in one morning: a short, then a long.
+  void twoSetups() {
+    firstWindow();
+    bar(100.5, 101.30, 100.4, 100.80);  // 09:40 sweep short
+    bar(100.70, 100.8, 98.9, 99.2);     // entry, target hit
+    quietUntil(9, 50, 99.5);            // 09:40 window: high 101.30, low 98.90
+    bar(99.4, 99.5, 98.7, 99.0);        // 09:50: a sweep long of 98.90, closes back above
+    bar(99.0, 99.2, 98.9, 99.1);
+  }
   void startDay(const std::map<std::string, std::string>& changes = {}) {
     StrategyDayTest::startDay("goldback", 100.0, changes);
   }
@@ -165,13 +174,18 @@ TEST_F(GoldbackTest, ARetestAfterRetestBarsIsNoSignal) {
 
 TEST_F(GoldbackTest, AtMostMaxTradesPerDay) {
   startDay({{"max_trades_per_day", "1"}});
-  firstWindow();
-  bar(100.5, 101.30, 100.4, 100.80);  // 09:40 sweep short
-  bar(100.70, 100.8, 98.9, 99.2);     // entry, target hit
-  quietUntil(9, 50, 99.5);            // 09:40 window: high 101.30, low 98.90
-  bar(99.4, 99.5, 98.7, 99.0);        // 09:50: a sweep long of 98.90, closes back above
-  bar(99.0, 99.2, 98.9, 99.1);
+  twoSetups();
   EXPECT_EQ(trades().size(), 1u);
+}
+
+// The control: the same bars with a cap of two take the second setup too,
+// so the test above fails if the cap stops counting.
+TEST_F(GoldbackTest, TheSecondSetupIsTakenWhenTheCapAllowsIt) {
+  startDay({{"max_trades_per_day", "2"}});
+  twoSetups();
+  auto t = trades();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1].side, "buy");
 }
 
 TEST_F(GoldbackTest, ExplicitMarkersSetTheWindows) {
