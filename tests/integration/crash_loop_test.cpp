@@ -252,7 +252,11 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
       }
     }
     killer.join();
-    ASSERT_TRUE(host->wait(10s)) << "cycle " << cycle;
+    // It died of the SIGKILL (128 + 9), not of anything else first (a crash
+    // or an exit would be a failure of its own, hidden by the kill).
+    auto status = host->wait(10s);
+    ASSERT_TRUE(status) << "cycle " << cycle;
+    EXPECT_EQ(*status, 128 + SIGKILL) << "cycle " << cycle << "\n" << host->output();
   }
 
   // A last start, then a clean stop: everything still agrees.

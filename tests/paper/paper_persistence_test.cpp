@@ -102,20 +102,31 @@ TEST_F(PaperPersistenceTest, ClientIdsStayTakenAcrossARestart) {
   EXPECT_EQ(openOrders().size(), 1u);
 }
 
+// The state file is read at the moment each report reaches the host (inside
+// the plugin's callback), not after the call returns: a plugin that wrote
+// its file after reporting would fail here.
 TEST_F(PaperPersistenceTest, EveryChangeIsOnDiskBeforeItIsReported) {
+  std::vector<nlohmann::json> at_report;
+  host_.on_report = [&] { at_report.push_back(readStateFile()); };
   start();
   quote("AAPL", kTuesday1000 - kSecond, 99.90, 100.00);
   ASSERT_EQ(submit(limitOrder("order", TH_SIDE_BUY, 10, 99.50)).status, TH_OK);
-  nlohmann::json saved = readStateFile();
-  ASSERT_EQ(saved["orders"].size(), 1u);
-  EXPECT_EQ(saved["orders"][0]["client_order_id"], "order");
-  EXPECT_EQ(saved["orders"][0]["status"], "ACCEPTED");
+  ASSERT_FALSE(at_report.empty()) << "the order was reported";
+  const nlohmann::json& accepted = at_report.back();
+  ASSERT_EQ(accepted["orders"].size(), 1u);
+  EXPECT_EQ(accepted["orders"][0]["client_order_id"], "order");
+  EXPECT_EQ(accepted["orders"][0]["status"], "ACCEPTED");
+  const size_t before_fill = at_report.size();
   trade("AAPL", kTuesday1000 + kSecond, 99.00);
-  saved = readStateFile();
-  EXPECT_EQ(saved["orders"][0]["status"], "FILLED");
-  ASSERT_EQ(saved["fills"].size(), 1u);
-  EXPECT_EQ(saved["fills"][0]["ts_ns"], kTuesday1000 + kSecond);
-  EXPECT_DOUBLE_EQ(saved["cash"].get<double>(), 100000 - 995);
+  ASSERT_GT(at_report.size(), before_fill) << "the fill was reported";
+  // Every report of the fill saw it on disk: the order filled, the fill, the cash.
+  for (size_t i = before_fill; i < at_report.size(); ++i) {
+    const auto& saved = at_report[i];
+    EXPECT_EQ(saved["orders"][0]["status"], "FILLED") << i;
+    ASSERT_EQ(saved["fills"].size(), 1u) << i;
+    EXPECT_EQ(saved["fills"][0]["ts_ns"], kTuesday1000 + kSecond);
+    EXPECT_DOUBLE_EQ(saved["cash"].get<double>(), 100000 - 995);
+  }
 }
 
 TEST_F(PaperPersistenceTest, ACorruptStateFileStopsCreateWithTheFileAndTheProblem) {

@@ -130,10 +130,12 @@ class RecordingHost {
     };
     api_.on_order = [](void* c, const th_order_state* o) {
       auto* h = static_cast<RecordingHost*>(c);
+      if (h->on_report) h->on_report();
       h->record([&] { h->orders.push_back(toRecord(*o)); });
     };
     api_.on_fill = [](void* c, const th_fill* f) {
       auto* h = static_cast<RecordingHost*>(c);
+      if (h->on_report) h->on_report();
       h->record([&] { h->fills.push_back(toRecord(*f)); });
     };
     api_.on_connection = [](void* c, int32_t state, const char* r, uint32_t n) {
@@ -186,6 +188,10 @@ class RecordingHost {
   // its callback to probe what the plugin does meanwhile. Set it before the
   // plugin starts.
   std::function<void(int32_t state, const std::string& reason)> after_connection;
+  // Optional. Runs inside on_order and on_fill, on the plugin's thread,
+  // before the report is recorded: what the test sees there is what was
+  // true at the moment the plugin reported (its state on disk, say).
+  std::function<void()> on_report;
 
   std::vector<LogRecord> logs;
   std::vector<TradeRecord> trades;
