@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -187,9 +188,20 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
   size_t total_sent = 0, total_canceled = 0, total_refused = 0;
   const std::vector<std::string> symbols = {"SPY", "QQQ", "IWM", "AAPL"};
 
+  size_t repairs = 0;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     uint16_t port = 0;
     auto host = startHost(dir, cycle, port);
+    // What reconciliation repaired at this start is checked against the
+    // broker by checkConsistent below; an order the broker has that the host
+    // never recorded (adopted) would be an order sent before it was stored.
+    const std::regex reconciled(R"(reconciled with 'paper': (\d+) open order\(s\), (\d+) fill\(s\) added, )"
+                                R"((\d+) order\(s\) updated, (\d+) closed, (\d+) adopted)");
+    std::smatch m;
+    const std::string output = host->output();
+    ASSERT_TRUE(std::regex_search(output, m, reconciled)) << "cycle " << cycle << ": no reconciliation\n" << output;
+    EXPECT_EQ(m[5].str(), "0") << "cycle " << cycle << ": the broker had orders the host never stored: " << m[0];
+    repairs += std::stoul(m[2].str()) + std::stoul(m[3].str()) + std::stoul(m[4].str());
     // Quiet the market, let the queue drain, and compare with the broker.
     auto down = http(port, "POST", "/api/v1/plugins/synthetic/disconnect", "", kCrashAuth);
     ASSERT_EQ(down.status, 200) << down.body;
@@ -271,8 +283,9 @@ TEST(CrashLoop, NoOrderLostDuplicatedOrOrphanedAcrossFiftyKills) {
   // The flow was busy enough to mean something.
   EXPECT_GT(total_sent, 4u * kCycles) << "refused " << total_refused;
   EXPECT_GT(total_canceled, static_cast<size_t>(kCycles) / 5);
-  std::cout << fmt::format("crash loop: {} cycles, {} orders sent, {} refused by risk, {} canceled\n", kCycles,
-                           total_sent, total_refused, total_canceled);
+  std::cout << fmt::format("crash loop: {} cycles, {} orders sent, {} refused by risk, {} canceled, {} repaired "
+                           "at restarts\n",
+                           kCycles, total_sent, total_refused, total_canceled, repairs);
 }
 
 }  // namespace
