@@ -127,6 +127,20 @@ TEST_F(OrbTest, OneTradePerDay) {
   EXPECT_EQ(t[0].exit_role, "stop_loss");
 }
 
+// The control for the test above: the same 10:00 bar, closing below the
+// range on a day with no trade before it, is a short. So the cap, not the
+// bar, is what kept the second trade out.
+TEST_F(OrbTest, TheBarTheCapRefusesIsAShortOnADayWithoutATrade) {
+  startDay(100.0);
+  range();
+  quietUntil(10, 0, 100.0);
+  bar(98.5, 98.6, 97.0, 97.5);  // a close below the range
+  bar(97.5, 97.6, 97.0, 97.2);
+  auto t = trades();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].side, "sell");
+}
+
 // Done for the day, ORB has the host skip SPY's bars until the session's last
 // one, whose close is the next day's previous close. When that bar never
 // comes (a gap in the data), the previous close is the last one the chart has.
