@@ -580,13 +580,14 @@ Watchdog::~Watchdog() {
 void Watchdog::enter(lua_State* L, int64_t budget_ms, const char* what) {
   *static_cast<Watchdog**>(lua_getextraspace(L)) = this;
   {
-    const std::string& label = luaHeap(L).label;
+    // A few stores under an uncontended lock: the label is formatted only
+    // when health asks (current()), not on every callback.
+    const std::string* label = &luaHeap(L).label;
+    const int64_t now = steadyNowNs();
     std::lock_guard lock(current_mutex_);
-    current_running_ = true;
-    auto end = fmt::format_to_n(current_label_, sizeof current_label_ - 1, "{}{}{}", label, label.empty() ? "" : " ",
-                                 what).out;
-    *end = '\0';
-    current_since_ns_ = steadyNowNs();
+    current_label_ = label;
+    current_what_ = what;
+    current_since_ns_ = now;
   }
   preempted_by_.store(nullptr, std::memory_order_relaxed);
   budget_ms_.store(budget_ms, std::memory_order_relaxed);
@@ -625,7 +626,7 @@ void Watchdog::leave(lua_State* L) {
   waiting_.store(0, std::memory_order_relaxed);
   {
     std::lock_guard lock(current_mutex_);
-    current_running_ = false;
+    current_label_ = nullptr;
   }
   if (hooked_.load(std::memory_order_acquire)) {
     hooked_.store(false, std::memory_order_relaxed);
@@ -638,6 +639,13 @@ void Watchdog::preempt(const char* reason) {
   const uint64_t call = call_.load(std::memory_order_acquire);
   if ((call & 1) == 0 || hooked_.load()) return;
   preempted_by_.store(reason, std::memory_order_release);
+  stopCall(call);
+}
+
+void Watchdog::stopCall(uint64_t call) {
+  // Set asynchronously (lua_sethook is safe to call from another thread);
+  // if the call ended meanwhile, leave() or the next one clears it. The
+  // flag goes first: a coroutine switch after it hooks its own thread.
   flagged_.store(call);
   hooked_.store(true);
   if (call_.load() != call) {
@@ -650,8 +658,10 @@ void Watchdog::preempt(const char* reason) {
 
 std::optional<Watchdog::Current> Watchdog::current() const {
   std::lock_guard lock(current_mutex_);
-  if (!current_running_) return std::nullopt;
-  return Current{current_label_, (steadyNowNs() - current_since_ns_) / 1'000'000};
+  if (!current_label_) return std::nullopt;
+  std::string label = *current_label_;
+  if (*current_what_ != '\0') label += (label.empty() ? "" : " ") + std::string(current_what_);
+  return Current{std::move(label), (steadyNowNs() - current_since_ns_) / 1'000'000};
 }
 
 void Watchdog::run() {
@@ -677,17 +687,7 @@ void Watchdog::run() {
     if (waiting_.load() > 0) continue;
     if (used < 0 || seen_used < 0) continue;
     if (used - seen_used - waited_ns_.load() < budget * 1'000'000) continue;
-    // Set asynchronously (lua_sethook is safe to call from another thread);
-    // if the call ended meanwhile, leave() or the next one clears it. The
-    // flag goes first: a coroutine switch after it hooks its own thread.
-    flagged_.store(call);
-    hooked_.store(true);
-    if (call_.load() != call) {
-      hooked_.store(false);
-      continue;
-    }
-    lua_sethook(state_.load(), overrunHook, LUA_MASKCOUNT, 1);
-    interruptions_.fetch_add(1, std::memory_order_relaxed);
+    stopCall(call);
   }
 }
 

@@ -153,6 +153,9 @@ class Watchdog {
 
  private:
   void run();
+  // With mutex_ held: hooks the running state so `call` stops at its next
+  // instruction, unless it has ended meanwhile.
+  void stopCall(uint64_t call);
 
   std::atomic<lua_State*> state_{nullptr};
   std::atomic<uint64_t> call_{0};  // odd while a call runs
@@ -169,9 +172,12 @@ class Watchdog {
   bool stop_ = false;
 
   mutable std::mutex current_mutex_;
-  bool current_running_ = false;    // guarded by current_mutex_
-  char current_label_[112] = {};    // guarded by current_mutex_
-  int64_t current_since_ns_ = 0;    // steady clock; guarded by current_mutex_
+  // The running call, for current(). Both point at what outlives the call
+  // (its state's LuaHeap::label, callLua's `what`): leave() clears them
+  // before either can go.
+  const std::string* current_label_ = nullptr;  // guarded by current_mutex_; null between calls
+  const char* current_what_ = "";               // guarded by current_mutex_
+  int64_t current_since_ns_ = 0;                // steady clock; guarded by current_mutex_
   std::thread thread_;
 };
 

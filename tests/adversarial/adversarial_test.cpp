@@ -93,13 +93,7 @@ TEST_F(Adversarial, TheHostStaysUpBoundedAndTruthfulAndTheKillSwitchWorks) {
   // While the hoarder hoards and the pattern strategy is faulted, the
   // control trades on, and the host never reports a stall it does not have.
   Json pattern;
-  ASSERT_TRUE(eventually(
-      [&] {
-        pattern = get("/api/v1/strategies/pattern");
-        return pattern["status"] == "faulted";
-      },
-      60s))
-      << pattern.dump();
+  ASSERT_TRUE(awaitField("/api/v1/strategies/pattern", "status", "faulted", 60s, pattern)) << pattern.dump();
   const int bars = get("/api/v1/strategies/hold")["state"]["bars"].get<int>();
   ASSERT_TRUE(eventually([&] { return get("/api/v1/strategies/hoarder")["state"]["round"].get<int>() >= 5; }, 120s))
       << get("/api/v1/strategies/hoarder").dump();

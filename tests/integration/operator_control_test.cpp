@@ -42,13 +42,7 @@ TEST_F(OperatorControl, ASpinningStrategyNeitherHidesFromHealthNorHoldsTheKillSw
       << "hold rests its order before spin begins to spin";
   const std::string order_id = open[0]["client_order_id"];
   Json health;
-  ASSERT_TRUE(eventually(
-      [&] {
-        health = get("/api/v1/health");
-        return health["status"] == "stalled";
-      },
-      60s))
-      << health.dump();
+  ASSERT_TRUE(awaitField("/api/v1/health", "status", "stalled", 60s, health)) << health.dump();
   EXPECT_EQ(health["stalled"]["in"], "strategy spin 1.0.0 on_bar") << health.dump();
   EXPECT_GE(health["stalled"]["for_ms"].get<int64_t>(), 1000);
 
@@ -108,13 +102,7 @@ end
 )");
   start();
   Json pattern;
-  ASSERT_TRUE(eventually(
-      [&] {
-        pattern = get("/api/v1/strategies/pattern");
-        return pattern["status"] == "faulted";
-      },
-      60s))
-      << pattern.dump();
+  ASSERT_TRUE(awaitField("/api/v1/strategies/pattern", "status", "faulted", 60s, pattern)) << pattern.dump();
   auto fault = pattern.dump();
   EXPECT_NE(fault.find("3 callbacks failed in a row"), std::string::npos) << fault;
   EXPECT_NE(fault.find("budget of 100 ms"), std::string::npos) << fault;

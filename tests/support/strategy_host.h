@@ -82,6 +82,18 @@ class StrategyHost : public ::testing::Test {
     return {code.value_or(-1), process.output()};
   }
 
+  // GETs `target` every 100 ms for up to `within` until `field` is `value`;
+  // true when it was, with the last answer in `last` (for the failure message).
+  bool awaitField(const std::string& target, const std::string& field, const Json& value,
+                  std::chrono::milliseconds within, Json& last) {
+    return eventually(
+        [&] {
+          last = get(target);
+          return last[field] == value;
+        },
+        within);
+  }
+
   // Polls `check` every 100 ms for up to `within`.
   template <class Check>
   bool eventually(Check check, std::chrono::milliseconds within) {
