@@ -4,9 +4,9 @@
 // Lua error is raised only after every C++ object of the body is gone.
 //
 // Inside a body nothing raises a Lua error: the memory limit is not
-// enforced until the body returns (then an overdraft is raised as the
-// memory limit), and fields are read raw, so no metamethod (Lua code, which
-// the watchdog may stop) runs while C++ objects are alive.
+// enforced until the body returns (then the script's next allocation is
+// refused), and fields are read raw, so no metamethod (Lua code, which the
+// watchdog may stop) runs while C++ objects are alive.
 #pragma once
 
 #include <lua.hpp>
@@ -41,8 +41,9 @@ int luaGuard(lua_State* L, Body&& body) {
     if (results < 0) lua_pushlstring(L, message.data(), message.size());
   }
   heap.deferring--;
-  // Now refused: raised as the memory limit.
-  if (heap.used > heap.limit) return luaL_error(L, "not enough memory");
+  // What the body did stands and its answer is returned even past the
+  // limit (an order sent must reach the script with its id); the next
+  // allocation in Lua is refused instead, and reads as the memory limit.
   return results < 0 ? lua_error(L) : results;
 }
 

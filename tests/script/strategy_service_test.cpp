@@ -394,6 +394,30 @@ function on_bar(ctx, bar) ctx.state.again = ctx:signal{symbol = 'SPY'} == nil en
   EXPECT_EQ(h.state("greedy")["again"], true);
 }
 
+// An order sent with the heap full still reaches the script with its id:
+// the binding's answer is returned, and only the script's next allocation
+// is refused. Freeing memory, the script records the order it placed.
+TEST(StrategyService, AnOrderSentWithAFullHeapReachesTheScript) {
+  StrategyHarness h;
+  h.write("tight", StrategyHarness::yaml("tight", "1.0.0", "runtime: {memory_mb: 8}\n"), R"(
+function on_bar(ctx, bar)
+  if ctx.state.order_id then return end
+  local hoard = {}
+  pcall(function() while true do hoard[#hoard + 1] = ('x'):rep(4096) .. #hoard end end)
+  local order = ctx:buy{qty = 1, limit = 50}
+  hoard = nil
+  collectgarbage()
+  ctx.state.order_id = order.id
+end
+)");
+  h.start();
+  h.minute("SPY", 100, 100.5, 99.5, 100);
+  auto id = h.state("tight")["order_id"];
+  ASSERT_TRUE(id.is_string()) << h.state("tight").dump();
+  ASSERT_NE(h.oms().find(id.get<std::string>()), nullptr);
+  EXPECT_TRUE(strategyRecords(h, "error").empty());
+}
+
 TEST(StrategyService, OnRequestAnswersRefusesAndCountsScriptErrors) {
   StrategyHarness h;
   h.write("asked", StrategyHarness::yaml("asked", "1.0.0", "runtime: {max_errors: 2, error_window_s: 60}\n"), R"(
